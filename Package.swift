@@ -1,0 +1,54 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Pedigree",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "pedigree", targets: ["pedigree"]),
+        .library(name: "PedigreeCore", targets: ["PedigreeCore"]),
+        .library(name: "PedigreeStore", targets: ["PedigreeStore"]),
+        .library(name: "PedigreeCapture", targets: ["PedigreeCapture"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+    ],
+    targets: [
+        // Domain types, canonical JSON, digests, references, OpenLineage mapping, diff. No I/O.
+        .target(
+            name: "PedigreeCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
+        // The LineageStore contract, the hash-chained event log and its SQLite implementation.
+        .target(
+            name: "PedigreeStore",
+            dependencies: ["PedigreeCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSettings
+        ),
+        // Capture of code, environment and data fingerprints (grows with the `pedigree run` issue).
+        .target(
+            name: "PedigreeCapture",
+            dependencies: ["PedigreeCore"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "pedigree",
+            dependencies: [
+                "PedigreeCore", "PedigreeStore", "PedigreeCapture",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "PedigreeCoreTests", dependencies: ["PedigreeCore"], swiftSettings: strictSettings),
+        .testTarget(name: "PedigreeStoreTests", dependencies: ["PedigreeStore"], swiftSettings: strictSettings),
+        .testTarget(name: "PedigreeCLITests", dependencies: ["pedigree"], swiftSettings: strictSettings),
+    ]
+)

@@ -1,0 +1,175 @@
+import Foundation
+
+/// One difference (or, with `--all`, one sameness) at a key path.
+public struct Change: Hashable, Sendable {
+    public enum Kind: String, Sendable { case added, removed, changed, unchanged }
+    public let path: String
+    public let kind: Kind
+    public let old: JSONValue?
+    public let new: JSONValue?
+
+    public init(path: String, kind: Kind, old: JSONValue?, new: JSONValue?) {
+        self.path = path
+        self.kind = kind
+        self.old = old
+        self.new = new
+    }
+
+    public var json: JSONValue {
+        var out: [String: JSONValue] = ["path": .string(path), "change": .string(kind.rawValue)]
+        if let old { out["old"] = old }
+        if let new { out["new"] = new }
+        return .object(out)
+    }
+}
+
+/// Key-path differences between two JSON documents: objects are compared member by member
+/// (`optimizer.lr`), arrays of equal length element by element (`layers[2]`), anything else as a whole.
+public enum JSONDiff {
+    public static func changes(_ old: JSONValue?, _ new: JSONValue?, path: String = "", includeUnchanged: Bool = false) -> [Change] {
+        var out: [Change] = []
+        walk(old, new, path: path, includeUnchanged: includeUnchanged, into: &out)
+        return out
+    }
+
+    private static func walk(_ old: JSONValue?, _ new: JSONValue?, path: String, includeUnchanged: Bool, into out: inout [Change]) {
+        switch (old, new) {
+        case (nil, nil): return
+        case (nil, let n?): flatten(n, path: path, kind: .added, into: &out)
+        case (let o?, nil): flatten(o, path: path, kind: .removed, into: &out)
+        case (.object(let a)?, .object(let b)?):
+            for key in Set(a.keys).union(b.keys).sorted() {
+                walk(a[key], b[key], path: join(path, key), includeUnchanged: includeUnchanged, into: &out)
+            }
+        case (.array(let a)?, .array(let b)?) where a.count == b.count && a != b:
+            for i in a.indices { walk(a[i], b[i], path: "\(path)[\(i)]", includeUnchanged: includeUnchanged, into: &out) }
+        case (let o?, let n?):
+            if o != n {
+                out.append(Change(path: path, kind: .changed, old: o, new: n))
+            } else if includeUnchanged {
+                out.append(Change(path: path, kind: .unchanged, old: o, new: n))
+            }
+        }
+    }
+
+    /// An added or removed subtree is listed leaf by leaf, so `scheduler.warmup` shows up by name.
+    private static func flatten(_ value: JSONValue, path: String, kind: Change.Kind, into out: inout [Change]) {
+        if case .object(let members) = value, !members.isEmpty {
+            for key in members.keys.sorted() { flatten(members[key]!, path: join(path, key), kind: kind, into: &out) }
+        } else {
+            out.append(Change(path: path, kind: kind, old: kind == .removed ? value : nil, new: kind == .added ? value : nil))
+        }
+    }
+
+    static func join(_ path: String, _ key: String) -> String {
+        let safe = key.contains(".") || key.contains("[") ? "[\(JSONValue.string(key).canonicalString)]" : key
+        return path.isEmpty ? safe : (safe.hasPrefix("[") ? path + safe : "\(path).\(safe)")
+    }
+}
+
+/// What the store knows about a model version, gathered for comparison: the model and the run that
+/// generated it, with inputs and parents resolved to exact versions.
+public struct ModelPedigree: Sendable {
+    public struct ResolvedInput: Hashable, Sendable {
+        public let ref: ArtifactRef
+        public let digest: ContentDigest?
+        public let role: String
+        public init(ref: ArtifactRef, digest: ContentDigest?, role: String) {
+            self.ref = ref
+            self.digest = digest
+            self.role = role
+        }
+    }
+
+    public let model: ArtifactRef
+    public let digest: ContentDigest?
+    public let run: RunRecord?
+    /// Data inputs of the generating run (base models excluded: they are `parents`).
+    public let inputs: [ResolvedInput]
+    public let parents: [ResolvedInput]
+
+    public init(model: ArtifactRef, digest: ContentDigest?, run: RunRecord?, inputs: [ResolvedInput], parents: [ResolvedInput]) {
+        self.model = model
+        self.digest = digest
+        self.run = run
+        self.inputs = inputs
+        self.parents = parents
+    }
+}
+
+/// The five-dimension difference between two model versions: the root-cause tool.
+public struct LineageDiff: Sendable {
+    public let from: ArtifactRef
+    public let to: ArtifactRef
+    public let data: [Change]
+    public let code: [Change]
+    public let parents: [Change]
+    public let hyperparameters: [Change]
+    public let environment: [Change]
+
+    public static let dimensions = ["data", "code", "parents", "hyperparameters", "environment"]
+
+    public init(_ a: ModelPedigree, _ b: ModelPedigree, includeUnchanged: Bool = false) {
+        from = a.model
+        to = b.model
+        var data = Self.compareArtifacts(a.inputs, b.inputs, prefix: "inputs", includeUnchanged: includeUnchanged)
+        data += JSONDiff.changes(a.run?.data.map { .object($0.json) }, b.run?.data.map { .object($0.json) }, includeUnchanged: includeUnchanged)
+        self.data = data
+        code = JSONDiff.changes(a.run?.code.map { .object($0.json) }, b.run?.code.map { .object($0.json) }, includeUnchanged: includeUnchanged)
+        parents = Self.compareArtifacts(a.parents, b.parents, prefix: "parents", includeUnchanged: includeUnchanged)
+        hyperparameters = JSONDiff.changes(
+            a.run?.hyperparameters.map(JSONValue.object), b.run?.hyperparameters.map(JSONValue.object), includeUnchanged: includeUnchanged)
+        environment = JSONDiff.changes(
+            a.run?.environment.map { .object($0.json) }, b.run?.environment.map { .object($0.json) }, includeUnchanged: includeUnchanged)
+    }
+
+    public func changes(in dimension: String) -> [Change] {
+        switch dimension {
+        case "data": data
+        case "code": code
+        case "parents": parents
+        case "hyperparameters": hyperparameters
+        default: environment
+        }
+    }
+
+    public var isEmpty: Bool { Self.dimensions.allSatisfy { changes(in: $0).allSatisfy { $0.kind == .unchanged } } }
+
+    public var json: JSONValue {
+        var out: [String: JSONValue] = ["from": .string(from.description), "to": .string(to.description)]
+        for dimension in Self.dimensions { out[dimension] = .array(changes(in: dimension).map(\.json)) }
+        return .object(out)
+    }
+
+    /// Inputs are paired by role and artifact name, so `dataset:warehouse/tx@v1 → @v2` reads as one change.
+    static func compareArtifacts(
+        _ old: [ModelPedigree.ResolvedInput], _ new: [ModelPedigree.ResolvedInput], prefix: String, includeUnchanged: Bool
+    ) -> [Change] {
+        func key(_ input: ModelPedigree.ResolvedInput) -> String { "\(prefix)[\(input.role)] \(input.ref.unversioned)" }
+        func value(_ input: ModelPedigree.ResolvedInput) -> JSONValue {
+            var out: [String: JSONValue] = ["ref": .string(input.ref.description)]
+            if let digest = input.digest { out["digest"] = .string(digest.description) }
+            return .object(out)
+        }
+        let oldByKey = Dictionary(grouping: old, by: key)
+        let newByKey = Dictionary(grouping: new, by: key)
+        var out: [Change] = []
+        for k in Set(oldByKey.keys).union(newByKey.keys).sorted() {
+            let a = (oldByKey[k] ?? []).sorted { $0.ref.description < $1.ref.description }
+            let b = (newByKey[k] ?? []).sorted { $0.ref.description < $1.ref.description }
+            for i in 0..<max(a.count, b.count) {
+                let o = i < a.count ? a[i] : nil
+                let n = i < b.count ? b[i] : nil
+                switch (o, n) {
+                case (let o?, let n?) where o.ref == n.ref && o.digest == n.digest:
+                    if includeUnchanged { out.append(Change(path: k, kind: .unchanged, old: value(o), new: value(n))) }
+                case (let o?, let n?): out.append(Change(path: k, kind: .changed, old: value(o), new: value(n)))
+                case (let o?, nil): out.append(Change(path: k, kind: .removed, old: value(o), new: nil))
+                case (nil, let n?): out.append(Change(path: k, kind: .added, old: nil, new: value(n)))
+                case (nil, nil): break
+                }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,157 @@
+import Foundation
+
+/// The immutable unit of the log. Every way into Pedigree (CLI, REST, OpenLineage, importers) produces
+/// these, and the store appends them through one validate → append → project step.
+///
+/// The native format, one JSON object per event:
+///
+///     {"type": "run", "namespace": "fraud-team", "eventTime": "2026-11-01T09:00:00Z",
+///      "run": {"id": "…", "job": "train-fraud", "status": "COMPLETE", "inputs": […], "outputs": […], …}}
+///     {"type": "artifact", "namespace": "warehouse", "artifact": {"kind": "dataset", "name": "tx", "version": "v1", …}}
+///     {"type": "deployment", "namespace": "fraud-team", "deployment": {"endpoint": "fraud-api", "model": "model:fraud-team/fraud@2", …}}
+///
+/// `supersedes` (the digest of an earlier event about the same subject) makes an event a correction: the
+/// earlier event stays in the log, and the projections show the correction instead.
+///
+/// An event's identity is the SHA-256 of its normalised canonical JSON (`digest`): references are spelt
+/// out as objects and defaults filled in first, so equivalent spellings of one event get one digest and a
+/// retried delivery is stored once.
+public struct LineageEvent: Sendable, Hashable {
+    public enum Payload: Sendable, Hashable {
+        case run(RunRecord)
+        case artifact(ArtifactSpec)
+        case deployment(DeploymentRecord)
+    }
+
+    public let namespace: String
+    public let eventTime: Timestamp?
+    public let producer: String?
+    public let supersedes: ContentDigest?
+    public let payload: Payload
+    /// The normalised event, exactly what is stored and hashed.
+    public let body: JSONValue
+    public let canonicalBytes: [UInt8]
+    public let digest: ContentDigest
+
+    public init(namespace: String, eventTime: Timestamp? = nil, producer: String? = nil, supersedes: ContentDigest? = nil, payload: Payload) {
+        self.namespace = namespace
+        self.eventTime = eventTime
+        self.producer = producer
+        self.supersedes = supersedes
+        self.payload = payload
+        var out: [String: JSONValue] = ["namespace": .string(namespace)]
+        switch payload {
+        case .run(let run): out["type"] = "run"; out["run"] = run.json
+        case .artifact(let artifact): out["type"] = "artifact"; out["artifact"] = artifact.json
+        case .deployment(let deployment): out["type"] = "deployment"; out["deployment"] = deployment.json
+        }
+        if let eventTime { out["eventTime"] = .string(eventTime.description) }
+        if let producer { out["producer"] = .string(producer) }
+        if let supersedes { out["supersedes"] = .string(supersedes.description) }
+        body = .object(out)
+        canonicalBytes = body.canonicalBytes
+        digest = ContentDigest(hashing: canonicalBytes)
+    }
+
+    /// Parses and validates one native event. `path` prefixes field names in errors (`[3].run.job`).
+    public init(json value: JSONValue, path: String = "") throws(ValidationError) {
+        let reader = try FieldReader(value, path: path)
+        try reader.rejectUnknownKeys(["type", "namespace", "eventTime", "producer", "supersedes", "run", "artifact", "deployment"])
+        let type = try reader.string("type", hint: "one of run, artifact, deployment")
+        let namespace = try reader.string("namespace", hint: "the team or project that owns this record, e.g. \"fraud-team\"")
+        try validateNamespace(namespace, field: reader.fieldPath("namespace"))
+        let eventTime = try readTimestamp(reader, "eventTime")
+        var supersedes: ContentDigest?
+        if let text = try reader.optionalString("supersedes") {
+            guard let digest = ContentDigest(text) else {
+                throw ValidationError(field: reader.fieldPath("supersedes"), "must be the sha256:… digest of the event being corrected")
+            }
+            supersedes = digest
+        }
+        let payloadKeys = ["run", "artifact", "deployment"]
+        guard payloadKeys.contains(type) else {
+            throw ValidationError(field: reader.fieldPath("type"), "'\(type)' is not one of run, artifact, deployment")
+        }
+        for key in payloadKeys where key != type && reader.has(key) {
+            throw ValidationError(field: reader.fieldPath(key), "does not belong in an event of type \(type)")
+        }
+        guard let payloadJSON = reader.value(type) else {
+            throw ValidationError(field: reader.fieldPath(type), "is required in an event of type \(type)")
+        }
+        let payload: Payload
+        switch type {
+        case "run": payload = .run(try RunRecord(json: payloadJSON, path: reader.fieldPath("run"), namespace: namespace))
+        case "artifact":
+            payload = .artifact(try ArtifactSpec(json: payloadJSON, path: reader.fieldPath("artifact"), defaultNamespace: namespace))
+        default: payload = .deployment(try DeploymentRecord(json: payloadJSON, path: reader.fieldPath("deployment"), eventTime: eventTime))
+        }
+        self.init(namespace: namespace, eventTime: eventTime, producer: try reader.optionalString("producer"), supersedes: supersedes, payload: payload)
+    }
+
+    /// What the event is about; corrections must have the same subject as what they correct.
+    public var subject: String {
+        switch payload {
+        case .run(let run): "run:\(run.id)"
+        case .artifact(let artifact): artifact.ref.unversioned.description
+        case .deployment(let deployment): Reference.deployment(namespace: namespace, endpoint: deployment.endpoint).description
+        }
+    }
+
+    public var typeName: String {
+        switch payload {
+        case .run: "run"
+        case .artifact: "artifact"
+        case .deployment: "deployment"
+        }
+    }
+}
+
+/// Turns a submitted document into events: a native event, an OpenLineage event (RunEvent, DatasetEvent or
+/// JobEvent), or a JSON array of either. JSON lines (one document per line) are accepted too.
+public enum EventDocument {
+    public static func decode(_ text: String) throws(ValidationError) -> [LineageEvent] {
+        let trimmed = text.drop(while: \.isWhitespace)
+        if trimmed.isEmpty { throw ValidationError(field: "", "the input is empty; expected a JSON event, an array of events or JSON lines") }
+        do {
+            return try decode(try JSONValue.parse(text))
+        } catch let error as JSONParseError {
+            // Not one document: try JSON lines before reporting the syntax error.
+            let lines = text.split(whereSeparator: \.isNewline).filter { !$0.allSatisfy(\.isWhitespace) }
+            guard lines.count > 1 else { throw ValidationError(field: "", error.description) }
+            var events: [LineageEvent] = []
+            for (number, line) in lines.enumerated() {
+                let value: JSONValue
+                do { value = try JSONValue.parse(String(line)) } catch {
+                    throw ValidationError(field: "line \(number + 1)", error.description)
+                }
+                events += try decodeOne(value, path: "line \(number + 1)")
+            }
+            return events
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            throw ValidationError(field: "", "\(error)")
+        }
+    }
+
+    public static func decode(_ value: JSONValue) throws(ValidationError) -> [LineageEvent] {
+        if case .array(let elements) = value {
+            guard !elements.isEmpty else { throw ValidationError(field: "", "the array holds no events") }
+            var events: [LineageEvent] = []
+            for (i, element) in elements.enumerated() { events += try decodeOne(element, path: "[\(i)]") }
+            return events
+        }
+        return try decodeOne(value, path: "")
+    }
+
+    static func decodeOne(_ value: JSONValue, path: String) throws(ValidationError) -> [LineageEvent] {
+        guard case .object(let members) = value else {
+            throw ValidationError(field: path, "must be an event object, got \(value.typeName)")
+        }
+        if members["type"] != nil { return [try LineageEvent(json: value, path: path)] }
+        if members["schemaURL"] != nil || members["eventType"] != nil || members["producer"] != nil || members["job"] != nil || members["dataset"] != nil {
+            return try OpenLineageMapping.events(from: value, path: path)
+        }
+        throw ValidationError(field: path, "is neither a Pedigree event (needs \"type\") nor an OpenLineage event (needs \"eventTime\" and \"producer\")")
+    }
+}

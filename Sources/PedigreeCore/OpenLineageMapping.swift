@@ -1,0 +1,166 @@
+import Foundation
+
+/// Maps OpenLineage events (spec 2-0-2, as the official clients send them) onto Pedigree events.
+///
+/// - The job's namespace is the event's namespace; the run keeps OpenLineage's `runId`.
+/// - A dataset with the `datasetType` facet `MODEL` is a `model` artifact, any other a `dataset`.
+/// - The `version` facet's `datasetVersion` is the artifact version, kept as the client sent it.
+/// - A model among a run's inputs is that run's parent model (role `base-model`).
+/// - Run facets: `executionParameters` → hyperparameters, `environmentVariables` (secrets redacted) and
+///   `processing_engine` → environment, `parent` → parent run; job facet `sourceCodeLocation` → code;
+///   input facet `dataQualityMetrics` → data quality of that input.
+/// - Every other facet is kept, verbatim, under the run's or artifact's `facets` (job facets as `job.NAME`).
+/// - A JobEvent (design-time lineage, no run) becomes a run whose id is derived from the job's name, so
+///   repeated JobEvents for one job accumulate on one node. A DatasetEvent registers its dataset.
+public enum OpenLineageMapping {
+    public static func events(from value: JSONValue, path: String = "") throws(ValidationError) -> [LineageEvent] {
+        let reader = try FieldReader(value, path: path)
+        let eventTime = try readTimestamp(reader, "eventTime")
+        guard eventTime != nil else {
+            throw ValidationError(field: reader.fieldPath("eventTime"), "is required in an OpenLineage event (RFC 3339 time)")
+        }
+        let producer = try reader.string("producer", hint: "the URI of the integration that emitted the event")
+        let schemaURL = try reader.optionalString("schemaURL") ?? ""
+        if let dataset = reader.value("dataset"), !reader.has("job") {
+            let spec = try artifact(dataset, path: reader.fieldPath("dataset"))
+            return [LineageEvent(namespace: spec.ref.namespace, eventTime: eventTime, producer: producer, payload: .artifact(spec))]
+        }
+        let job = try FieldReader(reader.value("job") ?? .null, path: reader.fieldPath("job"))
+        let jobNamespace = try job.string("namespace")
+        try validateNamespace(jobNamespace, field: job.fieldPath("namespace"))
+        let jobName = try job.string("name")
+
+        var run: RunRecord
+        if let runValue = reader.value("run") {
+            let runReader = try FieldReader(runValue, path: reader.fieldPath("run"))
+            let runID = try Reference.validRunID(try runReader.string("runId", hint: "a UUID"), field: runReader.fieldPath("runId"))
+            run = RunRecord(id: runID, job: jobName)
+            try mapRunFacets(runReader.optionalObject("facets") ?? [:], into: &run, path: runReader.fieldPath("facets"))
+        } else if schemaURL.hasSuffix("JobEvent") || !reader.has("eventType") {
+            let staticID = "job-" + JSONValue.string("\(jobNamespace)/\(jobName)").digest.hex.prefix(32)
+            run = RunRecord(id: String(staticID), job: jobName)
+            run.facets["staticLineage"] = true
+        } else {
+            throw ValidationError(field: reader.fieldPath("run"), "is required in a RunEvent")
+        }
+
+        if let typeText = try reader.optionalString("eventType") {
+            guard let status = RunStatus(rawValue: typeText.uppercased()) else {
+                throw ValidationError(field: reader.fieldPath("eventType"), "'\(typeText)' is not one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            run.status = status
+            if status == .start { run.startedAt = eventTime }
+            if status.isTerminal { run.endedAt = eventTime }
+        }
+
+        for (key, facet) in try job.optionalObject("facets") ?? [:] {
+            if key == "sourceCodeLocation" {
+                run.code = try codeFacet(from: facet, path: "\(job.fieldPath("facets")).\(key)")
+            } else {
+                run.facets["job.\(key)"] = facet
+            }
+        }
+
+        var quality: [String: JSONValue] = [:]
+        for (i, input) in try reader.array("inputs").enumerated() {
+            let inputPath = "\(reader.fieldPath("inputs"))[\(i)]"
+            let spec = try artifact(input, path: inputPath)
+            var inputFacets = try FieldReader(input, path: inputPath).optionalObject("inputFacets") ?? [:]
+            if let metrics = inputFacets.removeValue(forKey: "dataQualityMetrics") {
+                quality[spec.ref.description] = stripFacetMetadata(metrics)
+            }
+            run.inputs.append(ArtifactUse(artifact: spec, role: spec.ref.kind == "model" ? "base-model" : "input", facets: inputFacets))
+        }
+        if !quality.isEmpty {
+            var data = run.data?.json ?? [:]
+            data["quality"] = .object(quality)
+            run.data = try DataFacet(json: .object(data), path: reader.fieldPath("inputs"))
+        }
+        for (i, output) in try reader.array("outputs").enumerated() {
+            let outputPath = "\(reader.fieldPath("outputs"))[\(i)]"
+            let spec = try artifact(output, path: outputPath)
+            let outputFacets = try FieldReader(output, path: outputPath).optionalObject("outputFacets") ?? [:]
+            run.outputs.append(ArtifactUse(artifact: spec, role: spec.ref.kind == "model" ? "model" : "output", facets: outputFacets))
+        }
+        return [LineageEvent(namespace: jobNamespace, eventTime: eventTime, producer: producer, payload: .run(run))]
+    }
+
+    static func artifact(_ value: JSONValue, path: String) throws(ValidationError) -> ArtifactSpec {
+        let reader = try FieldReader(value, path: path)
+        let namespace = try reader.string("namespace")
+        try validateNamespace(namespace, field: reader.fieldPath("namespace"))
+        var facets = try reader.optionalObject("facets") ?? [:]
+        var kind = "dataset"
+        if let type = facets["datasetType"]?["datasetType"]?.stringValue {
+            if type.uppercased() == "MODEL" { kind = "model" }
+            facets.removeValue(forKey: "datasetType")
+        }
+        var version: String?
+        if let versionFacet = facets.removeValue(forKey: "version") {
+            guard let text = versionFacet["datasetVersion"]?.stringValue, !text.isEmpty else {
+                throw ValidationError(field: "\(reader.fieldPath("facets")).version.datasetVersion", "must be a non-empty string")
+            }
+            version = text
+        }
+        return ArtifactSpec(ref: ArtifactRef(kind: kind, namespace: namespace, name: try reader.string("name"), version: version), facets: facets)
+    }
+
+    static func mapRunFacets(_ facets: [String: JSONValue], into run: inout RunRecord, path: String) throws(ValidationError) {
+        var environment: [String: JSONValue] = [:]
+        for (key, facet) in facets {
+            let facetPath = "\(path).\(key)"
+            switch key {
+            case "executionParameters":
+                var parameters: [String: JSONValue] = [:]
+                for (i, p) in try FieldReader(facet, path: facetPath).array("parameters").enumerated() {
+                    let param = try FieldReader(p, path: "\(facetPath).parameters[\(i)]")
+                    let name = try param.string("key")
+                    parameters[name] = .string(SecretRedactor.redact(name: name, value: param.value("value")?.displayText ?? ""))
+                }
+                run.hyperparameters = parameters
+            case "environmentVariables":
+                var variables: [String: JSONValue] = [:]
+                for (i, v) in try FieldReader(facet, path: facetPath).array("environmentVariables").enumerated() {
+                    let variable = try FieldReader(v, path: "\(facetPath).environmentVariables[\(i)]")
+                    let name = try variable.string("name")
+                    variables[name] = .string(SecretRedactor.redact(name: name, value: variable.value("value")?.displayText ?? ""))
+                }
+                environment["variables"] = .object(variables)
+            case "processing_engine":
+                let engine = try FieldReader(facet, path: facetPath)
+                var runtime: [String: JSONValue] = ["name": .string(try engine.string("name"))]
+                if let version = try engine.optionalString("version") { runtime["version"] = .string(version) }
+                environment["runtime"] = .object(runtime)
+            case "parent":
+                let parentRun = try FieldReader(try FieldReader(facet, path: facetPath).value("run") ?? .null, path: "\(facetPath).run")
+                run.parentRun = "run:" + (try Reference.validRunID(try parentRun.string("runId"), field: parentRun.fieldPath("runId")))
+                run.facets[key] = facet
+            default:
+                run.facets[key] = facet
+            }
+        }
+        if !environment.isEmpty { run.environment = try EnvironmentFacet(json: .object(environment), path: path) }
+    }
+
+    static func codeFacet(from facet: JSONValue, path: String) throws(ValidationError) -> CodeFacet {
+        let reader = try FieldReader(facet, path: path)
+        var code: [String: JSONValue] = [:]
+        let url = try reader.optionalString("url")
+        if let repo = try reader.optionalString("repoUrl") ?? url {
+            code["repository"] = .string(SecretRedactor.stripURLCredentials(repo))
+        }
+        if let commit = try reader.optionalString("version") { code["commit"] = .string(commit) }
+        for key in ["branch", "tag", "path"] {
+            if let value = try reader.optionalString(key) { code[key] = .string(value) }
+        }
+        return try CodeFacet(json: .object(code), path: path)
+    }
+
+    /// Drops `_producer` and `_schemaURL`, which describe the facet rather than the data.
+    static func stripFacetMetadata(_ facet: JSONValue) -> JSONValue {
+        guard case .object(var members) = facet else { return facet }
+        members.removeValue(forKey: "_producer")
+        members.removeValue(forKey: "_schemaURL")
+        return .object(members)
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+
+/// Keeps credentials out of lineage records: values of variables whose names look secret, and passwords
+/// embedded in URLs, are replaced before anything is stored.
+public enum SecretRedactor {
+    public static let placeholder = "[REDACTED]"
+    static let secretWords = ["TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASS", "KEY", "CREDENTIAL", "AUTH", "PRIVATE", "SESSION", "COOKIE"]
+
+    /// Whether a variable or argument name (`AWS_SECRET_ACCESS_KEY`, `--api-key`, `hf_token`) names a secret.
+    public static func isSecretName(_ name: String) -> Bool {
+        let upper = name.uppercased()
+        let words = upper.split(whereSeparator: { !$0.isLetter && !$0.isNumber })
+        return words.contains { word in secretWords.contains { word == $0 || word.hasSuffix($0) || word.hasPrefix($0) } }
+    }
+
+    /// The value to store for a variable: redacted when the name is secret, URL credentials stripped always.
+    public static func redact(name: String, value: String) -> String {
+        isSecretName(name) ? placeholder : stripURLCredentials(value)
+    }
+
+    /// `https://user:pw@host/x` → `https://[REDACTED]@host/x`, wherever it occurs in the text.
+    public static func stripURLCredentials(_ text: String) -> String {
+        guard text.contains("://"), text.contains("@") else { return text }
+        var out = ""
+        var rest = Substring(text)
+        while let scheme = rest.range(of: "://") {
+            out += rest[..<scheme.upperBound]
+            rest = rest[scheme.upperBound...]
+            let authorityEnd = rest.firstIndex(where: { "/?# \t\n\"'".contains($0) }) ?? rest.endIndex
+            if let at = rest[..<authorityEnd].lastIndex(of: "@") {
+                out += placeholder
+                rest = rest[at...]
+            }
+        }
+        return out + rest
+    }
+}

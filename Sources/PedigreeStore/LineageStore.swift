@@ -1,0 +1,132 @@
+import PedigreeCore
+
+/// The store contract. Every backend (SQLite now, PostgreSQL next) implements it with the same semantics,
+/// and the same contract tests run against each.
+///
+/// Writes go through `append` only: validate → append to the namespace's hash chain → project into the
+/// graph tables, in one transaction. Queries read the projections; `asOf` answers as the store knew it at
+/// that time (transaction time: when events were recorded, not when they say things happened).
+public protocol LineageStore: Sendable {
+    /// Appends events atomically: all are stored, or (on any error) none. A re-delivered event (same digest
+    /// in the same namespace) is acknowledged as a duplicate and stored once.
+    func append(_ events: [LineageEvent], recordedBy identity: String) async throws -> [AppendOutcome]
+
+    /// One artifact, run or deployment endpoint with everything known about it.
+    func show(_ ref: Reference, asOf: Timestamp?) async throws -> NodeDetail
+
+    /// The subgraph upstream or downstream of a node, breadth first, cycle-safe; `depth` nil means unbounded.
+    func lineage(_ ref: Reference, direction: LineageDirection, depth: Int?, asOf: Timestamp?) async throws -> LineageGraph
+
+    /// Model versions whose training data includes the dataset (any version when `ref` has none), directly
+    /// or through preprocessing runs.
+    func modelsTrainedOn(_ ref: ArtifactRef, asOf: Timestamp?) async throws -> TrainedOnReport
+
+    /// Everything downstream of a node, and the deployments serving any affected model.
+    func impact(_ ref: Reference, asOf: Timestamp?) async throws -> ImpactReport
+
+    /// A model version with its generating run and resolved inputs and parents, for `LineageDiff`.
+    func modelPedigree(_ ref: ArtifactRef, asOf: Timestamp?) async throws -> ModelPedigree
+
+    /// Which model version an endpoint served, oldest first.
+    func deploymentHistory(namespace: String, endpoint: String, asOf: Timestamp?) async throws -> [DeploymentEntry]
+
+    /// Recomputes every hash chain and the projections.
+    func verify() async throws -> VerificationReport
+
+    /// Throws away the projections and replays the log into them.
+    func rebuildProjections() async throws
+
+    /// Stored events in append order, for export and audit.
+    func events(afterSequence: Int64, limit: Int) async throws -> [StoredEvent]
+}
+
+public enum LineageDirection: String, Sendable, CaseIterable {
+    case upstream, downstream
+}
+
+/// Domain errors every backend throws, so the CLI and the HTTP layer map them in one place.
+public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
+    public enum Code: String, Sendable {
+        /// The referenced node does not exist (HTTP 404).
+        case notFound = "not_found"
+        /// The write contradicts what is stored (HTTP 409).
+        case conflict
+        /// The input is malformed (HTTP 400/422).
+        case invalid
+        /// The store itself cannot be used (HTTP 503).
+        case unavailable
+    }
+
+    public let code: Code
+    public let message: String
+    public let field: String?
+
+    public init(_ code: Code, _ message: String, field: String? = nil) {
+        self.code = code
+        self.message = message
+        self.field = field
+    }
+
+    public init(_ error: ValidationError) {
+        self.init(.invalid, error.message, field: error.field)
+    }
+
+    public var description: String { field.map { "\($0): \(message)" } ?? message }
+}
+
+/// The result of appending one event.
+public struct AppendOutcome: Hashable, Sendable {
+    public let digest: ContentDigest
+    public let namespace: String
+    /// The event's position in its namespace's chain (the earlier position for a duplicate).
+    public let sequence: Int64
+    public let duplicate: Bool
+
+    public init(digest: ContentDigest, namespace: String, sequence: Int64, duplicate: Bool) {
+        self.digest = digest
+        self.namespace = namespace
+        self.sequence = sequence
+        self.duplicate = duplicate
+    }
+
+    public var json: JSONValue {
+        ["digest": .string(digest.description), "namespace": .string(namespace), "sequence": .int(sequence), "duplicate": .bool(duplicate)]
+    }
+}
+
+/// One event as stored, with its place in the chain.
+public struct StoredEvent: Hashable, Sendable {
+    public let sequence: Int64
+    public let namespace: String
+    public let namespaceSequence: Int64
+    public let recordedAt: Timestamp
+    public let recordedBy: String
+    public let digest: ContentDigest
+    public let previousHash: String
+    public let chainHash: String
+    public let body: String
+
+    public init(
+        sequence: Int64, namespace: String, namespaceSequence: Int64, recordedAt: Timestamp, recordedBy: String, digest: ContentDigest,
+        previousHash: String, chainHash: String, body: String
+    ) {
+        self.sequence = sequence
+        self.namespace = namespace
+        self.namespaceSequence = namespaceSequence
+        self.recordedAt = recordedAt
+        self.recordedBy = recordedBy
+        self.digest = digest
+        self.previousHash = previousHash
+        self.chainHash = chainHash
+        self.body = body
+    }
+
+    public var json: JSONValue {
+        [
+            "sequence": .int(sequence), "namespace": .string(namespace), "namespaceSequence": .int(namespaceSequence),
+            "recordedAt": .string(recordedAt.description), "recordedBy": .string(recordedBy), "digest": .string(digest.description),
+            "previousHash": .string(previousHash), "chainHash": .string(chainHash),
+            "event": (try? JSONValue.parse(body)) ?? .string(body),
+        ]
+    }
+}

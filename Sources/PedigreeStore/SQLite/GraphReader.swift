@@ -1,0 +1,289 @@
+import GRDB
+import PedigreeCore
+
+/// The graph queries over the SQLite projections, within one read transaction (a consistent snapshot).
+///
+/// Walks are breadth-first in Swift over an indexed edge lookup per node rather than one recursive CTE:
+/// SQLite's recursive CTEs cannot consult the set of visited nodes, so an unbounded walk over a cycle
+/// would not terminate, and a depth-bounded one revisits shared ancestors once per path. In-process, one
+/// cached-statement lookup costs a few microseconds, so a walk over hundreds of nodes takes well under a
+/// millisecond, visits each node once, and has no hop limit.
+struct GraphReader {
+    struct Node {
+        let id: Int64
+        let summary: NodeSummary
+    }
+
+    let db: Database
+    /// Transaction-time cut-off: only what was recorded at or before this instant is visible.
+    let cutoff: Int64
+    let asOf: Timestamp?
+
+    init(db: Database, asOf: Timestamp?) {
+        self.db = db
+        self.asOf = asOf
+        cutoff = asOf?.microseconds ?? Int64.max
+    }
+
+    static let nodeColumns = "n.id, n.ref, n.kind, n.namespace, n.name, n.version, n.digest, n.status, n.recorded_at"
+
+    static func node(_ row: Row) -> Node {
+        let digest: String? = row["digest"]
+        return Node(
+            id: row["id"],
+            summary: NodeSummary(
+                ref: row["ref"], kind: row["kind"], namespace: row["namespace"], name: row["name"], version: row["version"],
+                digest: digest.flatMap { ContentDigest($0) }, status: row["status"], recordedAt: Timestamp(microseconds: row["recorded_at"])))
+    }
+
+    // MARK: Resolving references
+
+    func resolve(_ ref: Reference) throws -> Node {
+        switch ref {
+        case .run, .deployment:
+            if let node = try fetchNode(sql: "SELECT \(Self.nodeColumns) FROM nodes n WHERE n.ref = ? AND n.recorded_at <= ?", [ref.description, cutoff]) {
+                return node
+            }
+            throw StoreError(.notFound, "\(ref) is not recorded\(asOfPhrase)", field: "ref")
+        case .artifact(let artifact):
+            return try resolve(artifact)
+        }
+    }
+
+    func resolve(_ ref: ArtifactRef) throws -> Node {
+        if let version = ref.version {
+            if let node = try fetchNode(sql: "SELECT \(Self.nodeColumns) FROM nodes n WHERE n.ref = ? AND n.recorded_at <= ?", [ref.description, cutoff]) {
+                return node
+            }
+            // `@sha256:ab12…` names a version by (a prefix of) its digest.
+            if version.hasPrefix(ContentDigest.prefix), version.count >= ContentDigest.prefix.count + 8 {
+                let matches = try Row.fetchAll(db, sql: """
+                    SELECT \(Self.nodeColumns) FROM nodes n
+                    WHERE n.kind = ? AND n.namespace = ? AND n.name = ? AND n.digest >= ? AND n.digest < ? AND n.recorded_at <= ?
+                    ORDER BY n.ordinal LIMIT 2
+                    """, arguments: [ref.kind, ref.namespace, ref.name, version.lowercased(), version.lowercased() + "~", cutoff])
+                if matches.count == 1 { return Self.node(matches[0]) }
+                if matches.count > 1 {
+                    throw StoreError(.invalid, "\(ref) matches several versions; give more digits of the digest", field: "ref")
+                }
+            }
+        } else if let node = try fetchNode(sql: """
+            SELECT \(Self.nodeColumns) FROM nodes n WHERE n.kind = ? AND n.namespace = ? AND n.name = ? AND n.recorded_at <= ?
+            ORDER BY n.ordinal DESC LIMIT 1
+            """, [ref.kind, ref.namespace, ref.name, cutoff])
+        {
+            return node
+        }
+        let versions = try String.fetchAll(db, sql: """
+            SELECT version FROM nodes WHERE kind = ? AND namespace = ? AND name = ? AND recorded_at <= ? ORDER BY ordinal DESC LIMIT 10
+            """, arguments: [ref.kind, ref.namespace, ref.name, cutoff])
+        if versions.isEmpty {
+            throw StoreError(.notFound, "no \(ref.kind) named \(ref.unversioned) is recorded\(asOfPhrase)", field: "ref")
+        }
+        throw StoreError(.notFound, "\(ref) is not recorded\(asOfPhrase); latest versions: \(versions.joined(separator: ", "))", field: "ref")
+    }
+
+    private var asOfPhrase: String { asOf.map { " as of \($0)" } ?? "" }
+
+    private func fetchNode(sql: String, _ arguments: StatementArguments) throws -> Node? {
+        try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments).map(Self.node)
+    }
+
+    // MARK: Neighbours and walks
+
+    /// Nodes one hop away, with the role of the connecting edge.
+    func neighbours(of id: Int64, _ direction: LineageDirection) throws -> [(node: Node, role: String)] {
+        let sql = switch direction {
+        case .upstream: "SELECT \(Self.nodeColumns), e.role FROM edges e JOIN nodes n ON n.id = e.src WHERE e.dst = ? AND e.recorded_at <= ?"
+        case .downstream: "SELECT \(Self.nodeColumns), e.role FROM edges e JOIN nodes n ON n.id = e.dst WHERE e.src = ? AND e.recorded_at <= ?"
+        }
+        return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: [id, cutoff]).map { (Self.node($0), $0["role"]) }
+    }
+
+    /// Breadth-first walk. `expand` decides whether to continue past a node (the root is always expanded);
+    /// `follow` whether to take an edge with a role.
+    func walk(
+        from root: Node, _ direction: LineageDirection, depth limit: Int?,
+        expand: (NodeSummary) -> Bool = { _ in true }, follow: (String) -> Bool = { _ in true }
+    ) throws -> (nodes: [LineageGraph.Entry], edges: [LineageEdge], ids: [Int64]) {
+        var entries = [LineageGraph.Entry(node: root.summary, depth: 0)]
+        var ids = [root.id]
+        var edges: [LineageEdge] = []
+        var seen: Set<Int64> = [root.id]
+        var frontier = [root]
+        var depth = 0
+        while !frontier.isEmpty, limit.map({ depth < $0 }) ?? true {
+            depth += 1
+            var next: [Node] = []
+            for node in frontier where depth == 1 || expand(node.summary) {
+                for (neighbour, role) in try neighbours(of: node.id, direction) where follow(role) {
+                    edges.append(direction == .upstream
+                        ? LineageEdge(from: neighbour.summary.ref, to: node.summary.ref, role: role)
+                        : LineageEdge(from: node.summary.ref, to: neighbour.summary.ref, role: role))
+                    if seen.insert(neighbour.id).inserted {
+                        entries.append(LineageGraph.Entry(node: neighbour.summary, depth: depth))
+                        ids.append(neighbour.id)
+                        next.append(neighbour)
+                    }
+                }
+            }
+            frontier = next
+        }
+        return (entries, edges, ids)
+    }
+
+    func lineage(_ ref: Reference, direction: LineageDirection, depth: Int?) throws -> LineageGraph {
+        let root = try resolve(ref)
+        let walked = try walk(from: root, direction, depth: depth)
+        return LineageGraph(root: root.summary, direction: direction, depthLimit: depth, nodes: walked.nodes, edges: walked.edges)
+    }
+
+    // MARK: Trained on
+
+    /// Roles under which using a dataset does not make it training data.
+    static let nonTrainingRoles: Set<String> = ["test", "evaluation", "eval", "benchmark"]
+
+    /// Walks downstream through datasets and runs (not through models: a model fine-tuned from another is
+    /// derived from it, not trained on its data; `impact` follows that path), collecting the models reached.
+    func modelsTrainedOn(_ ref: ArtifactRef) throws -> TrainedOnReport {
+        let starts: [Node]
+        if ref.version == nil {
+            starts = try Row.fetchAll(db, sql: """
+                SELECT \(Self.nodeColumns) FROM nodes n WHERE n.kind = ? AND n.namespace = ? AND n.name = ? AND n.recorded_at <= ? ORDER BY n.ordinal
+                """, arguments: [ref.kind, ref.namespace, ref.name, cutoff]).map(Self.node)
+            if starts.isEmpty { _ = try resolve(ref) }
+        } else {
+            starts = [try resolve(ref)]
+        }
+        var models: [TrainedOnReport.Entry] = []
+        var found: Set<String> = []
+        for start in starts {
+            let walked = try walk(
+                from: start, .downstream, depth: nil,
+                expand: { $0.kind != "model" && $0.kind != "deployment" },
+                follow: { !Self.nonTrainingRoles.contains($0) && $0 != "deployed" })
+            let generators = Dictionary(walked.edges.map { ($0.to, $0.from) }, uniquingKeysWith: { first, _ in first })
+            let runs = Dictionary(walked.nodes.filter { $0.node.kind == "run" }.map { ($0.node.ref, $0.node) }, uniquingKeysWith: { a, _ in a })
+            for entry in walked.nodes where entry.node.kind == "model" && entry.depth > 0 && found.insert(entry.node.ref).inserted {
+                guard let runRef = generators[entry.node.ref], let run = runs[runRef] else { continue }
+                models.append(TrainedOnReport.Entry(model: entry.node, run: run, hops: entry.depth))
+            }
+        }
+        return TrainedOnReport(datasets: starts.map(\.summary), models: models)
+    }
+
+    // MARK: Impact
+
+    func impact(_ ref: Reference) throws -> ImpactReport {
+        let root = try resolve(ref)
+        let walked = try walk(from: root, .downstream, depth: nil)
+        let affectedModels = Set(walked.nodes.filter { $0.node.kind == "model" }.map(\.node.ref))
+        var serving: [ImpactReport.Serving] = []
+        for (entry, id) in zip(walked.nodes, walked.ids) where entry.node.kind == "deployment" {
+            if let current = try history(endpointID: id).last(where: { $0.validUntil == nil }), affectedModels.contains(current.model.ref) {
+                serving.append(ImpactReport.Serving(endpoint: entry.node, model: current.model, since: current.validFrom))
+            }
+        }
+        return ImpactReport(root: root.summary, affected: Array(walked.nodes.dropFirst()), serving: serving)
+    }
+
+    // MARK: Deployments
+
+    func history(endpoint: Node) throws -> [DeploymentEntry] {
+        guard endpoint.summary.kind == "deployment" else {
+            throw StoreError(.invalid, "\(endpoint.summary.ref) is not a deployment endpoint", field: "ref")
+        }
+        return try history(endpointID: endpoint.id)
+    }
+
+    /// Deployments of one endpoint in valid-time order; each is valid until the next one starts.
+    func history(endpointID: Int64) throws -> [DeploymentEntry] {
+        let rows = try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT d.valid_from, d.recorded_at AS deployed_at, d.config, e.ref AS endpoint_ref, \(Self.nodeColumns)
+            FROM deployments d JOIN nodes n ON n.id = d.model_node JOIN nodes e ON e.id = d.endpoint_node
+            WHERE d.endpoint_node = ? AND d.recorded_at <= ? ORDER BY d.valid_from, d.seq
+            """), arguments: [endpointID, cutoff])
+        return try rows.enumerated().map { i, row in
+            let configText: String? = row["config"]
+            let config = try configText.map { try JSONValue.parse($0).objectValue ?? [:] } ?? [:]
+            let until: Int64? = i + 1 < rows.count ? rows[i + 1]["valid_from"] : nil
+            return DeploymentEntry(
+                endpoint: row["endpoint_ref"], model: Self.node(row).summary, validFrom: Timestamp(microseconds: row["valid_from"]),
+                validUntil: until.map(Timestamp.init(microseconds:)), config: config, recordedAt: Timestamp(microseconds: row["deployed_at"]))
+        }
+    }
+
+    // MARK: Details
+
+    /// The run's five dimensions as known at the cut-off: the stored fold, or a fresh fold of the events
+    /// recorded by then.
+    func runRecord(_ node: Node) throws -> RunRecord? {
+        if asOf == nil {
+            guard let state = try String.fetchOne(db.cachedStatement(sql: "SELECT state FROM nodes WHERE id = ?"), arguments: [node.id]) else { return nil }
+            return try RunRecord(json: JSONValue.parse(state), path: "run", namespace: node.summary.namespace)
+        }
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT digest, body, supersedes FROM events WHERE subject = ? AND recorded_at <= ? ORDER BY seq
+            """, arguments: [node.summary.ref, cutoff])
+        let superseded = Set(rows.compactMap { $0["supersedes"] as String? })
+        var folded: RunRecord?
+        for row in rows where !superseded.contains(row["digest"] as String) {
+            if case .run(let part) = try LineageEvent(json: JSONValue.parse(row["body"] as String)).payload {
+                folded = folded.map { $0.merged(with: part) } ?? part
+            }
+        }
+        return folded
+    }
+
+    func detail(_ ref: Reference) throws -> NodeDetail {
+        let node = try resolve(ref)
+        var artifact: ArtifactSpec?
+        var run: RunRecord?
+        var history: [DeploymentEntry] = []
+        switch node.summary.kind {
+        case "run": run = try runRecord(node)
+        case "deployment": history = try self.history(endpointID: node.id)
+        default:
+            if let state = try String.fetchOne(db, sql: "SELECT state FROM nodes WHERE id = ?", arguments: [node.id]) {
+                artifact = try ArtifactSpec(json: JSONValue.parse(state), path: "artifact", defaultNamespace: node.summary.namespace)
+            }
+        }
+        let subject = node.summary.kind == "run" || node.summary.kind == "deployment"
+            ? node.summary.ref
+            : ArtifactRef(kind: node.summary.kind, namespace: node.summary.namespace, name: node.summary.name).description
+        let events = try Row.fetchAll(db, sql: "SELECT * FROM events WHERE subject = ? AND recorded_at <= ? ORDER BY seq", arguments: [subject, cutoff])
+            .map(StoredEvent.init(row:))
+        return NodeDetail(
+            summary: node.summary, artifact: artifact, run: run,
+            upstream: try neighbours(of: node.id, .upstream).map { NodeDetail.Link(node: $0.node.summary, role: $0.role) },
+            downstream: try neighbours(of: node.id, .downstream).map { NodeDetail.Link(node: $0.node.summary, role: $0.role) },
+            history: history, events: events)
+    }
+
+    // MARK: Model pedigree
+
+    func modelPedigree(_ ref: ArtifactRef) throws -> ModelPedigree {
+        let model = try resolve(ref)
+        guard model.summary.kind == "model" else {
+            throw StoreError(.invalid, "\(model.summary.ref) is a \(model.summary.kind), not a model; diff compares model versions", field: "ref")
+        }
+        let generator = try neighbours(of: model.id, .upstream).filter { $0.node.summary.kind == "run" }.max { $0.node.id < $1.node.id }
+        guard let generator else {
+            let summary = model.summary
+            let bare = ArtifactRef(kind: summary.kind, namespace: summary.namespace, name: summary.name, version: summary.version)
+            return ModelPedigree(model: bare, digest: summary.digest, run: nil, inputs: [], parents: [])
+        }
+        var inputs: [ModelPedigree.ResolvedInput] = []
+        var parents: [ModelPedigree.ResolvedInput] = []
+        for (node, role) in try neighbours(of: generator.node.id, .upstream) {
+            let s = node.summary
+            let resolved = ModelPedigree.ResolvedInput(
+                ref: ArtifactRef(kind: s.kind, namespace: s.namespace, name: s.name, version: s.version), digest: s.digest, role: role)
+            if s.kind == "model" { parents.append(resolved) } else { inputs.append(resolved) }
+        }
+        let s = model.summary
+        return ModelPedigree(
+            model: ArtifactRef(kind: s.kind, namespace: s.namespace, name: s.name, version: s.version), digest: s.digest,
+            run: try runRecord(generator.node), inputs: inputs, parents: parents)
+    }
+}

@@ -1,0 +1,267 @@
+import GRDB
+import PedigreeCore
+
+/// Projects events into the graph tables. Used for every append and, unchanged, for rebuilds and for the
+/// fresh replay `verify` compares against, so the projections are by construction a function of the log.
+struct Projector {
+    /// Where the projections are written.
+    let db: Database
+    /// Where the event log is read, for corrections: the same database, except when `verify` replays the
+    /// log into a scratch database.
+    let log: Database
+    /// Node ids by canonical reference, for the life of one transaction.
+    private var nodeIDs: [String: Int64] = [:]
+
+    init(db: Database, log: Database) {
+        self.db = db
+        self.log = log
+    }
+
+    mutating func apply(_ event: LineageEvent, sequence: Int64, recordedAt: Timestamp) throws {
+        if let superseded = event.supersedes {
+            try applyCorrection(event, superseded: superseded, sequence: sequence, recordedAt: recordedAt)
+            return
+        }
+        switch event.payload {
+        case .run(let run): try applyRun(run, namespace: event.namespace, recordedAt: recordedAt)
+        case .artifact(let spec): try registerArtifact(spec, recordedAt: recordedAt, correcting: false)
+        case .deployment(let deployment):
+            try applyDeployment(deployment, namespace: event.namespace, sequence: sequence, recordedAt: recordedAt)
+        }
+    }
+
+    // MARK: Runs
+
+    private mutating func applyRun(_ run: RunRecord, namespace: String, recordedAt: Timestamp) throws {
+        let ref = "run:\(run.id)"
+        let merged: RunRecord
+        let runID: Int64
+        if let existing = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, namespace, state FROM nodes WHERE ref = ?"), arguments: [ref]) {
+            let existingNamespace: String = existing["namespace"]
+            guard existingNamespace == namespace else {
+                throw StoreError(.conflict, "run \(run.id) belongs to namespace \(existingNamespace); a run's events must all use that namespace", field: "namespace")
+            }
+            runID = existing["id"]
+            let previous = try RunRecord(json: JSONValue.parse(existing["state"] as String), path: "run", namespace: namespace)
+            merged = previous.merged(with: run)
+            try db.cachedStatement(sql: "UPDATE nodes SET name = ?, status = ?, state = ? WHERE id = ?")
+                .execute(arguments: [merged.job, merged.status?.rawValue, merged.json.canonicalString, runID])
+        } else {
+            merged = run
+            runID = try insertNode(
+                ref: ref, kind: "run", namespace: namespace, name: run.job, version: nil, ordinal: nil, digest: nil,
+                status: run.status?.rawValue, recordedAt: recordedAt, state: run.json.canonicalString)
+        }
+        try addRunEdges(run, runID: runID, recordedAt: recordedAt)
+    }
+
+    private mutating func addRunEdges(_ run: RunRecord, runID: Int64, recordedAt: Timestamp) throws {
+        for use in run.inputs {
+            let input = try resolveArtifact(use.artifact, generatedBy: nil, recordedAt: recordedAt)
+            try addEdge(from: input, to: runID, role: use.role, recordedAt: recordedAt)
+        }
+        for parent in run.parents {
+            let model = try resolveArtifact(ArtifactSpec(ref: parent), generatedBy: nil, recordedAt: recordedAt)
+            try addEdge(from: model, to: runID, role: "base-model", recordedAt: recordedAt)
+        }
+        for use in run.outputs {
+            let output = try resolveArtifact(use.artifact, generatedBy: runID, recordedAt: recordedAt)
+            try addEdge(from: runID, to: output, role: use.role, recordedAt: recordedAt)
+        }
+    }
+
+    // MARK: Artifacts
+
+    /// Finds or creates the node of an artifact version:
+    /// an explicit version is that version; else the version with the same digest; else, for an output, the
+    /// version this run already generated; for an input, the latest version; else a new integer version.
+    private mutating func resolveArtifact(_ spec: ArtifactSpec, generatedBy run: Int64?, recordedAt: Timestamp) throws -> Int64 {
+        let ref = spec.ref
+        if ref.version != nil {
+            return try registerArtifact(spec, recordedAt: recordedAt, correcting: false)
+        }
+        if let digest = spec.digest,
+            let id = try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT id FROM nodes WHERE digest = ? AND kind = ? AND namespace = ? AND name = ? ORDER BY ordinal LIMIT 1"),
+                arguments: [digest.description, ref.kind, ref.namespace, ref.name])
+        {
+            return id
+        }
+        if spec.digest == nil {
+            let existing: Int64?
+            if let run {
+                existing = try Int64.fetchOne(
+                    db.cachedStatement(sql: """
+                        SELECT n.id FROM edges e JOIN nodes n ON n.id = e.dst
+                        WHERE e.src = ? AND n.kind = ? AND n.namespace = ? AND n.name = ? ORDER BY n.ordinal DESC LIMIT 1
+                        """), arguments: [run, ref.kind, ref.namespace, ref.name])
+            } else {
+                existing = try Int64.fetchOne(
+                    db.cachedStatement(sql: "SELECT id FROM nodes WHERE kind = ? AND namespace = ? AND name = ? ORDER BY ordinal DESC LIMIT 1"),
+                    arguments: [ref.kind, ref.namespace, ref.name])
+            }
+            if let existing { return existing }
+        }
+        var versioned = spec
+        versioned.ref.version = try nextVersionName(ref)
+        return try registerArtifact(versioned, recordedAt: recordedAt, correcting: false)
+    }
+
+    /// Registers an explicit artifact version. A version's content never changes: registering it again with
+    /// another digest is a conflict unless the event is a correction.
+    @discardableResult
+    private mutating func registerArtifact(_ spec: ArtifactSpec, recordedAt: Timestamp, correcting: Bool) throws -> Int64 {
+        guard spec.ref.version != nil else {
+            return try resolveArtifact(spec, generatedBy: nil, recordedAt: recordedAt)
+        }
+        let ref = spec.ref.description
+        if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, digest, state FROM nodes WHERE ref = ?"), arguments: [ref]) {
+            let id: Int64 = row["id"]
+            let storedDigest: String? = row["digest"]
+            let newDigest = spec.digest?.description
+            if let storedDigest, let newDigest, storedDigest != newDigest, !correcting {
+                throw StoreError(
+                    .conflict,
+                    "\(ref) is registered with digest \(storedDigest), not \(newDigest); a version's content cannot change: register a new version, or send a correction event with \"supersedes\"",
+                    field: "digest")
+            }
+            let learnsDigest = storedDigest == nil && newDigest != nil
+            let learnsMetadata = (row["state"] as String?) == nil && !spec.isBare
+            if correcting || learnsDigest || learnsMetadata {
+                try db.cachedStatement(sql: "UPDATE nodes SET digest = ?, state = ? WHERE id = ?")
+                    .execute(arguments: [newDigest ?? storedDigest, spec.isBare ? nil : spec.json.canonicalString, id])
+            }
+            return id
+        }
+        let ordinal = try nextOrdinal(spec.ref)
+        return try insertNode(
+            ref: ref, kind: spec.ref.kind, namespace: spec.ref.namespace, name: spec.ref.name, version: spec.ref.version,
+            ordinal: ordinal, digest: spec.digest?.description, status: nil, recordedAt: recordedAt,
+            state: spec.isBare ? nil : spec.json.canonicalString)
+    }
+
+    private func nextOrdinal(_ ref: ArtifactRef) throws -> Int64 {
+        let max = try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT max(ordinal) FROM nodes WHERE kind = ? AND namespace = ? AND name = ?"),
+            arguments: [ref.kind, ref.namespace, ref.name])
+        return (max ?? 0) + 1
+    }
+
+    /// Automatic versions are 1, 2, 3, … in registration order, skipping names already taken explicitly.
+    private func nextVersionName(_ ref: ArtifactRef) throws -> String {
+        var candidate = try nextOrdinal(ref)
+        while try Int64.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM nodes WHERE ref = ?"), arguments: [ArtifactRef(kind: ref.kind, namespace: ref.namespace, name: ref.name, version: String(candidate)).description]) != nil {
+            candidate += 1
+        }
+        return String(candidate)
+    }
+
+    // MARK: Deployments
+
+    private mutating func applyDeployment(_ deployment: DeploymentRecord, namespace: String, sequence: Int64, recordedAt: Timestamp) throws {
+        let model = try existingArtifact(deployment.model, field: "deployment.model")
+        let endpointRef = Reference.deployment(namespace: namespace, endpoint: deployment.endpoint).description
+        let endpoint = try nodeID(ref: endpointRef) ?? insertNode(
+            ref: endpointRef, kind: "deployment", namespace: namespace, name: deployment.endpoint, version: nil, ordinal: nil,
+            digest: nil, status: nil, recordedAt: recordedAt, state: nil)
+        try db.cachedStatement(sql: "INSERT INTO deployments(seq, endpoint_node, model_node, valid_from, recorded_at, config) VALUES (?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [
+                sequence, endpoint, model, deployment.validFrom.microseconds, recordedAt.microseconds,
+                deployment.config.isEmpty ? nil : JSONValue.object(deployment.config).canonicalString,
+            ])
+        try addEdge(from: model, to: endpoint, role: "deployed", recordedAt: recordedAt)
+    }
+
+    private func existingArtifact(_ ref: ArtifactRef, field: String) throws -> Int64 {
+        let id: Int64?
+        if ref.version != nil {
+            id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM nodes WHERE ref = ?"), arguments: [ref.description])
+        } else {
+            id = try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT id FROM nodes WHERE kind = ? AND namespace = ? AND name = ? ORDER BY ordinal DESC LIMIT 1"),
+                arguments: [ref.kind, ref.namespace, ref.name])
+        }
+        guard let id else { throw StoreError(.notFound, "\(ref) is not registered; record the model version before deploying it", field: field) }
+        return id
+    }
+
+    // MARK: Corrections
+
+    /// A correction replaces the contribution of the event it supersedes: the subject's projection is
+    /// recomputed from its events, leaving out every superseded one.
+    private mutating func applyCorrection(_ event: LineageEvent, superseded: ContentDigest, sequence: Int64, recordedAt: Timestamp) throws {
+        switch event.payload {
+        case .artifact(let spec):
+            guard spec.ref.version != nil else {
+                throw StoreError(.invalid, "a correction of an artifact must name the version it corrects", field: "artifact.version")
+            }
+            try registerArtifact(spec, recordedAt: recordedAt, correcting: true)
+        case .deployment(let deployment):
+            let endpointRef = Reference.deployment(namespace: event.namespace, endpoint: deployment.endpoint).description
+            let supersededSequence = try Int64.fetchOne(
+                log, sql: "SELECT seq FROM events WHERE namespace = ? AND digest = ?", arguments: [event.namespace, superseded.hex])
+            try db.execute(sql: "DELETE FROM deployments WHERE seq = ?", arguments: [supersededSequence])
+            if let endpoint = try nodeID(ref: endpointRef) {
+                try db.execute(sql: "DELETE FROM edges WHERE dst = ?", arguments: [endpoint])
+                try db.execute(sql: """
+                    INSERT OR IGNORE INTO edges(src, dst, role, recorded_at)
+                    SELECT model_node, endpoint_node, 'deployed', min(recorded_at) FROM deployments WHERE endpoint_node = ? GROUP BY model_node
+                    """, arguments: [endpoint])
+            }
+            try applyDeployment(deployment, namespace: event.namespace, sequence: sequence, recordedAt: recordedAt)
+        case .run(let run):
+            let ref = "run:\(run.id)"
+            guard let runID = try nodeID(ref: ref) else {
+                throw StoreError(.notFound, "\(ref) has no events to correct", field: "supersedes")
+            }
+            try db.execute(sql: "DELETE FROM edges WHERE src = ? OR dst = ?", arguments: [runID, runID])
+            // Only events up to this one: during a replay the log already holds later events.
+            let rows = try Row.fetchAll(
+                log, sql: "SELECT digest, body, recorded_at FROM events WHERE subject = ? AND seq <= ? ORDER BY seq", arguments: [ref, sequence])
+            let supersededDigests = Set(try String.fetchAll(
+                log, sql: "SELECT supersedes FROM events WHERE subject = ? AND seq <= ? AND supersedes IS NOT NULL", arguments: [ref, sequence]))
+            var folded: RunRecord?
+            for row in rows where !supersededDigests.contains(row["digest"]) {
+                let stored = try LineageEvent(json: JSONValue.parse(row["body"] as String))
+                guard case .run(let part) = stored.payload else { continue }
+                folded = folded.map { $0.merged(with: part) } ?? part
+                try addRunEdges(part, runID: runID, recordedAt: Timestamp(microseconds: row["recorded_at"]))
+            }
+            guard let folded else { return }
+            try db.cachedStatement(sql: "UPDATE nodes SET name = ?, status = ?, state = ? WHERE id = ?")
+                .execute(arguments: [folded.job, folded.status?.rawValue, folded.json.canonicalString, runID])
+        }
+    }
+
+    // MARK: Nodes and edges
+
+    private mutating func nodeID(ref: String) throws -> Int64? {
+        if let id = nodeIDs[ref] { return id }
+        let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM nodes WHERE ref = ?"), arguments: [ref])
+        if let id { nodeIDs[ref] = id }
+        return id
+    }
+
+    private mutating func insertNode(
+        ref: String, kind: String, namespace: String, name: String, version: String?, ordinal: Int64?, digest: String?,
+        status: String?, recordedAt: Timestamp, state: String?
+    ) throws -> Int64 {
+        try db.cachedStatement(sql: """
+            INSERT INTO nodes(ref, kind, namespace, name, version, ordinal, digest, status, recorded_at, state)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [ref, kind, namespace, name, version, ordinal, digest, status, recordedAt.microseconds, state])
+        let id = db.lastInsertedRowID
+        nodeIDs[ref] = id
+        return id
+    }
+
+    private func addEdge(from src: Int64, to dst: Int64, role: String, recordedAt: Timestamp) throws {
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO edges(src, dst, role, recorded_at) VALUES (?, ?, ?, ?)")
+            .execute(arguments: [src, dst, role, recordedAt.microseconds])
+    }
+}
+
+extension ArtifactSpec {
+    /// Only a reference: nothing registered about the content.
+    var isBare: Bool { digest == nil && aliasDigests.isEmpty && uri == nil && facets.isEmpty }
+}

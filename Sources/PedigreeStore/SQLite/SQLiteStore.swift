@@ -1,0 +1,205 @@
+import Foundation
+import GRDB
+import PedigreeCore
+
+/// The embedded store: one SQLite file in WAL mode, safe to share between a server and CLI invocations.
+///
+/// Durability: `synchronous = FULL`, so an acknowledged append survives a crash of the process or of the
+/// machine. Appends are IMMEDIATE transactions: one writer at a time, which is what keeps each
+/// namespace's hash chain linear.
+public final class SQLiteStore: LineageStore {
+    let pool: DatabasePool
+    public let path: String
+
+    public init(path: String) throws {
+        self.path = path
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(30)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try SQLiteSchema.migrator.migrate(pool)
+        } catch let error as DatabaseError {
+            throw StoreError(.unavailable, "cannot open the store at \(path): \(error.message ?? error.description)")
+        }
+    }
+
+    // MARK: Writing
+
+    public func append(_ events: [LineageEvent], recordedBy identity: String) async throws -> [AppendOutcome] {
+        guard !events.isEmpty else { return [] }
+        return try await translatingErrors {
+            try await pool.write { db in
+                var log = EventLogWriter(db: db, identity: identity)
+                let outcomes = try events.map { try log.append($0) }
+                try log.saveHeads()
+                return outcomes
+            }
+        }
+    }
+
+    public func rebuildProjections() async throws {
+        try await translatingErrors {
+            try await pool.write { db in
+                for table in SQLiteSchema.projectionTables { try db.execute(sql: "DELETE FROM \(table)") }
+                try EventLogReplayer.replay(from: db, into: db)
+            }
+        }
+    }
+
+    // MARK: Reading
+
+    public func show(_ ref: Reference, asOf: Timestamp?) async throws -> NodeDetail {
+        try await read { try GraphReader(db: $0, asOf: asOf).detail(ref) }
+    }
+
+    public func lineage(_ ref: Reference, direction: LineageDirection, depth: Int?, asOf: Timestamp?) async throws -> LineageGraph {
+        try await read { try GraphReader(db: $0, asOf: asOf).lineage(ref, direction: direction, depth: depth) }
+    }
+
+    public func modelsTrainedOn(_ ref: ArtifactRef, asOf: Timestamp?) async throws -> TrainedOnReport {
+        try await read { try GraphReader(db: $0, asOf: asOf).modelsTrainedOn(ref) }
+    }
+
+    public func impact(_ ref: Reference, asOf: Timestamp?) async throws -> ImpactReport {
+        try await read { try GraphReader(db: $0, asOf: asOf).impact(ref) }
+    }
+
+    public func modelPedigree(_ ref: ArtifactRef, asOf: Timestamp?) async throws -> ModelPedigree {
+        try await read { try GraphReader(db: $0, asOf: asOf).modelPedigree(ref) }
+    }
+
+    public func deploymentHistory(namespace: String, endpoint: String, asOf: Timestamp?) async throws -> [DeploymentEntry] {
+        try await read { db in
+            let reader = GraphReader(db: db, asOf: asOf)
+            let node = try reader.resolve(.deployment(namespace: namespace, endpoint: endpoint))
+            return try reader.history(endpoint: node)
+        }
+    }
+
+    public func verify() async throws -> VerificationReport {
+        try await read { try StoreVerifier(db: $0).run() }
+    }
+
+    public func events(afterSequence: Int64, limit: Int) async throws -> [StoredEvent] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [afterSequence, limit])
+                .map(StoredEvent.init(row:))
+        }
+    }
+
+    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await translatingErrors { try await pool.read(body) }
+    }
+
+    private func translatingErrors<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as DatabaseError {
+            throw StoreError(.unavailable, "SQLite error on \(path): \(error.message ?? error.description)")
+        } catch let error as ValidationError {
+            throw StoreError(error)
+        } catch let error as JSONParseError {
+            throw StoreError(.unavailable, "the store holds a record that is not valid JSON (\(error)); run `pedigree verify`")
+        }
+    }
+}
+
+extension StoredEvent {
+    init(row: Row) throws {
+        guard let digest = ContentDigest(hex: row["digest"]) else {
+            throw StoreError(.unavailable, "event \(row["seq"] as Int64) has a malformed digest; run `pedigree verify`")
+        }
+        self.init(
+            sequence: row["seq"], namespace: row["namespace"], namespaceSequence: row["ns_seq"],
+            recordedAt: Timestamp(microseconds: row["recorded_at"]), recordedBy: row["recorded_by"], digest: digest,
+            previousHash: row["prev_hash"], chainHash: row["chain_hash"], body: row["body"])
+    }
+}
+
+/// Appends events to their namespaces' chains inside one write transaction and projects each one.
+struct EventLogWriter {
+    struct Head {
+        var sequence: Int64
+        var hash: String
+        var recordedAt: Timestamp
+    }
+
+    let db: Database
+    let identity: String
+    var projector: Projector
+    var heads: [String: Head] = [:]
+    let now = Timestamp.now
+
+    init(db: Database, identity: String) {
+        self.db = db
+        self.identity = identity
+        projector = Projector(db: db, log: db)
+    }
+
+    mutating func append(_ event: LineageEvent) throws -> AppendOutcome {
+        let namespace = event.namespace
+        if let existing = try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT ns_seq FROM events WHERE namespace = ? AND digest = ?"), arguments: [namespace, event.digest.hex])
+        {
+            return AppendOutcome(digest: event.digest, namespace: namespace, sequence: existing, duplicate: true)
+        }
+        if let superseded = event.supersedes {
+            let subject = try String.fetchOne(
+                db.cachedStatement(sql: "SELECT subject FROM events WHERE namespace = ? AND digest = ?"), arguments: [namespace, superseded.hex])
+            guard let subject else {
+                throw StoreError(.notFound, "no event \(superseded) in namespace \(namespace) to correct", field: "supersedes")
+            }
+            guard subject == event.subject else {
+                throw StoreError(.invalid, "\(superseded) is about \(subject), but this correction is about \(event.subject)", field: "supersedes")
+            }
+        }
+        var head = try heads[namespace] ?? loadHead(namespace)
+        // Recorded times never go backwards within a chain, so `--as-of` cuts every chain at one point.
+        let recordedAt = max(now, head.recordedAt)
+        let sequence = head.sequence + 1
+        let chainHash = EventChain.link(
+            previous: head.hash, namespace: namespace, sequence: sequence, recordedAt: recordedAt, recordedBy: identity, digest: event.digest)
+        try db.cachedStatement(sql: """
+            INSERT INTO events(namespace, ns_seq, type, subject, digest, body, recorded_at, recorded_by, prev_hash, chain_hash, supersedes)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [
+                namespace, sequence, event.typeName, event.subject, event.digest.hex, String(decoding: event.canonicalBytes, as: UTF8.self),
+                recordedAt.microseconds, identity, head.hash, chainHash, event.supersedes?.hex,
+            ])
+        try projector.apply(event, sequence: db.lastInsertedRowID, recordedAt: recordedAt)
+        head = Head(sequence: sequence, hash: chainHash, recordedAt: recordedAt)
+        heads[namespace] = head
+        return AppendOutcome(digest: event.digest, namespace: namespace, sequence: sequence, duplicate: false)
+    }
+
+    func loadHead(_ namespace: String) throws -> Head {
+        guard let row = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT ns_seq, chain_hash, recorded_at FROM chain_heads WHERE namespace = ?"), arguments: [namespace])
+        else { return Head(sequence: 0, hash: EventChain.genesis, recordedAt: Timestamp(microseconds: 0)) }
+        return Head(sequence: row["ns_seq"], hash: row["chain_hash"], recordedAt: Timestamp(microseconds: row["recorded_at"]))
+    }
+
+    func saveHeads() throws {
+        for (namespace, head) in heads {
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO chain_heads(namespace, ns_seq, chain_hash, recorded_at) VALUES (?, ?, ?, ?)")
+                .execute(arguments: [namespace, head.sequence, head.hash, head.recordedAt.microseconds])
+        }
+    }
+}
+
+/// Replays the log, in append order, through the projector.
+enum EventLogReplayer {
+    static func replay(from source: Database, into target: Database) throws {
+        var projector = Projector(db: target, log: source)
+        let rows = try Row.fetchCursor(source, sql: "SELECT seq, body, recorded_at FROM events ORDER BY seq")
+        while let row = try rows.next() {
+            let event = try LineageEvent(json: JSONValue.parse(row["body"] as String))
+            try projector.apply(event, sequence: row["seq"], recordedAt: Timestamp(microseconds: row["recorded_at"]))
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import GRDB
+
+/// The SQLite schema, as versioned migrations. Migrations spell out their SQL and never use app types, so
+/// an old database always migrates the same way.
+enum SQLiteSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: event log and graph projections") { db in
+            try db.execute(sql: eventLogSQL)
+            try db.execute(sql: projectionSQL(schema: "main"))
+        }
+        return migrator
+    }
+
+    /// The log: append-only, enforced by triggers so that no code path (ours or a stray SQL shell) can
+    /// update or delete history by accident. Deliberate tampering is caught by `pedigree verify`.
+    static let eventLogSQL = """
+        CREATE TABLE events (
+            seq         INTEGER PRIMARY KEY,   -- global append order, the replay order of projections
+            namespace   TEXT    NOT NULL,
+            ns_seq      INTEGER NOT NULL,      -- position in the namespace's hash chain, from 1
+            type        TEXT    NOT NULL,
+            subject     TEXT    NOT NULL,      -- run:<id>, kind:ns/name or deployment:ns/endpoint
+            digest      TEXT    NOT NULL,      -- SHA-256 hex of body
+            body        TEXT    NOT NULL,      -- canonical JSON of the normalised event
+            recorded_at INTEGER NOT NULL,      -- microseconds since the epoch, UTC
+            recorded_by TEXT    NOT NULL,
+            prev_hash   TEXT    NOT NULL,
+            chain_hash  TEXT    NOT NULL,
+            supersedes  TEXT,                  -- digest hex of the event this one corrects
+            UNIQUE (namespace, ns_seq),
+            UNIQUE (namespace, digest)
+        );
+        CREATE INDEX events_subject ON events(subject, seq);
+        CREATE TRIGGER events_are_immutable BEFORE UPDATE ON events
+            BEGIN SELECT RAISE(ABORT, 'events are immutable: append a correction event instead'); END;
+        CREATE TRIGGER events_are_permanent BEFORE DELETE ON events
+            BEGIN SELECT RAISE(ABORT, 'events are immutable: append a correction event instead'); END;
+        CREATE TABLE chain_heads (
+            namespace   TEXT PRIMARY KEY,
+            ns_seq      INTEGER NOT NULL,
+            chain_hash  TEXT    NOT NULL,
+            recorded_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """
+
+    /// The graph: derived from the log, rebuilt by `pedigree rebuild`, compared with a fresh replay by
+    /// `pedigree verify`. One `nodes` table for artifacts, runs and endpoints keeps graph walks to one
+    /// indexed lookup per hop; `edges` is indexed both ways for upstream and downstream walks.
+    static func projectionSQL(schema: String) -> String {
+        """
+        CREATE TABLE \(schema).nodes (
+            id          INTEGER PRIMARY KEY,
+            ref         TEXT    NOT NULL UNIQUE,
+            kind        TEXT    NOT NULL,
+            namespace   TEXT    NOT NULL,
+            name        TEXT    NOT NULL,
+            version     TEXT,
+            ordinal     INTEGER,               -- artifact versions in registration order: the latest is the largest
+            digest      TEXT,
+            status      TEXT,                  -- runs only
+            recorded_at INTEGER NOT NULL,
+            state       TEXT                   -- canonical JSON: artifact spec, merged run record
+        );
+        CREATE INDEX \(schema).nodes_versions ON nodes(kind, namespace, name, ordinal);
+        CREATE INDEX \(schema).nodes_digest ON nodes(digest) WHERE digest IS NOT NULL;
+        CREATE TABLE \(schema).edges (
+            src         INTEGER NOT NULL,
+            dst         INTEGER NOT NULL,
+            role        TEXT    NOT NULL,
+            recorded_at INTEGER NOT NULL,
+            PRIMARY KEY (src, dst, role)
+        ) WITHOUT ROWID;
+        CREATE INDEX \(schema).edges_upstream ON edges(dst, src);
+        CREATE TABLE \(schema).deployments (
+            seq           INTEGER PRIMARY KEY, -- the event that recorded it
+            endpoint_node INTEGER NOT NULL,
+            model_node    INTEGER NOT NULL,
+            valid_from    INTEGER NOT NULL,
+            recorded_at   INTEGER NOT NULL,
+            config        TEXT
+        );
+        CREATE INDEX \(schema).deployments_endpoint ON deployments(endpoint_node, valid_from);
+        CREATE INDEX \(schema).deployments_model ON deployments(model_node);
+        """
+    }
+
+    static let projectionTables = ["nodes", "edges", "deployments"]
+}

@@ -1,0 +1,202 @@
+import Foundation
+import ArgumentParser
+import PedigreeCore
+import PedigreeStore
+
+struct Show: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show one artifact, run or deployment endpoint with all five dimensions.",
+        discussion: "Example: pedigree show model:fraud-team/fraud@2")
+
+    @Argument(help: "A reference: KIND:NAMESPACE/NAME[@VERSION], run:<id> or deployment:NAMESPACE/ENDPOINT.", transform: parseReference)
+    var ref: Reference
+    @OptionGroup var time: TimeOptions
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        try await reportingErrors {
+            let detail = try await storeOptions.open().show(ref, asOf: time.asOf)
+            output.json ? printJSON(detail.json) : print(TextRenderer.detail(detail))
+        }
+    }
+}
+
+struct Lineage: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Walk the lineage graph upstream (where it came from) or downstream (what it fed).",
+        discussion: """
+            Walks are breadth-first, visit each node once (cycles are safe) and have no hop limit unless --depth \
+            is given. Example: pedigree lineage model:fraud-team/fraud@2 --upstream --depth 4
+            """)
+
+    @Argument(help: "The node to start from.", transform: parseReference)
+    var ref: Reference
+    @Flag(help: "Direction of the walk (default: upstream).")
+    var direction: LineageDirection = .upstream
+    @Option(help: "Stop after this many hops (default: no limit).")
+    var depth: Int?
+    @OptionGroup var time: TimeOptions
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        if let depth, depth < 0 { throw ArgumentParser.ValidationError("--depth must be 0 or more") }
+    }
+
+    func run() async throws {
+        try await reportingErrors {
+            let graph = try await storeOptions.open().lineage(ref, direction: direction, depth: depth, asOf: time.asOf)
+            output.json ? printJSON(graph.json) : print(TextRenderer.tree(graph))
+        }
+    }
+}
+
+extension LineageDirection: EnumerableFlag {}
+
+struct Models: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List model versions trained on a dataset, directly or through preprocessing runs.",
+        discussion: """
+            Without @VERSION, every version of the dataset counts. Data used only as test or evaluation data does \
+            not make a model trained on it. Example: pedigree models --trained-on dataset:warehouse/transactions
+            """)
+
+    @Option(name: .customLong("trained-on"), help: "The dataset (any artifact) to search from.", transform: parseArtifactReference)
+    var trainedOn: ArtifactRef
+    @OptionGroup var time: TimeOptions
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        try await reportingErrors {
+            let report = try await storeOptions.open().modelsTrainedOn(trainedOn, asOf: time.asOf)
+            output.json ? printJSON(report.json) : print(TextRenderer.trainedOn(report))
+        }
+    }
+}
+
+struct Impact: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Everything downstream of an artifact, and the deployments serving an affected model now.",
+        discussion: "Example: pedigree impact dataset:warehouse/transactions@2026-11")
+
+    @Argument(help: "The artifact (or run) that is suspect.", transform: parseReference)
+    var ref: Reference
+    @OptionGroup var time: TimeOptions
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        try await reportingErrors {
+            let report = try await storeOptions.open().impact(ref, asOf: time.asOf)
+            output.json ? printJSON(report.json) : print(TextRenderer.impact(report))
+        }
+    }
+}
+
+struct Diff: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "What changed between two model versions: data, code, parents, hyperparameters, environment.",
+        discussion: "Example: pedigree diff model:fraud-team/fraud@1 model:fraud-team/fraud@2")
+
+    @Argument(help: "The earlier (or known good) model version.", transform: parseArtifactReference)
+    var from: ArtifactRef
+    @Argument(help: "The later (or failing) model version.", transform: parseArtifactReference)
+    var to: ArtifactRef
+    @Flag(help: "Show unchanged values as well.")
+    var all = false
+    @OptionGroup var time: TimeOptions
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        try await reportingErrors {
+            let store = try storeOptions.open()
+            let a = try await store.modelPedigree(from, asOf: time.asOf)
+            let b = try await store.modelPedigree(to, asOf: time.asOf)
+            let diff = LineageDiff(a, b, includeUnchanged: all)
+            output.json ? printJSON(diff.json) : print(TextRenderer.diff(diff))
+        }
+    }
+}
+
+struct History: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Which model version a deployment endpoint served, over time or at one instant.",
+        discussion: "Example: pedigree history fraud-team/fraud-api --at 2026-11-01")
+
+    @Argument(help: "The endpoint: NAMESPACE/ENDPOINT or deployment:NAMESPACE/ENDPOINT.")
+    var endpoint: String
+    @Option(help: ArgumentHelp("Only the deployment serving at this time.", valueName: "time"), transform: parseTime)
+    var at: Timestamp?
+    @OptionGroup var time: TimeOptions
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        try await reportingErrors {
+            let text = endpoint.hasPrefix("deployment:") ? endpoint : "deployment:\(endpoint)"
+            guard case .deployment(let namespace, let name) = try Reference(parsing: text) else { return }
+            var entries = try await storeOptions.open().deploymentHistory(namespace: namespace, endpoint: name, asOf: time.asOf)
+            if let at {
+                entries = entries.filter { $0.validFrom <= at && ($0.validUntil.map { at < $0 } ?? true) }
+                if entries.isEmpty {
+                    throw StoreError(.notFound, "\(text) served no model at \(at)", field: "at")
+                }
+            }
+            output.json ? printJSON(.object(["endpoint": .string(text), "history": .array(entries.map(\.json))])) : print(TextRenderer.history(entries))
+        }
+    }
+}
+
+struct Verify: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Recompute every hash chain and the graph projections; exit 1 at the first broken link.",
+        discussion: "Publish the chain heads it prints: a later verify against them proves history was not rewritten.")
+
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        try await reportingErrors {
+            let report = try await storeOptions.open().verify()
+            output.json ? printJSON(report.json) : print(TextRenderer.verification(report))
+            if !report.ok { throw ExitCode(1) }
+        }
+    }
+}
+
+struct Rebuild: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Rebuild the graph projections from the event log.")
+
+    @OptionGroup var storeOptions: StoreOptions
+
+    func run() async throws {
+        try await reportingErrors {
+            try await storeOptions.open().rebuildProjections()
+            print("projections rebuilt from the event log")
+        }
+    }
+}
+
+struct Log: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print stored events in append order, with their chain hashes, as JSON lines.",
+        discussion: "A full-fidelity audit trail: each line holds the event, who recorded it and when, and its place in the chain.")
+
+    @Option(help: "Start after this global sequence number.")
+    var after: Int64 = 0
+    @Option(help: "At most this many events.")
+    var limit: Int = 1000
+    @OptionGroup var storeOptions: StoreOptions
+
+    func run() async throws {
+        try await reportingErrors {
+            for event in try await storeOptions.open().events(afterSequence: after, limit: limit) {
+                print(event.json.canonicalString)
+            }
+        }
+    }
+}

@@ -1,0 +1,107 @@
+import ArgumentParser
+import Foundation
+import PedigreeCore
+import PedigreeStore
+
+@main
+struct PedigreeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pedigree",
+        abstract: "Where did this model come from? Model lineage: data, code, parent models, hyperparameters, environment.",
+        discussion: """
+            References name every artifact, run and endpoint: KIND:NAMESPACE/NAME[@VERSION] (no version means the \
+            latest), run:<id>, deployment:NAMESPACE/ENDPOINT. A namespace containing '/' writes it as %2F, e.g. \
+            dataset:s3:%2F%2Fdatasets/imagenet/train@v3.
+
+            Start with `pedigree quickstart`, which records an example history and shows what to ask it.
+            """,
+        subcommands: [
+            Quickstart.self, Record.self, Show.self, Lineage.self, Models.self, Impact.self, Diff.self, History.self, Verify.self,
+            Rebuild.self, Log.self,
+        ]
+    )
+}
+
+/// Where the store is: `--store`, then `PEDIGREE_STORE`, then `~/.pedigree/pedigree.db`.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The store file (default: $PEDIGREE_STORE, else ~/.pedigree/pedigree.db).", valueName: "path"))
+    var store: String?
+
+    var resolvedPath: String {
+        if let store { return store }
+        if let env = ProcessInfo.processInfo.environment["PEDIGREE_STORE"], !env.isEmpty { return env }
+        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".pedigree/pedigree.db").path
+    }
+
+    func open() throws -> SQLiteStore { try SQLiteStore(path: resolvedPath) }
+}
+
+struct OutputOptions: ParsableArguments {
+    @Flag(name: .long, help: "Print JSON instead of text; every node carries its canonical reference in `ref`.")
+    var json = false
+}
+
+struct TimeOptions: ParsableArguments {
+    @Option(
+        name: .customLong("as-of"),
+        help: ArgumentHelp("Answer as the store knew it at this time (RFC 3339, a date, or 'now').", valueName: "time"),
+        transform: parseTime)
+    var asOf: Timestamp?
+}
+
+func parseTime(_ text: String) throws -> Timestamp {
+    guard let time = Timestamp(text) else {
+        throw PedigreeCore.ValidationError(field: "time", "'\(text)' is not a time; use RFC 3339 (2026-11-28T13:39:04Z) or a date (2026-11-28)")
+    }
+    return time
+}
+
+func parseReference(_ text: String) throws -> Reference { try Reference(parsingModel: text) }
+
+func parseArtifactReference(_ text: String) throws -> ArtifactRef {
+    guard case .artifact(let ref) = try Reference(parsingModel: text) else {
+        throw PedigreeCore.ValidationError(field: "reference", "'\(text)' is not an artifact; expected KIND:NAMESPACE/NAME[@VERSION]")
+    }
+    return ref
+}
+
+/// Exit codes: 0 success, 1 verification found problems, 2 invalid input, 3 not found, 4 conflict,
+/// 5 store unavailable.
+enum ExitStatus {
+    static func code(for error: any Error) -> Int32? {
+        switch error {
+        case let error as StoreError:
+            switch error.code {
+            case .invalid: 2
+            case .notFound: 3
+            case .conflict: 4
+            case .unavailable: 5
+            }
+        case is PedigreeCore.ValidationError: 2
+        default: nil
+        }
+    }
+}
+
+extension AsyncParsableCommand {
+    /// Runs the body, turning domain errors into one line on stderr and the documented exit code.
+    func reportingErrors(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch {
+            guard let code = ExitStatus.code(for: error) else { throw error }
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(code)
+        }
+    }
+}
+
+func printJSON(_ value: JSONValue) {
+    print(value.prettyString())
+}
+
+/// Who the CLI records as the writer of events.
+var cliIdentity: String {
+    let env = ProcessInfo.processInfo.environment
+    return "cli:" + (env["USER"] ?? env["LOGNAME"] ?? "unknown")
+}
