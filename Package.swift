@@ -48,7 +48,12 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "PedigreeCoreTests", dependencies: ["PedigreeCore"], swiftSettings: strictSettings),
-        .testTarget(name: "PedigreeStoreTests", dependencies: ["PedigreeStore"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "PedigreeStoreTests",
+            // GRDB directly, to tamper with stored history the way a stray SQL shell would.
+            dependencies: ["PedigreeStore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "PedigreeCLITests", dependencies: ["pedigree"], swiftSettings: strictSettings),
     ]
 )

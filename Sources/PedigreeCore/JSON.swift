@@ -401,17 +401,40 @@ public enum CanonicalJSON {
         out.append(UInt8(ascii: "\""))
     }
 
-    /// Shortest round-trip digits (Swift's `description`) reformatted to ECMAScript's exponent style.
+    /// ECMAScript's Number.prototype.toString (as RFC 8785 prescribes) over the shortest round-trip digits
+    /// that Swift's `description` produces.
     static func formatDouble(_ d: Double) -> String {
-        let text = d.description
-        guard let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) else { return text }
-        var mantissa = String(text[..<e])
-        if mantissa.hasSuffix(".0") { mantissa.removeLast(2) }
-        var exponent = text[text.index(after: e)...]
-        var sign = "+"
-        if exponent.first == "-" { sign = "-"; exponent = exponent.dropFirst() } else if exponent.first == "+" { exponent = exponent.dropFirst() }
-        let digits = exponent.drop(while: { $0 == "0" })
-        return "\(mantissa)e\(sign)\(digits.isEmpty ? "0" : String(digits))"
+        let negative = d < 0
+        let text = abs(d).description
+        // Split Swift's output into significant digits and a decimal exponent n: value = 0.DIGITS × 10^n.
+        let mantissa: Substring
+        var exponent = 0
+        if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            mantissa = text[..<e]
+            exponent = Int(text[text.index(after: e)...]) ?? 0
+        } else {
+            mantissa = Substring(text)
+        }
+        let integerPart = mantissa.prefix(while: { $0 != "." })
+        let fractionPart = mantissa.drop(while: { $0 != "." }).dropFirst()
+        var digits = Array(integerPart + fractionPart)
+        var n = integerPart.count + exponent
+        while digits.first == "0", digits.count > 1 { digits.removeFirst(); n -= 1 }
+        while digits.last == "0", digits.count > 1 { digits.removeLast() }
+        let k = digits.count
+        let d = String(digits)
+        let body: String
+        if k <= n && n <= 21 {
+            body = d + String(repeating: "0", count: n - k)
+        } else if 0 < n && n <= 21 {
+            body = String(digits[0..<n]) + "." + String(digits[n...])
+        } else if -6 < n && n <= 0 {
+            body = "0." + String(repeating: "0", count: -n) + d
+        } else {
+            let e = n - 1
+            body = String(digits[0]) + (k > 1 ? "." + String(digits[1...]) : "") + "e" + (e < 0 ? "-" : "+") + String(abs(e))
+        }
+        return negative ? "-" + body : body
     }
 }
 

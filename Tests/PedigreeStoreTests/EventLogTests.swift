@@ -1,0 +1,124 @@
+import Foundation
+import GRDB
+import PedigreeCore
+import PedigreeStore
+import Testing
+
+@Suite("Event log")
+struct EventLogTests {
+    @Test("the same event delivered twice is stored once, across and within batches")
+    func idempotence() async throws {
+        let store = try makeStore()
+        let event = try artifactEvent("w", "tx", version: "1", digest: digest("tx1"))
+        let first = try await store.append([event], recordedBy: "test")
+        let second = try await store.append([event, event], recordedBy: "test")
+        #expect(first.map(\.duplicate) == [false])
+        #expect(second.map(\.duplicate) == [true, true])
+        #expect(second[0].sequence == first[0].sequence)
+        #expect(try await store.events(afterSequence: 0, limit: 10).count == 1)
+        let report = try await store.verify()
+        #expect(report.ok, "\(report.problems)")
+    }
+
+    @Test("a batch with one bad event stores nothing")
+    func atomicity() async throws {
+        let store = try makeStore()
+        try await store.append([try artifactEvent("w", "tx", version: "1", digest: digest("a"))], recordedBy: "test")
+        let good = try artifactEvent("w", "other", version: "1", digest: digest("b"))
+        let conflicting = try artifactEvent("w", "tx", version: "1", digest: digest("changed content"))
+        await #expect {
+            try await store.append([good, conflicting], recordedBy: "test")
+        } throws: { error in
+            (error as? StoreError)?.code == .conflict && (error as? StoreError)?.field == "digest"
+        }
+        #expect(try await store.events(afterSequence: 0, limit: 10).count == 1)
+        await #expect(throws: StoreError.self) { try await store.show(try ref("dataset:w/other@1"), asOf: nil) }
+        #expect(try await store.verify().ok)
+    }
+
+    @Test("deploying an unregistered model is rejected, naming the field")
+    func deploymentNeedsModel() async throws {
+        let store = try makeStore()
+        await #expect {
+            try await store.append([try deploymentEvent(endpoint: "api", model: "model:team/m@1", validFrom: "2026-01-01T00:00:00Z")], recordedBy: "t")
+        } throws: { error in
+            (error as? StoreError)?.code == .notFound && (error as? StoreError)?.field == "deployment.model"
+        }
+    }
+
+    @Test("events are immutable in the database itself")
+    func triggers() async throws {
+        let store = try makeStore()
+        try await store.append([try artifactEvent("w", "tx", version: "1")], recordedBy: "test")
+        let queue = try DatabaseQueue(path: store.path)
+        #expect(throws: DatabaseError.self) { try queue.write { try $0.execute(sql: "UPDATE events SET body = '{}'") } }
+        #expect(throws: DatabaseError.self) { try queue.write { try $0.execute(sql: "DELETE FROM events") } }
+    }
+
+    @Test("each namespace has its own gapless chain and records who wrote each event")
+    func chains() async throws {
+        let store = try makeStore()
+        try await store.append([try artifactEvent("a", "x", version: "1"), try artifactEvent("b", "y", version: "1")], recordedBy: "alice")
+        try await store.append([try artifactEvent("a", "x", version: "2")], recordedBy: "bob")
+        let events = try await store.events(afterSequence: 0, limit: 10)
+        #expect(events.map(\.namespace) == ["a", "b", "a"])
+        #expect(events.map(\.namespaceSequence) == [1, 1, 2])
+        #expect(events.map(\.recordedBy) == ["alice", "alice", "bob"])
+        #expect(events[2].previousHash == events[0].chainHash)
+        #expect(events[0].previousHash == EventChain.genesis)
+        let report = try await store.verify()
+        #expect(report.chains.map(\.namespace) == ["a", "b"])
+        #expect(report.chains.map(\.events) == [2, 1])
+    }
+
+    @Test("rebuilding the projections from the log gives the same answers")
+    func rebuild() async throws {
+        let store = try makeStore()
+        try await store.append(try ExampleGraph.events(), recordedBy: "test")
+        let before = try await store.lineage(try ref("model:team/m@2"), direction: .upstream, depth: nil, asOf: nil)
+        try tamper(store, "DELETE FROM edges")
+        #expect(try await !store.verify().ok, "lost projections are detected")
+        try await store.rebuildProjections()
+        let after = try await store.lineage(try ref("model:team/m@2"), direction: .upstream, depth: nil, asOf: nil)
+        #expect(after.nodes == before.nodes)
+        #expect(Set(after.edges) == Set(before.edges))
+        #expect(try await store.verify().ok)
+    }
+
+    @Test("data written survives closing and reopening the store")
+    func persistence() async throws {
+        let store = try makeStore()
+        try await store.append(try ExampleGraph.events(), recordedBy: "test")
+        let reopened = try SQLiteStore(path: store.path)
+        #expect(try await reopened.show(try ref("model:team/m@2"), asOf: nil).summary.ref == "model:team/m@2")
+        #expect(try await reopened.verify().ok)
+    }
+}
+
+/// A small graph used by several suites:
+///   raw@1 → prep(r-prep) → features@1 → train(r1, base hf bert) → m@1 → deployed api (2026-01)
+///   raw@2 → prep2 → features@2 → train(r2) → m@2 → deployed api (2026-02); m@2 → finetune(r3) → m-eu@1
+///   holdout@1 used as test data by r1 and r2
+enum ExampleGraph {
+    static func events() throws -> [LineageEvent] {
+        [
+            try artifactEvent("team", "raw", version: "1", digest: digest("raw1")),
+            try artifactEvent("team", "raw", version: "2", digest: digest("raw2")),
+            try artifactEvent("team", "holdout", version: "1", digest: digest("holdout")),
+            try runEvent(id: "r-prep1", job: "prep", inputs: [("dataset:team/raw@1", "input")], outputs: [(dataset("features", digest: digest("f1")), "output")],
+                         extra: ["data": ["transformations": [["op": "dropna"]]]]),
+            try runEvent(id: "r1", inputs: [("dataset:team/features@1", "train"), ("dataset:team/holdout@1", "test")],
+                         outputs: [(model("m", digest: digest("m1")), "model")], parents: ["hf://google/bert@abc"],
+                         extra: ["hyperparameters": ["optimizer": ["lr": 0.001], "epochs": 3],
+                                 "environment": ["packages": ["torch": "2.2.0"]], "code": ["commit": "aaa", "dirty": false]]),
+            try deploymentEvent(endpoint: "api", model: "model:team/m@1", validFrom: "2026-01-01T00:00:00Z"),
+            try runEvent(id: "r-prep2", job: "prep", inputs: [("dataset:team/raw@2", "input")], outputs: [(dataset("features", digest: digest("f2")), "output")]),
+            try runEvent(id: "r2", inputs: [("dataset:team/features@2", "train"), ("dataset:team/holdout@1", "test")],
+                         outputs: [(model("m", digest: digest("m2")), "model")], parents: ["hf://google/bert@abc"],
+                         extra: ["hyperparameters": ["optimizer": ["lr": 0.0005], "epochs": 3],
+                                 "environment": ["packages": ["torch": "2.3.0"]], "code": ["commit": "bbb", "dirty": true]]),
+            try deploymentEvent(endpoint: "api", model: "model:team/m@2", validFrom: "2026-02-01T00:00:00Z"),
+            try runEvent(id: "r3", job: "finetune", inputs: [("dataset:team/eu@1", "train")], outputs: [(model("m-eu"), "model")], parents: ["model:team/m@2"]),
+        ]
+    }
+}

@@ -1,0 +1,211 @@
+import Foundation
+import PedigreeCore
+import PedigreeStore
+import Testing
+
+@Suite("Graph queries")
+struct QueryTests {
+    func exampleStore() async throws -> SQLiteStore {
+        let store = try makeStore()
+        try await store.append(try ExampleGraph.events(), recordedBy: "test")
+        return store
+    }
+
+    @Test("versions: explicit, by digest, automatic, latest")
+    func versions() async throws {
+        let store = try await exampleStore()
+        #expect(try await store.show(try ref("dataset:team/features"), asOf: nil).summary.version == "2")
+        #expect(try await store.show(try ref("model:team/m@1"), asOf: nil).summary.digest?.description == digest("m1"))
+        // The same content registered again without a version is the same version.
+        try await store.append([try artifactEvent("team", kind: "model", "m", digest: digest("m1"))], recordedBy: "t")
+        #expect(try await store.show(try ref("model:team/m"), asOf: nil).summary.version == "2")
+        // A version can be named by a digest prefix.
+        let prefix = String(digest("m1").prefix(7 + 12))
+        #expect(try await store.show(try ref("model:team/m@\(prefix)"), asOf: nil).summary.version == "1")
+        await #expect {
+            try await store.show(try ref("model:team/m@9"), asOf: nil)
+        } throws: { error in
+            (error as? StoreError)?.code == .notFound && "\(error)".contains("latest versions: 2, 1")
+        }
+    }
+
+    @Test("upstream lineage reaches the data, code-side parents and the external base model")
+    func upstream() async throws {
+        let store = try await exampleStore()
+        let graph = try await store.lineage(try ref("model:team/m@2"), direction: .upstream, depth: nil, asOf: nil)
+        let refs = Set(graph.nodes.map(\.node.ref))
+        #expect(refs == ["model:team/m@2", "run:r2", "dataset:team/features@2", "dataset:team/holdout@1", "model:hf/google/bert@abc",
+                         "run:r-prep2", "dataset:team/raw@2"])
+        #expect(graph.edges.contains(LineageEdge(from: "model:hf/google/bert@abc", to: "run:r2", role: "base-model")))
+        #expect(graph.nodes.first { $0.node.ref == "dataset:team/raw@2" }?.depth == 4)
+        let bounded = try await store.lineage(try ref("model:team/m@2"), direction: .upstream, depth: 2, asOf: nil)
+        #expect(bounded.nodes.map(\.depth).max() == 2)
+        #expect(!bounded.nodes.contains { $0.node.ref == "run:r-prep2" })
+    }
+
+    @Test("downstream lineage reaches models, fine-tunes and endpoints")
+    func downstream() async throws {
+        let store = try await exampleStore()
+        let graph = try await store.lineage(try ref("dataset:team/raw@2"), direction: .downstream, depth: nil, asOf: nil)
+        #expect(Set(graph.nodes.map(\.node.ref)).isSuperset(of: ["model:team/m@2", "model:team/m-eu@1", "deployment:team/api"]))
+        #expect(!graph.nodes.contains { $0.node.ref == "model:team/m@1" })
+    }
+
+    @Test("cycles terminate")
+    func cycles() async throws {
+        let store = try makeStore()
+        try await store.append([
+            try runEvent(id: "a", inputs: [(dataset("x", version: "1"), "input")], outputs: [(dataset("y", version: "1"), "output")]),
+            try runEvent(id: "b", inputs: [(dataset("y", version: "1"), "input")], outputs: [(dataset("x", version: "1"), "output")]),
+        ], recordedBy: "t")
+        let graph = try await store.lineage(try ref("dataset:team/x@1"), direction: .upstream, depth: nil, asOf: nil)
+        #expect(graph.nodes.count == 4)
+        #expect(try await store.impact(try ref("dataset:team/x@1"), asOf: nil).affected.count == 3)
+    }
+
+    @Test("a chain of 600 fine-tunes is walked to the pretrained original, with no hop cap")
+    func longChains() async throws {
+        let store = try makeStore()
+        var events = [try artifactEvent("team", kind: "model", "base", version: "0")]
+        for i in 1...600 {
+            events.append(try runEvent(id: "ft\(i)", job: "finetune", outputs: [(model("m\(i)", version: "1"), "model")],
+                                       parents: [i == 1 ? "model:team/base@0" : "model:team/m\(i - 1)@1"]))
+        }
+        try await store.append(events, recordedBy: "t")
+        let graph = try await store.lineage(try ref("model:team/m600@1"), direction: .upstream, depth: nil, asOf: nil)
+        #expect(graph.nodes.count == 1201)
+        #expect(graph.nodes.last?.node.ref == "model:team/base@0")
+        #expect(graph.nodes.last?.depth == 1200)
+    }
+
+    @Test("models trained on a dataset: through preprocessing, not test data, not fine-tunes")
+    func trainedOn() async throws {
+        let store = try await exampleStore()
+        let all = try await store.modelsTrainedOn(try artifactRef("dataset:team/raw"), asOf: nil)
+        #expect(all.datasets.map(\.ref) == ["dataset:team/raw@1", "dataset:team/raw@2"])
+        #expect(all.models.map(\.model.ref) == ["model:team/m@1", "model:team/m@2"])
+        #expect(all.models.map(\.hops) == [4, 4])
+        #expect(all.models.map(\.run.ref) == ["run:r1", "run:r2"])
+        let one = try await store.modelsTrainedOn(try artifactRef("dataset:team/raw@1"), asOf: nil)
+        #expect(one.models.map(\.model.ref) == ["model:team/m@1"])
+        let holdout = try await store.modelsTrainedOn(try artifactRef("dataset:team/holdout@1"), asOf: nil)
+        #expect(holdout.models.isEmpty, "test data does not make a model trained on it")
+        let direct = try await store.modelsTrainedOn(try artifactRef("dataset:team/features@2"), asOf: nil)
+        #expect(direct.models.map(\.hops) == [2])
+    }
+
+    @Test("impact lists derived models and the endpoints serving them now")
+    func impact() async throws {
+        let store = try await exampleStore()
+        try await store.append([try deploymentEvent(endpoint: "eu-api", model: "model:team/m-eu@1", validFrom: "2026-03-01T00:00:00Z")], recordedBy: "t")
+        let bad2 = try await store.impact(try ref("dataset:team/raw@2"), asOf: nil)
+        #expect(Set(bad2.affected(kind: "model").map(\.ref)) == ["model:team/m@2", "model:team/m-eu@1"])
+        #expect(Set(bad2.serving.map(\.endpoint.ref)) == ["deployment:team/api", "deployment:team/eu-api"])
+        // raw@1 only fed m@1, which the api no longer serves.
+        let bad1 = try await store.impact(try ref("dataset:team/raw@1"), asOf: nil)
+        #expect(bad1.affected(kind: "model").map(\.ref) == ["model:team/m@1"])
+        #expect(bad1.serving.isEmpty)
+    }
+
+    @Test("diff reports what changed in every dimension")
+    func diff() async throws {
+        let store = try await exampleStore()
+        let a = try await store.modelPedigree(try artifactRef("model:team/m@1"), asOf: nil)
+        let b = try await store.modelPedigree(try artifactRef("model:team/m@2"), asOf: nil)
+        let diff = LineageDiff(a, b)
+        #expect(diff.data.map(\.path) == ["inputs[train] dataset:team/features"])
+        #expect(diff.code.map(\.path) == ["commit", "dirty"])
+        #expect(diff.hyperparameters.map(\.path) == ["optimizer.lr"])
+        #expect(diff.hyperparameters.first?.old == 0.001)
+        #expect(diff.environment.map(\.path) == ["packages.torch"])
+        #expect(diff.parents.isEmpty)
+        let full = LineageDiff(a, b, includeUnchanged: true)
+        #expect(full.parents.map(\.kind) == [.unchanged])
+        await #expect(throws: StoreError.self) { try await store.modelPedigree(try artifactRef("dataset:team/raw@1"), asOf: nil) }
+    }
+
+    @Test("deployment history and as-of")
+    func historyAndAsOf() async throws {
+        let store = try await exampleStore()
+        let history = try await store.deploymentHistory(namespace: "team", endpoint: "api", asOf: nil)
+        #expect(history.map(\.model.ref) == ["model:team/m@1", "model:team/m@2"])
+        #expect(history[0].validUntil == Timestamp("2026-02-01T00:00:00Z"))
+        #expect(history[1].validUntil == nil)
+        let cutoff = Timestamp.now
+        try await Task.sleep(for: .milliseconds(5))
+        try await store.append([try runEvent(id: "r4", inputs: [("dataset:team/raw@2", "train")], outputs: [(model("m"), "model")])], recordedBy: "t")
+        #expect(try await store.show(try ref("model:team/m"), asOf: nil).summary.version == "3")
+        #expect(try await store.show(try ref("model:team/m"), asOf: cutoff).summary.version == "2")
+        let before = try await store.lineage(try ref("dataset:team/raw@2"), direction: .downstream, depth: nil, asOf: cutoff)
+        #expect(!before.nodes.contains { $0.node.ref == "run:r4" })
+        await #expect(throws: StoreError.self) { try await store.show(try ref("run:r4"), asOf: cutoff) }
+        await #expect {
+            try await store.deploymentHistory(namespace: "team", endpoint: "api", asOf: Timestamp(microseconds: 0))
+        } throws: { error in
+            (error as? StoreError)?.code == .notFound
+        }
+    }
+
+    @Test("a run's START and COMPLETE fold into one node; show at an earlier time shows the START")
+    func runFolding() async throws {
+        let store = try makeStore()
+        try await store.append([try runEvent(id: "r", inputs: [(dataset("d", version: "1"), "train")], extra: ["hyperparameters": ["lr": 0.1]], status: "START")], recordedBy: "t")
+        let afterStart = Timestamp.now
+        try await Task.sleep(for: .milliseconds(5))
+        try await store.append([try runEvent(id: "r", outputs: [(model("m"), "model")], extra: ["metrics": ["auc": 0.9]])], recordedBy: "t")
+        let detail = try await store.show(.run("r"), asOf: nil)
+        #expect(detail.summary.status == "COMPLETE")
+        #expect(detail.run?.hyperparameters == ["lr": 0.1])
+        #expect(detail.run?.metrics == ["auc": 0.9])
+        #expect(detail.upstream.map(\.node.ref) == ["dataset:team/d@1"])
+        #expect(detail.downstream.map(\.node.ref) == ["model:team/m@1"])
+        #expect(detail.events.count == 2)
+        let earlier = try await store.show(.run("r"), asOf: afterStart)
+        #expect(earlier.run?.status == .start)
+        #expect(earlier.run?.metrics == nil)
+        #expect(earlier.downstream.isEmpty)
+    }
+
+    @Test("a correction supersedes without rewriting history")
+    func corrections() async throws {
+        let store = try makeStore()
+        let wrong = try runEvent(id: "r", inputs: [(dataset("d", version: "1"), "train")], outputs: [(model("m", version: "1"), "model")],
+                                 extra: ["hyperparameters": ["lr": 0.1]])
+        try await store.append([wrong], recordedBy: "t")
+        let body = try #require(wrong.body.objectValue)
+        var corrected = body
+        var run = try #require(body["run"]?.objectValue)
+        run["inputs"] = [["ref": "dataset:team/d@2", "role": "train"]]
+        run["hyperparameters"] = ["lr": 0.01]
+        corrected["run"] = .object(run)
+        corrected["supersedes"] = .string(wrong.digest.description)
+        try await store.append([try LineageEvent(json: .object(corrected))], recordedBy: "t")
+        let detail = try await store.show(.run("r"), asOf: nil)
+        #expect(detail.run?.hyperparameters == ["lr": 0.01])
+        #expect(detail.upstream.map(\.node.ref) == ["dataset:team/d@2"])
+        #expect(detail.events.count == 2, "the wrong event is still in the log")
+        #expect(try await store.verify().ok)
+        // A correction must point at an event about the same subject.
+        var stray = corrected
+        stray["supersedes"] = .string(digest("nothing"))
+        await #expect(throws: StoreError.self) { try await store.append([try LineageEvent(json: .object(stray))], recordedBy: "t") }
+    }
+
+    @Test("OpenLineage START and COMPLETE from the official client make one run with its model")
+    func openLineage() async throws {
+        let store = try makeStore()
+        for fixture in ["run-start.json", "run-complete.json", "dataset-event.json", "job-event.json"] {
+            let data = try Data(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("Fixtures/openlineage/\(fixture)"))
+            try await store.append(try EventDocument.decode(JSONValue.parse(data)), recordedBy: "ol")
+        }
+        let run = try await store.show(.run("01a22261-7f25-758a-96b1-b13c09406106"), asOf: nil)
+        #expect(run.summary.status == "COMPLETE")
+        #expect(run.run?.hyperparameters == ["lr": "0.001", "epochs": "10"])
+        #expect(run.downstream.map(\.node.ref) == ["model:mlflow:%2F%2Fregistry/models/resnet50@7"])
+        let trained = try await store.modelsTrainedOn(try artifactRef("dataset:s3:%2F%2Fdatasets/imagenet/train@v3"), asOf: nil)
+        #expect(trained.models.map(\.model.ref) == ["model:mlflow:%2F%2Fregistry/models/resnet50@7"])
+        #expect(try await store.show(try ref("dataset:s3:%2F%2Fdatasets/imagenet/train"), asOf: nil).summary.version == "v4")
+        #expect(try await store.verify().ok)
+    }
+}
