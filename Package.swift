@@ -30,7 +30,9 @@ let package = Package(
         // The LineageStore contract, the hash-chained event log and its SQLite implementation.
         .target(
             name: "PedigreeStore",
-            dependencies: ["PedigreeCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "PedigreeCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             swiftSettings: strictSettings
         ),
         // Capture of code, environment and data fingerprints (grows with the `pedigree run` issue).
@@ -45,6 +47,17 @@ let package = Package(
                 "PedigreeCore", "PedigreeStore", "PedigreeCapture",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: strictSettings
+        ),
+        // Benchmarks: run in release mode (see Benchmarks/RESULTS.md), never timed in tests.
+        .executableTarget(
+            name: "pedigree-bench",
+            dependencies: [
+                "PedigreeCore", "PedigreeStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/Sources/pedigree-bench",
             swiftSettings: strictSettings
         ),
         .testTarget(name: "PedigreeCoreTests", dependencies: ["PedigreeCore"], swiftSettings: strictSettings),

@@ -7,8 +7,8 @@ public struct ContentDigest: Hashable, Sendable, Comparable, CustomStringConvert
     /// The 64 hex digits.
     public let hex: String
 
-    public init(hashing bytes: some Sequence<UInt8>) {
-        hex = SHA256.hash(data: Array(bytes)).hexString
+    public init(hashing bytes: [UInt8]) {
+        hex = SHA256.hash(data: bytes).hexString
     }
 
     public init(hashing data: Data) {
@@ -18,9 +18,11 @@ public struct ContentDigest: Hashable, Sendable, Comparable, CustomStringConvert
     /// Parses `sha256:<64 hex>`; upper-case hex is accepted and normalised.
     public init?(_ text: String) {
         guard text.hasPrefix(Self.prefix) else { return nil }
-        let hex = text.dropFirst(Self.prefix.count).lowercased()
-        guard hex.count == 64, hex.allSatisfy(\.isHexDigit) else { return nil }
-        self.hex = hex
+        let digits = text.utf8.dropFirst(Self.prefix.utf8.count)
+        guard digits.count == 64, digits.allSatisfy({ isHexDigit($0) }) else { return nil }
+        // Byte-level checks: digests are parsed on every write, and Character operations are slow.
+        self.hex = digits.contains(where: { (UInt8(ascii: "A")...UInt8(ascii: "F")).contains($0) })
+            ? String(decoding: digits, as: UTF8.self).lowercased() : String(decoding: digits, as: UTF8.self)
     }
 
     public init?(hex: String) { self.init(Self.prefix + hex) }
@@ -45,4 +47,9 @@ extension Digest {
 extension JSONValue {
     /// SHA-256 of the canonical form: equal for any two documents that mean the same thing.
     public var digest: ContentDigest { ContentDigest(hashing: canonicalBytes) }
+}
+
+private func isHexDigit(_ byte: UInt8) -> Bool {
+    (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
+        || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(byte)
 }

@@ -361,28 +361,31 @@ public enum CanonicalJSON {
             out.append(UInt8(ascii: "]"))
         case .object(let members):
             out.append(UInt8(ascii: "{"))
-            for (i, key) in sortedKeys(members).enumerated() {
+            for (i, member) in sortedMembers(members).enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                writeString(key, into: &out)
+                writeString(member.key, into: &out)
                 out.append(UInt8(ascii: ":"))
-                write(members[key]!, into: &out)
+                write(member.value, into: &out)
             }
             out.append(UInt8(ascii: "}"))
         }
     }
 
     /// Keys in RFC 8785 order. Pure-ASCII keys (almost all of them) compare the same bytewise.
-    static func sortedKeys(_ members: [String: JSONValue]) -> [String] {
-        members.keys.sorted { a, b in
-            if a.utf8.allSatisfy({ $0 < 0x80 }) && b.utf8.allSatisfy({ $0 < 0x80 }) {
-                return a.utf8.lexicographicallyPrecedes(b.utf8)
-            }
-            return a.utf16.lexicographicallyPrecedes(b.utf16)
+    static func sortedMembers(_ members: [String: JSONValue]) -> [(key: String, value: JSONValue)] {
+        if members.keys.allSatisfy({ $0.utf8.allSatisfy { $0 < 0x80 } }) {
+            return members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
         }
+        return members.sorted { $0.key.utf16.lexicographicallyPrecedes($1.key.utf16) }
     }
 
     static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+            out.append(contentsOf: s.utf8)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in s.utf8 {
             switch byte {
             case 0x22: out.append(contentsOf: [0x5C, 0x22])
@@ -462,11 +465,11 @@ extension JSONValue {
             out += closePad + "]"
         case .object(let members) where !members.isEmpty:
             out += "{\n"
-            let keys = CanonicalJSON.sortedKeys(members)
-            for (i, key) in keys.enumerated() {
-                out += pad + JSONValue.string(key).canonicalString + ": "
-                members[key]!.pretty(into: &out, level: level + 1, indent: indent)
-                out += i == keys.count - 1 ? "\n" : ",\n"
+            let sorted = CanonicalJSON.sortedMembers(members)
+            for (i, member) in sorted.enumerated() {
+                out += pad + JSONValue.string(member.key).canonicalString + ": "
+                member.value.pretty(into: &out, level: level + 1, indent: indent)
+                out += i == sorted.count - 1 ? "\n" : ",\n"
             }
             out += closePad + "}"
         default:

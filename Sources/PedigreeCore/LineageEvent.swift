@@ -155,3 +155,31 @@ public enum EventDocument {
         throw ValidationError(field: path, "is neither a Pedigree event (needs \"type\") nor an OpenLineage event (needs \"eventTime\" and \"producer\")")
     }
 }
+
+extension EventDocument {
+    /// Decodes JSON lines on every core. Parsing, validating, normalising and hashing are independent per
+    /// event and cost more than appending them, so ingest of large files splits them across cores.
+    public static func decodeLines(_ lines: [Substring], firstLineNumber: Int = 1) async throws -> [LineageEvent] {
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, lines.count / 256))
+        let chunk = (lines.count + workers - 1) / max(workers, 1)
+        return try await withThrowingTaskGroup(of: (Int, [LineageEvent]).self) { group in
+            for start in stride(from: 0, to: lines.count, by: max(chunk, 1)) {
+                let slice = lines[start..<min(start + chunk, lines.count)]
+                group.addTask {
+                    var events: [LineageEvent] = []
+                    events.reserveCapacity(slice.count)
+                    for (offset, line) in zip(slice.indices, slice) {
+                        let path = "line \(firstLineNumber + offset)"
+                        let value: JSONValue
+                        do throws(JSONParseError) { value = try JSONValue.parse(String(line)) } catch { throw ValidationError(field: path, error.description) }
+                        events += try decodeOne(value, path: path)
+                    }
+                    return (start, events)
+                }
+            }
+            var parts: [(Int, [LineageEvent])] = []
+            for try await part in group { parts.append(part) }
+            return parts.sorted { $0.0 < $1.0 }.flatMap(\.1)
+        }
+    }
+}

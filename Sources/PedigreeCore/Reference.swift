@@ -58,9 +58,10 @@ public enum Reference: Hashable, Sendable, CustomStringConvertible {
     /// External references become models in a namespace named after the scheme: `hf://google/bert@abc` is
     /// `model:hf/google/bert@abc`, so the same base model is one node however it is written.
     public init(parsingModel text: String) throws(ValidationError) {
-        if let schemeEnd = text.range(of: "://"), !text[..<schemeEnd.lowerBound].contains(":") {
-            let scheme = String(text[..<schemeEnd.lowerBound])
-            let path = String(text[schemeEnd.upperBound...])
+        // SCHEME:// before any other ':' (canonical references have KIND: first, with no '//' after it).
+        if let colon = text.utf8.firstIndex(of: UInt8(ascii: ":")), text.utf8[colon...].starts(with: "://".utf8) {
+            let scheme = String(text[..<colon])
+            let path = String(text[text.utf8.index(colon, offsetBy: 3)...])
             let (name, version) = path.firstIndex(of: "@").map { (String(path[..<$0]), String(path[path.index(after: $0)...])) } ?? (path, nil)
             guard !scheme.isEmpty, !name.isEmpty, version.map({ !$0.isEmpty }) ?? true else {
                 throw ValidationError(field: "reference", "'\(text)' is not a valid external model reference; write SCHEME://NAME@REVISION, e.g. hf://google/bert-base-uncased@86b5e09")
@@ -72,10 +73,11 @@ public enum Reference: Hashable, Sendable, CustomStringConvertible {
     }
 
     static func validRunID(_ id: String, field: String) throws(ValidationError) -> String {
-        guard !id.isEmpty, id.count <= 128, id.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "/") }) else {
+        guard !id.isEmpty, id.utf8.count <= 128, id.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "/") }) else {
             throw ValidationError(field: field, "run id '\(id)' must be 1–128 printable ASCII characters without spaces or '/' (OpenLineage uses UUIDs)")
         }
-        return id.lowercased()
+        // UUIDs compare case-insensitively; lower-case is their canonical form.
+        return id.utf8.contains(where: { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }) ? id.lowercased() : id
     }
 
     private static func splitPath(_ rest: String, whole: String) throws(ValidationError) -> (String, String, String?) {
@@ -105,7 +107,9 @@ public enum Reference: Hashable, Sendable, CustomStringConvertible {
     }
 
     static func escape(_ text: String, reserved: String) -> String {
-        guard text.contains(where: { reserved.contains($0) }) else { return text }
+        // Fast path: references are built on every write, and almost none need escaping.
+        let reservedBytes = Array(reserved.utf8)
+        guard text.utf8.contains(where: { reservedBytes.contains($0) }) else { return text }
         var out = ""
         for ch in text {
             switch ch {
@@ -164,8 +168,9 @@ public struct ArtifactRef: Hashable, Sendable, CustomStringConvertible {
 
     /// Kinds are lower-case identifiers: `dataset`, `model`, `feature-set`, `evaluation-report`, …
     static func validateKind(_ kind: String, field: String) throws(ValidationError) {
-        let ok = kind.first.map { $0.isASCII && $0.isLowercase } ?? false
-            && kind.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "-" || $0 == "_" }
+        let bytes = kind.utf8
+        let ok = bytes.first.map { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) } ?? false
+            && bytes.allSatisfy { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }
         guard ok, kind != "run", kind != "deployment" else {
             throw ValidationError(field: field, "'\(kind)' is not an artifact kind; use a lower-case word such as dataset or model")
         }

@@ -23,9 +23,14 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         let (y, m, d) = Self.civil(fromDays: days)
         let secondsOfDay = micros / 1_000_000
         let fraction = micros % 1_000_000
-        var text = String(format: "%04d-%02d-%02dT%02d:%02d:%02d", y, m, d, secondsOfDay / 3600, (secondsOfDay / 60) % 60, secondsOfDay % 60)
+        func pad(_ value: Int64, _ width: Int) -> String {
+            let digits = String(value)
+            return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+        }
+        var text = "\(pad(Int64(y), 4))-\(pad(Int64(m), 2))-\(pad(Int64(d), 2))T"
+            + "\(pad(secondsOfDay / 3600, 2)):\(pad((secondsOfDay / 60) % 60, 2)):\(pad(secondsOfDay % 60, 2))"
         if fraction != 0 {
-            var digits = String(format: "%06d", fraction)
+            var digits = pad(fraction, 6)
             while digits.hasSuffix("0") { digits.removeLast() }
             text += "." + digits
         }

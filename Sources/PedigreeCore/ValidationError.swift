@@ -94,10 +94,8 @@ public struct FieldReader {
 
     /// Rejects keys outside `allowed`, so a typo (`hyperparameter`) is an error rather than silently lost.
     public func rejectUnknownKeys(_ allowed: Set<String>) throws(ValidationError) {
-        for key in members.keys.sorted() where !allowed.contains(key) {
-            throw ValidationError(
-                field: fieldPath(key),
-                "is not a known field; expected one of: \(allowed.sorted().joined(separator: ", "))")
-        }
+        guard let unknown = members.keys.filter({ !allowed.contains($0) }).min() else { return }
+        throw ValidationError(
+            field: fieldPath(unknown), "is not a known field; expected one of: \(allowed.sorted().joined(separator: ", "))")
     }
 }

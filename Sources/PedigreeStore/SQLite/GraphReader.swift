@@ -215,24 +215,12 @@ struct GraphReader {
 
     // MARK: Details
 
-    /// The run's five dimensions as known at the cut-off: the stored fold, or a fresh fold of the events
-    /// recorded by then.
+    /// The run's five dimensions as known at the cut-off: its events recorded by then, folded.
     func runRecord(_ node: Node) throws -> RunRecord? {
-        if asOf == nil {
-            guard let state = try String.fetchOne(db.cachedStatement(sql: "SELECT state FROM nodes WHERE id = ?"), arguments: [node.id]) else { return nil }
-            return try RunRecord(json: JSONValue.parse(state), path: "run", namespace: node.summary.namespace)
-        }
-        let rows = try Row.fetchAll(db, sql: """
-            SELECT digest, body, supersedes FROM events WHERE subject = ? AND recorded_at <= ? ORDER BY seq
-            """, arguments: [node.summary.ref, cutoff])
-        let superseded = Set(rows.compactMap { $0["supersedes"] as String? })
-        var folded: RunRecord?
-        for row in rows where !superseded.contains(row["digest"] as String) {
-            if case .run(let part) = try LineageEvent(json: JSONValue.parse(row["body"] as String)).payload {
-                folded = folded.map { $0.merged(with: part) } ?? part
-            }
-        }
-        return folded
+        let rows = try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT digest, body, supersedes FROM events WHERE subject = ? AND recorded_at <= ? ORDER BY seq"),
+            arguments: [node.summary.ref, cutoff])
+        return RunFold.fold(try RunFold.effectiveParts(rows).map(\.run))
     }
 
     func detail(_ ref: Reference) throws -> NodeDetail {

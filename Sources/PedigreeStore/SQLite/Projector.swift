@@ -11,6 +11,7 @@ struct Projector {
     let log: Database
     /// Node ids by canonical reference, for the life of one transaction.
     private var nodeIDs: [String: Int64] = [:]
+    private var artifacts: [String: KnownArtifact] = [:]
 
     init(db: Database, log: Database) {
         self.db = db
@@ -32,25 +33,24 @@ struct Projector {
 
     // MARK: Runs
 
+    /// Runs keep no folded copy of themselves: their five dimensions are folded from their events when read
+    /// (`RunFold`), which is also how `--as-of` sees them. Only what graph walks list is kept here.
     private mutating func applyRun(_ run: RunRecord, namespace: String, recordedAt: Timestamp) throws {
         let ref = "run:\(run.id)"
-        let merged: RunRecord
         let runID: Int64
-        if let existing = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, namespace, state FROM nodes WHERE ref = ?"), arguments: [ref]) {
-            let existingNamespace: String = existing["namespace"]
+        if let existing = try HotStatement(db, "SELECT id, namespace FROM nodes WHERE ref = ?").row(.text(ref)),
+            let id = existing[0].flatMap({ Int64($0) }), let existingNamespace = existing[1]
+        {
             guard existingNamespace == namespace else {
                 throw StoreError(.conflict, "run \(run.id) belongs to namespace \(existingNamespace); a run's events must all use that namespace", field: "namespace")
             }
-            runID = existing["id"]
-            let previous = try RunRecord(json: JSONValue.parse(existing["state"] as String), path: "run", namespace: namespace)
-            merged = previous.merged(with: run)
-            try db.cachedStatement(sql: "UPDATE nodes SET name = ?, status = ?, state = ? WHERE id = ?")
-                .execute(arguments: [merged.job, merged.status?.rawValue, merged.json.canonicalString, runID])
+            runID = id
+            try HotStatement(db, "UPDATE nodes SET name = ?, status = coalesce(?, status) WHERE id = ?")
+                .execute(.text(run.job), .init(run.status?.rawValue), .int(runID))
         } else {
-            merged = run
             runID = try insertNode(
                 ref: ref, kind: "run", namespace: namespace, name: run.job, version: nil, ordinal: nil, digest: nil,
-                status: run.status?.rawValue, recordedAt: recordedAt, state: run.json.canonicalString)
+                status: run.status?.rawValue, recordedAt: recordedAt, state: nil)
         }
         try addRunEdges(run, runID: runID, recordedAt: recordedAt)
     }
@@ -81,24 +81,21 @@ struct Projector {
             return try registerArtifact(spec, recordedAt: recordedAt, correcting: false)
         }
         if let digest = spec.digest,
-            let id = try Int64.fetchOne(
-                db.cachedStatement(sql: "SELECT id FROM nodes WHERE digest = ? AND kind = ? AND namespace = ? AND name = ? ORDER BY ordinal LIMIT 1"),
-                arguments: [digest.description, ref.kind, ref.namespace, ref.name])
+            let id = try HotStatement(db, "SELECT id FROM nodes WHERE digest = ? AND kind = ? AND namespace = ? AND name = ? ORDER BY ordinal LIMIT 1")
+                .int(.text(digest.description), .text(ref.kind), .text(ref.namespace), .text(ref.name))
         {
             return id
         }
         if spec.digest == nil {
             let existing: Int64?
             if let run {
-                existing = try Int64.fetchOne(
-                    db.cachedStatement(sql: """
-                        SELECT n.id FROM edges e JOIN nodes n ON n.id = e.dst
-                        WHERE e.src = ? AND n.kind = ? AND n.namespace = ? AND n.name = ? ORDER BY n.ordinal DESC LIMIT 1
-                        """), arguments: [run, ref.kind, ref.namespace, ref.name])
+                existing = try HotStatement(db, """
+                    SELECT n.id FROM edges e JOIN nodes n ON n.id = e.dst
+                    WHERE e.src = ? AND n.kind = ? AND n.namespace = ? AND n.name = ? ORDER BY n.ordinal DESC LIMIT 1
+                    """).int(.int(run), .text(ref.kind), .text(ref.namespace), .text(ref.name))
             } else {
-                existing = try Int64.fetchOne(
-                    db.cachedStatement(sql: "SELECT id FROM nodes WHERE kind = ? AND namespace = ? AND name = ? ORDER BY ordinal DESC LIMIT 1"),
-                    arguments: [ref.kind, ref.namespace, ref.name])
+                existing = try HotStatement(db, "SELECT id FROM nodes WHERE kind = ? AND namespace = ? AND name = ? ORDER BY ordinal DESC LIMIT 1")
+                    .int(.text(ref.kind), .text(ref.namespace), .text(ref.name))
             }
             if let existing { return existing }
         }
@@ -115,35 +112,53 @@ struct Projector {
             return try resolveArtifact(spec, generatedBy: nil, recordedAt: recordedAt)
         }
         let ref = spec.ref.description
-        if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, digest, state FROM nodes WHERE ref = ?"), arguments: [ref]) {
-            let id: Int64 = row["id"]
-            let storedDigest: String? = row["digest"]
+        if let known = try knownArtifact(ref) {
             let newDigest = spec.digest?.description
-            if let storedDigest, let newDigest, storedDigest != newDigest, !correcting {
+            if let storedDigest = known.digest, let newDigest, storedDigest != newDigest, !correcting {
                 throw StoreError(
                     .conflict,
                     "\(ref) is registered with digest \(storedDigest), not \(newDigest); a version's content cannot change: register a new version, or send a correction event with \"supersedes\"",
                     field: "digest")
             }
-            let learnsDigest = storedDigest == nil && newDigest != nil
-            let learnsMetadata = (row["state"] as String?) == nil && !spec.isBare
+            let learnsDigest = known.digest == nil && newDigest != nil
+            let learnsMetadata = !known.hasState && !spec.isBare
             if correcting || learnsDigest || learnsMetadata {
+                let state = spec.isBare ? nil : spec.json.canonicalString
                 try db.cachedStatement(sql: "UPDATE nodes SET digest = ?, state = ? WHERE id = ?")
-                    .execute(arguments: [newDigest ?? storedDigest, spec.isBare ? nil : spec.json.canonicalString, id])
+                    .execute(arguments: [newDigest ?? known.digest, state, known.id])
+                artifacts[ref] = KnownArtifact(id: known.id, digest: newDigest ?? known.digest, hasState: state != nil)
             }
-            return id
+            return known.id
         }
-        let ordinal = try nextOrdinal(spec.ref)
-        return try insertNode(
+        let state = spec.isBare ? nil : spec.json.canonicalString
+        let id = try insertNode(
             ref: ref, kind: spec.ref.kind, namespace: spec.ref.namespace, name: spec.ref.name, version: spec.ref.version,
-            ordinal: ordinal, digest: spec.digest?.description, status: nil, recordedAt: recordedAt,
-            state: spec.isBare ? nil : spec.json.canonicalString)
+            ordinal: try nextOrdinal(spec.ref), digest: spec.digest?.description, status: nil, recordedAt: recordedAt, state: state)
+        artifacts[ref] = KnownArtifact(id: id, digest: spec.digest?.description, hasState: state != nil)
+        return id
+    }
+
+    /// What the projection holds about an artifact version, cached for the transaction: inputs name the
+    /// same few versions over and over.
+    private struct KnownArtifact {
+        let id: Int64
+        let digest: String?
+        let hasState: Bool
+    }
+
+    private mutating func knownArtifact(_ ref: String) throws -> KnownArtifact? {
+        if let known = artifacts[ref] { return known }
+        guard let row = try HotStatement(db, "SELECT id, digest, state IS NOT NULL FROM nodes WHERE ref = ?").row(.text(ref)),
+            let id = row[0].flatMap({ Int64($0) })
+        else { return nil }
+        let known = KnownArtifact(id: id, digest: row[1], hasState: row[2] == "1")
+        artifacts[ref] = known
+        return known
     }
 
     private func nextOrdinal(_ ref: ArtifactRef) throws -> Int64 {
-        let max = try Int64.fetchOne(
-            db.cachedStatement(sql: "SELECT max(ordinal) FROM nodes WHERE kind = ? AND namespace = ? AND name = ?"),
-            arguments: [ref.kind, ref.namespace, ref.name])
+        let max = try HotStatement(db, "SELECT max(ordinal) FROM nodes WHERE kind = ? AND namespace = ? AND name = ?")
+            .int(.text(ref.kind), .text(ref.namespace), .text(ref.name))
         return (max ?? 0) + 1
     }
 
@@ -217,27 +232,26 @@ struct Projector {
             try db.execute(sql: "DELETE FROM edges WHERE src = ? OR dst = ?", arguments: [runID, runID])
             // Only events up to this one: during a replay the log already holds later events.
             let rows = try Row.fetchAll(
-                log, sql: "SELECT digest, body, recorded_at FROM events WHERE subject = ? AND seq <= ? ORDER BY seq", arguments: [ref, sequence])
-            let supersededDigests = Set(try String.fetchAll(
-                log, sql: "SELECT supersedes FROM events WHERE subject = ? AND seq <= ? AND supersedes IS NOT NULL", arguments: [ref, sequence]))
-            var folded: RunRecord?
-            for row in rows where !supersededDigests.contains(row["digest"]) {
-                let stored = try LineageEvent(json: JSONValue.parse(row["body"] as String))
-                guard case .run(let part) = stored.payload else { continue }
-                folded = folded.map { $0.merged(with: part) } ?? part
-                try addRunEdges(part, runID: runID, recordedAt: Timestamp(microseconds: row["recorded_at"]))
+                log, sql: "SELECT digest, body, supersedes FROM events WHERE subject = ? AND seq <= ? ORDER BY seq", arguments: [ref, sequence])
+            let parts = try RunFold.effectiveParts(rows)
+            for part in parts {
+                try addRunEdges(part.run, runID: runID, recordedAt: Timestamp(microseconds: try recordedTime(ofDigest: part.digest, namespace: event.namespace)))
             }
-            guard let folded else { return }
-            try db.cachedStatement(sql: "UPDATE nodes SET name = ?, status = ?, state = ? WHERE id = ?")
-                .execute(arguments: [folded.job, folded.status?.rawValue, folded.json.canonicalString, runID])
+            guard let folded = RunFold.fold(parts.map(\.run)) else { return }
+            try db.cachedStatement(sql: "UPDATE nodes SET name = ?, status = ? WHERE id = ?")
+                .execute(arguments: [folded.job, folded.status?.rawValue, runID])
         }
+    }
+
+    private func recordedTime(ofDigest digest: String, namespace: String) throws -> Int64 {
+        try Int64.fetchOne(log, sql: "SELECT recorded_at FROM events WHERE namespace = ? AND digest = ?", arguments: [namespace, digest]) ?? 0
     }
 
     // MARK: Nodes and edges
 
     private mutating func nodeID(ref: String) throws -> Int64? {
         if let id = nodeIDs[ref] { return id }
-        let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM nodes WHERE ref = ?"), arguments: [ref])
+        let id = try HotStatement(db, "SELECT id FROM nodes WHERE ref = ?").int(.text(ref))
         if let id { nodeIDs[ref] = id }
         return id
     }
@@ -246,18 +260,20 @@ struct Projector {
         ref: String, kind: String, namespace: String, name: String, version: String?, ordinal: Int64?, digest: String?,
         status: String?, recordedAt: Timestamp, state: String?
     ) throws -> Int64 {
-        try db.cachedStatement(sql: """
+        try HotStatement(db, """
             INSERT INTO nodes(ref, kind, namespace, name, version, ordinal, digest, status, recorded_at, state)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [ref, kind, namespace, name, version, ordinal, digest, status, recordedAt.microseconds, state])
+            """).execute(
+                .text(ref), .text(kind), .text(namespace), .text(name), .init(version), .init(ordinal), .init(digest), .init(status),
+                .int(recordedAt.microseconds), .init(state))
         let id = db.lastInsertedRowID
         nodeIDs[ref] = id
         return id
     }
 
     private func addEdge(from src: Int64, to dst: Int64, role: String, recordedAt: Timestamp) throws {
-        try db.cachedStatement(sql: "INSERT OR IGNORE INTO edges(src, dst, role, recorded_at) VALUES (?, ?, ?, ?)")
-            .execute(arguments: [src, dst, role, recordedAt.microseconds])
+        try HotStatement(db, "INSERT OR IGNORE INTO edges(src, dst, role, recorded_at) VALUES (?, ?, ?, ?)")
+            .execute(.int(src), .int(dst), .text(role), .int(recordedAt.microseconds))
     }
 }
 

@@ -19,6 +19,10 @@ public final class SQLiteStore: LineageStore {
         configuration.busyMode = .timeout(30)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Graph walks and ingest touch index pages all over the file: keep them in memory.
+            try db.execute(sql: "PRAGMA cache_size = -65536")  // 64 MiB per connection
+            try db.execute(sql: "PRAGMA mmap_size = 4294967296")
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
@@ -143,9 +147,7 @@ struct EventLogWriter {
 
     mutating func append(_ event: LineageEvent) throws -> AppendOutcome {
         let namespace = event.namespace
-        if let existing = try Int64.fetchOne(
-            db.cachedStatement(sql: "SELECT ns_seq FROM events WHERE namespace = ? AND digest = ?"), arguments: [namespace, event.digest.hex])
-        {
+        if let existing = try HotStatement(db, "SELECT ns_seq FROM events WHERE namespace = ? AND digest = ?").int(.text(namespace), .text(event.digest.hex)) {
             return AppendOutcome(digest: event.digest, namespace: namespace, sequence: existing, duplicate: true)
         }
         if let superseded = event.supersedes {
@@ -164,13 +166,13 @@ struct EventLogWriter {
         let sequence = head.sequence + 1
         let chainHash = EventChain.link(
             previous: head.hash, namespace: namespace, sequence: sequence, recordedAt: recordedAt, recordedBy: identity, digest: event.digest)
-        try db.cachedStatement(sql: """
+        try HotStatement(db, """
             INSERT INTO events(namespace, ns_seq, type, subject, digest, body, recorded_at, recorded_by, prev_hash, chain_hash, supersedes)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [
-                namespace, sequence, event.typeName, event.subject, event.digest.hex, String(decoding: event.canonicalBytes, as: UTF8.self),
-                recordedAt.microseconds, identity, head.hash, chainHash, event.supersedes?.hex,
-            ])
+            """).execute(
+                .text(namespace), .int(sequence), .text(event.typeName), .text(event.subject), .text(event.digest.hex),
+                .text(String(decoding: event.canonicalBytes, as: UTF8.self)), .int(recordedAt.microseconds), .text(identity),
+                .text(head.hash), .text(chainHash), .init(event.supersedes?.hex))
         try projector.apply(event, sequence: db.lastInsertedRowID, recordedAt: recordedAt)
         head = Head(sequence: sequence, hash: chainHash, recordedAt: recordedAt)
         heads[namespace] = head
@@ -202,4 +204,10 @@ enum EventLogReplayer {
             try projector.apply(event, sequence: row["seq"], recordedAt: Timestamp(microseconds: row["recorded_at"]))
         }
     }
+}
+
+extension Row: RowLike {
+    var digest: String { self["digest"] }
+    var body: String { self["body"] }
+    var supersedes: String? { self["supersedes"] }
 }
