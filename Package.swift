@@ -67,6 +67,11 @@ let package = Package(
             dependencies: ["PedigreeStore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "PedigreeCLITests", dependencies: ["pedigree"], swiftSettings: strictSettings),
+        // Runs the real `pedigree` binary; GRDB to tamper with its store from outside.
+        .testTarget(
+            name: "PedigreeCLITests",
+            dependencies: ["pedigree", "PedigreeCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSettings
+        ),
     ]
 )

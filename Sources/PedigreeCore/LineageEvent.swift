@@ -107,31 +107,23 @@ public struct LineageEvent: Sendable, Hashable {
 }
 
 /// Turns a submitted document into events: a native event, an OpenLineage event (RunEvent, DatasetEvent or
-/// JobEvent), or a JSON array of either. JSON lines (one document per line) are accepted too.
+/// JobEvent), or a JSON array of either. JSON lines (one document per line) are accepted too, and decoded
+/// on every core.
 public enum EventDocument {
-    public static func decode(_ text: String) throws(ValidationError) -> [LineageEvent] {
-        let trimmed = text.drop(while: \.isWhitespace)
-        if trimmed.isEmpty { throw ValidationError(field: "", "the input is empty; expected a JSON event, an array of events or JSON lines") }
+    public static func decode(_ text: String) async throws -> [LineageEvent] {
+        if text.allSatisfy(\.isWhitespace) {
+            throw ValidationError(field: "", "the input is empty; expected a JSON event, an array of events or JSON lines")
+        }
+        let syntaxError: JSONParseError
         do {
             return try decode(try JSONValue.parse(text))
         } catch let error as JSONParseError {
-            // Not one document: try JSON lines before reporting the syntax error.
-            let lines = text.split(whereSeparator: \.isNewline).filter { !$0.allSatisfy(\.isWhitespace) }
-            guard lines.count > 1 else { throw ValidationError(field: "", error.description) }
-            var events: [LineageEvent] = []
-            for (number, line) in lines.enumerated() {
-                let value: JSONValue
-                do { value = try JSONValue.parse(String(line)) } catch {
-                    throw ValidationError(field: "line \(number + 1)", error.description)
-                }
-                events += try decodeOne(value, path: "line \(number + 1)")
-            }
-            return events
-        } catch let error as ValidationError {
-            throw error
-        } catch {
-            throw ValidationError(field: "", "\(error)")
+            syntaxError = error
         }
+        // Not one document: JSON lines, if there is more than one line.
+        let lines = text.split(whereSeparator: \.isNewline)
+        guard lines.filter({ !$0.allSatisfy(\.isWhitespace) }).count > 1 else { throw ValidationError(field: "", syntaxError.description) }
+        return try await decodeLines(lines)
     }
 
     public static func decode(_ value: JSONValue) throws(ValidationError) -> [LineageEvent] {
@@ -168,7 +160,7 @@ extension EventDocument {
                 group.addTask {
                     var events: [LineageEvent] = []
                     events.reserveCapacity(slice.count)
-                    for (offset, line) in zip(slice.indices, slice) {
+                    for (offset, line) in zip(slice.indices, slice) where !line.allSatisfy(\.isWhitespace) {
                         let path = "line \(firstLineNumber + offset)"
                         let value: JSONValue
                         do throws(JSONParseError) { value = try JSONValue.parse(String(line)) } catch { throw ValidationError(field: path, error.description) }

@@ -58,13 +58,18 @@ struct EventTests {
     }
 
     @Test("JSON lines and arrays decode to several events; a bad line is named")
-    func documents() throws {
+    func documents() async throws {
         let line = #"{"type": "artifact", "namespace": "w", "artifact": {"kind": "dataset", "name": "d", "version": "1"}}"#
-        #expect(try EventDocument.decode(line + "\n" + line.replacingOccurrences(of: "\"1\"", with: "\"2\"")).count == 2)
-        #expect(try EventDocument.decode("[\(line)]").count == 1)
-        #expect {
-            try EventDocument.decode(line + "\n{oops}\n")
+        #expect(try await EventDocument.decode(line + "\n\n" + line.replacingOccurrences(of: "\"1\"", with: "\"2\"")).count == 2)
+        #expect(try await EventDocument.decode("[\(line)]").count == 1)
+        await #expect {
+            try await EventDocument.decode(line + "\n{oops}\n")
         } throws: { error in (error as? ValidationError)?.field == "line 2" }
+        let many = (1...1000).map { line.replacingOccurrences(of: "\"1\"", with: "\"\($0)\"") }.joined(separator: "\n")
+        let decoded = try await EventDocument.decode(many)
+        #expect(decoded.count == 1000)
+        guard case .artifact(let last) = decoded.last?.payload else { Issue.record("not an artifact"); return }
+        #expect(last.ref.version == "1000", "order is kept when lines are decoded in parallel")
     }
 }
 

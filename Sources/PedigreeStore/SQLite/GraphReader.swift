@@ -236,15 +236,22 @@ struct GraphReader {
                 artifact = try ArtifactSpec(json: JSONValue.parse(state), path: "artifact", defaultNamespace: node.summary.namespace)
             }
         }
-        let subject = node.summary.kind == "run" || node.summary.kind == "deployment"
-            ? node.summary.ref
-            : ArtifactRef(kind: node.summary.kind, namespace: node.summary.namespace, name: node.summary.name).description
-        let events = try Row.fetchAll(db, sql: "SELECT * FROM events WHERE subject = ? AND recorded_at <= ? ORDER BY seq", arguments: [subject, cutoff])
+        let upstream = try neighbours(of: node.id, .upstream).map { NodeDetail.Link(node: $0.node.summary, role: $0.role) }
+        let downstream = try neighbours(of: node.id, .downstream).map { NodeDetail.Link(node: $0.node.summary, role: $0.role) }
+        // An artifact's record is its registrations plus the events of the runs that generated it.
+        var subjects = [node.summary.ref]
+        if node.summary.isArtifact {
+            subjects = [ArtifactRef(kind: node.summary.kind, namespace: node.summary.namespace, name: node.summary.name).description]
+                + upstream.filter { $0.node.kind == "run" }.map(\.node.ref)
+        }
+        let placeholders = subjects.map { _ in "?" }.joined(separator: ", ")
+        let events = try Row.fetchAll(
+            db, sql: "SELECT * FROM events WHERE subject IN (\(placeholders)) AND recorded_at <= ? ORDER BY seq",
+            arguments: StatementArguments(subjects.map { $0 as any DatabaseValueConvertible } + [cutoff]))
             .map(StoredEvent.init(row:))
         return NodeDetail(
             summary: node.summary, artifact: artifact, run: run,
-            upstream: try neighbours(of: node.id, .upstream).map { NodeDetail.Link(node: $0.node.summary, role: $0.role) },
-            downstream: try neighbours(of: node.id, .downstream).map { NodeDetail.Link(node: $0.node.summary, role: $0.role) },
+            upstream: upstream, downstream: downstream,
             history: history, events: events)
     }
 

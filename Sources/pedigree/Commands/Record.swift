@@ -32,7 +32,7 @@ struct Record: AsyncParsableCommand {
                 }
                 text = String(decoding: data, as: UTF8.self)
             }
-            let events = try EventDocument.decode(text)
+            let events = try await EventDocument.decode(text)
             let outcomes = try await storeOptions.open().append(events, recordedBy: cliIdentity)
             if output.json {
                 printJSON(.object(["events": .array(outcomes.map(\.json))]))

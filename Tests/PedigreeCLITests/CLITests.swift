@@ -1,0 +1,194 @@
+import Foundation
+import GRDB
+import PedigreeCore
+import Testing
+
+/// Runs the built `pedigree` binary, as a user would, against a store in a temporary directory.
+struct CLI {
+    let store: String
+
+    init() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pedigree-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        store = directory.appendingPathComponent("pedigree.db").path
+    }
+
+    static var binary: URL {
+        // The test bundle and the pedigree executable are built into the same directory.
+        let me = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+        var directory = me.deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("pedigree").path), directory.path != "/" {
+            directory = directory.deletingLastPathComponent()
+        }
+        return directory.appendingPathComponent("pedigree")
+    }
+
+    struct Result {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+        var json: JSONValue? { try? JSONValue.parse(stdout) }
+    }
+
+    @discardableResult
+    func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> Result {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env["PEDIGREE_STORE"] = store
+        env.merge(environment) { _, new in new }
+        process.environment = env
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    func eventCount() throws -> Int {
+        try run(["log", "--limit", "100000"]).stdout.split(separator: "\n").count
+    }
+}
+
+func fixture(_ relative: String) -> String {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/\(relative)").path
+}
+
+/// Every object in a JSON document that has a "kind" also has its canonical "ref".
+func nodesLackingRef(_ value: JSONValue) -> [JSONValue] {
+    switch value {
+    case .object(let members):
+        let own: [JSONValue] = members["kind"] != nil && members["ref"]?.stringValue == nil ? [value] : []
+        return own + members.values.flatMap(nodesLackingRef)
+    case .array(let elements): return elements.flatMap(nodesLackingRef)
+    default: return []
+    }
+}
+
+@Suite("pedigree CLI")
+struct CLITests {
+    @Test("quickstart records the example once and every query answers from it")
+    func quickstartTour() throws {
+        let cli = try CLI()
+        let first = try cli.run(["quickstart"])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("Recorded 11 example events"))
+        let second = try cli.run(["quickstart"])
+        #expect(second.stdout.contains("Recorded 0 example events") && second.stdout.contains("11 were already there"))
+
+        let lineage = try cli.run(["lineage", "model:fraud-team/fraud@2", "--upstream"])
+        #expect(lineage.status == 0)
+        #expect(lineage.stdout.contains("└─ run:9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c6b  train-fraud  COMPLETE  (model)"))
+        #expect(lineage.stdout.contains("dataset:warehouse/transactions@2026-11"))
+
+        let diff = try cli.run(["diff", "model:fraud-team/fraud@1", "model:fraud-team/fraud@2"])
+        #expect(diff.stdout.contains("~ optimizer.lr  0.00003 → 0.00005"))
+        #expect(diff.stdout.contains("~ packages.torch  2.2.0 → 2.3.0"))
+
+        let models = try cli.run(["models", "--trained-on", "dataset:warehouse/transactions"])
+        #expect(models.stdout.contains("model:fraud-team/fraud@1") && models.stdout.contains("model:fraud-team/fraud@2"))
+        #expect(!models.stdout.contains("fraud-eu"), "a fine-tune is derived from, not trained on, the data")
+
+        let impact = try cli.run(["impact", "dataset:warehouse/transactions@2026-11"])
+        #expect(impact.stdout.contains("deployment:fraud-team/fraud-api  serves model:fraud-team/fraud@2"))
+
+        let at = try cli.run(["history", "fraud-team/fraud-api", "--at", "2026-11-01"])
+        #expect(at.stdout.contains("model:fraud-team/fraud@1") && !at.stdout.contains("fraud@2"))
+
+        let verify = try cli.run(["verify"])
+        #expect(verify.status == 0)
+        #expect(verify.stdout.hasPrefix("ok: 11 events in 2 chains verified"))
+    }
+
+    @Test("--json output carries a ref on every node", arguments: [
+        ["show", "model:fraud-team/fraud@2"], ["lineage", "dataset:warehouse/transactions@2026-10", "--downstream"],
+        ["models", "--trained-on", "dataset:warehouse/transactions"], ["impact", "dataset:warehouse/transactions@2026-11"],
+        ["history", "fraud-team/fraud-api"], ["show", "run:9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c6b"],
+    ])
+    func jsonOutput(arguments: [String]) throws {
+        let cli = try CLI()
+        try cli.run(["quickstart"])
+        let result = try cli.run(arguments + ["--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = try #require(result.json, "not JSON: \(result.stdout)")
+        #expect(nodesLackingRef(json).isEmpty)
+    }
+
+    @Test("diff --json has one key per dimension")
+    func diffJSON() throws {
+        let cli = try CLI()
+        try cli.run(["quickstart"])
+        let json = try #require(try cli.run(["diff", "model:fraud-team/fraud@1", "model:fraud-team/fraud@2", "--json"]).json)
+        for dimension in ["data", "code", "parents", "hyperparameters", "environment"] {
+            #expect(json[dimension]?.arrayValue != nil, "missing \(dimension)")
+        }
+        #expect(json["hyperparameters"]?.arrayValue?.contains { $0["path"] == "optimizer.lr" && $0["old"] == 3e-5 && $0["new"] == 5e-5 } == true)
+    }
+
+    @Test("record takes OpenLineage events from a file or standard input, and a retry is stored once")
+    func recordOpenLineage() throws {
+        let cli = try CLI()
+        let start = try cli.run(["record", fixture("openlineage/run-start.json")])
+        #expect(start.status == 0, "\(start.stderr)")
+        #expect(start.stdout.hasPrefix("recorded 1 event"))
+        let complete = try String(contentsOfFile: fixture("openlineage/run-complete.json"), encoding: .utf8)
+        #expect(try cli.run(["record", "-"], stdin: complete).status == 0)
+        let retry = try cli.run(["record", "-", "--json"], stdin: complete)
+        #expect(retry.json?["events"]?[0]?["duplicate"] == true)
+        #expect(try cli.eventCount() == 2)
+        let run = try cli.run(["show", "run:01a22261-7f25-758a-96b1-b13c09406106", "--json"]).json
+        #expect(run?["status"] == "COMPLETE")
+        #expect(run?["downstream"]?[0]?["ref"] == "model:mlflow:%2F%2Fregistry/models/resnet50@7")
+    }
+
+    @Test("bad input: a clear error naming the field, a non-zero exit, nothing stored", arguments: [
+        (#"{"type": "run", "namespace": "team", "run": {"id": "r1", "job": "train", "inputs": [{"ref": "dataset:w/x@1"}, {"ref": 42}]}}"#, "run.inputs[1].ref"),
+        ("{\"type\": \"artifact\", \"namespace\": \"w\", \"artifact\": {\"kind\": \"dataset\", \"name\": \"a\"}}\n{\"type\": \"nope\"}", "line 2"),
+        (#"{"type": "artifact", "namespace": "w""#, "invalid JSON"),
+    ])
+    func badInput(input: String, expected: String) throws {
+        let cli = try CLI()
+        let result = try cli.run(["record", "-"], stdin: input)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains(expected), "\(result.stderr)")
+        #expect(try cli.eventCount() == 0)
+    }
+
+    @Test("exit codes: not found is 3, a content conflict is 4, a broken chain is 1")
+    func exitCodes() throws {
+        let cli = try CLI()
+        try cli.run(["quickstart"])
+        let missing = try cli.run(["show", "model:fraud-team/fraud@9"])
+        #expect(missing.status == 3)
+        #expect(missing.stderr.contains("latest versions: 2, 1"))
+        let conflict = try cli.run(["record", "-"], stdin: #"{"type": "artifact", "namespace": "warehouse", "artifact": {"kind": "dataset", "name": "transactions", "version": "2026-10", "digest": "sha256:\#(String(repeating: "0", count: 64))"}}"#)
+        #expect(conflict.status == 4)
+        #expect(try cli.run(["show", "nonsense"]).status == 64, "a malformed argument is a usage error")
+
+        let queue = try DatabaseQueue(path: cli.store)
+        try queue.writeWithoutTransaction { db in
+            try db.execute(sql: "DROP TRIGGER events_are_immutable")
+            try db.execute(sql: "UPDATE events SET recorded_by = 'mallory' WHERE ns_seq = 2 AND namespace = 'fraud-team'")
+        }
+        let verify = try cli.run(["verify"])
+        #expect(verify.status == 1)
+        #expect(verify.stdout.contains("namespace fraud-team, event #2"))
+    }
+
+    @Test("--store overrides PEDIGREE_STORE")
+    func storeOption() throws {
+        let cli = try CLI()
+        let other = cli.store + ".other"
+        try cli.run(["quickstart", "--store", other])
+        #expect(FileManager.default.fileExists(atPath: other))
+        #expect(try cli.run(["show", "model:fraud-team/fraud@2"]).status == 3)
+        #expect(try cli.run(["show", "model:fraud-team/fraud@2", "--store", other]).status == 0)
+    }
+}
