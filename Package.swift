@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // Domain types, canonical JSON, digests, references, OpenLineage mapping, diff. No I/O.
@@ -35,10 +36,10 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        // Capture of code, environment and data fingerprints (grows with the `pedigree run` issue).
+        // Capture at training time: git, environment, Python packages, data fingerprints, configs, DVC, the child process.
         .target(
             name: "PedigreeCapture",
-            dependencies: ["PedigreeCore"],
+            dependencies: ["PedigreeCore", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -61,6 +62,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "PedigreeCoreTests", dependencies: ["PedigreeCore"], swiftSettings: strictSettings),
+        .testTarget(name: "PedigreeCaptureTests", dependencies: ["PedigreeCapture", "PedigreeCore"], swiftSettings: strictSettings),
         .testTarget(
             name: "PedigreeStoreTests",
             // GRDB directly, to tamper with stored history the way a stray SQL shell would.

@@ -11,6 +11,11 @@ public struct ContentDigest: Hashable, Sendable, Comparable, CustomStringConvert
         hex = SHA256.hash(data: bytes).hexString
     }
 
+    /// The result of an incremental SHA-256 (large files are hashed in chunks).
+    public init(_ digest: SHA256.Digest) {
+        hex = digest.hexString
+    }
+
     public init(hashing data: Data) {
         hex = SHA256.hash(data: data).hexString
     }

@@ -35,3 +35,27 @@ public enum SecretRedactor {
         return out + rest
     }
 }
+
+extension SecretRedactor {
+    /// A command line with credentials removed: `--api-key X`, `--token=X`, `PASSWORD=X` and URL passwords.
+    public static func redactArguments(_ arguments: [String]) -> [String] {
+        var out: [String] = []
+        var redactNext = false
+        for argument in arguments {
+            if redactNext {
+                out.append(placeholder)
+                redactNext = false
+                continue
+            }
+            if let eq = argument.firstIndex(of: "="), isSecretName(String(argument[..<eq])) {
+                out.append(String(argument[...eq]) + placeholder)
+            } else if argument.hasPrefix("-"), isSecretName(argument) {
+                out.append(argument)
+                redactNext = true
+            } else {
+                out.append(stripURLCredentials(argument))
+            }
+        }
+        return out
+    }
+}

@@ -27,6 +27,9 @@ public protocol LineageStore: Sendable {
     /// A model version with its generating run and resolved inputs and parents, for `LineageDiff`.
     func modelPedigree(_ ref: ArtifactRef, asOf: Timestamp?) async throws -> ModelPedigree
 
+    /// Artifact versions with this content digest (content identity beats names), oldest first.
+    func artifacts(withDigest digest: ContentDigest, kind: String?) async throws -> [NodeSummary]
+
     /// Which model version an endpoint served, oldest first.
     func deploymentHistory(namespace: String, endpoint: String, asOf: Timestamp?) async throws -> [DeploymentEntry]
 

@@ -16,7 +16,7 @@ struct PedigreeCommand: AsyncParsableCommand {
             Start with `pedigree quickstart`, which records an example history and shows what to ask it.
             """,
         subcommands: [
-            Quickstart.self, Record.self, Show.self, Lineage.self, Models.self, Impact.self, Diff.self, History.self, Verify.self,
+            Quickstart.self, Run.self, Sync.self, Record.self, Show.self, Lineage.self, Models.self, Impact.self, Diff.self, History.self, Verify.self,
             Rebuild.self, Log.self,
         ]
     )
@@ -24,16 +24,26 @@ struct PedigreeCommand: AsyncParsableCommand {
 
 /// Where the store is: `--store`, then `PEDIGREE_STORE`, then `~/.pedigree/pedigree.db`.
 struct StoreOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The store file (default: $PEDIGREE_STORE, else ~/.pedigree/pedigree.db).", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("The store file (default: $PEDIGREE_STORE, else $PEDIGREE_HOME/pedigree.db, else ~/.pedigree/pedigree.db).", valueName: "path"))
     var store: String?
 
     var resolvedPath: String {
         if let store { return store }
         if let env = ProcessInfo.processInfo.environment["PEDIGREE_STORE"], !env.isEmpty { return env }
-        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".pedigree/pedigree.db").path
+        return PedigreeDirectories.home.appendingPathComponent("pedigree.db").path
     }
 
-    func open() throws -> SQLiteStore { try SQLiteStore(path: resolvedPath) }
+    /// Opens the store and delivers any events spooled while it was unreachable.
+    func open(busyTimeout: TimeInterval = 30) async throws -> SQLiteStore {
+        let store = try SQLiteStore(path: resolvedPath, busyTimeout: busyTimeout)
+        let spool = EventSpool(directory: PedigreeDirectories.spool)
+        if !spool.pendingFiles.isEmpty {
+            let delivery = await spool.deliver(to: store)
+            if delivery.events > 0 { warn("delivered \(delivery.events) spooled event\(delivery.events == 1 ? "" : "s") to \(resolvedPath)") }
+            for rejection in delivery.rejected { warn("rejected spooled events (kept in \(spool.directory.path)/rejected): \(rejection)") }
+        }
+        return store
+    }
 }
 
 struct OutputOptions: ParsableArguments {
@@ -94,6 +104,20 @@ extension AsyncParsableCommand {
             throw ExitCode(code)
         }
     }
+}
+
+/// Where Pedigree keeps its working files: the spool of undelivered events and the capture caches.
+enum PedigreeDirectories {
+    static var home: URL {
+        if let home = ProcessInfo.processInfo.environment["PEDIGREE_HOME"], !home.isEmpty { return URL(fileURLWithPath: home) }
+        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".pedigree")
+    }
+    static var spool: URL { home.appendingPathComponent("spool") }
+    static var cache: URL { home.appendingPathComponent("cache") }
+}
+
+func warn(_ message: String) {
+    FileHandle.standardError.write(Data("pedigree: \(message)\n".utf8))
 }
 
 func printJSON(_ value: JSONValue) {

@@ -21,8 +21,15 @@ enum TextRenderer {
         let changes = JSONDiff.changes(nil, value)
         let width = min(changes.map(\.path.count).max() ?? 0, 40)
         return changes.map { change in
-            indent + change.path.padding(toLength: max(width, change.path.count), withPad: " ", startingAt: 0) + "  " + (change.new?.displayText ?? "")
+            indent + change.path.padding(toLength: max(width, change.path.count), withPad: " ", startingAt: 0) + "  " + oneLine(change.new?.displayText ?? "")
         }
+    }
+
+    /// Long multi-line values (an uncommitted diff) are summarised; --json has them whole.
+    static func oneLine(_ text: String) -> String {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard lines.count > 1 else { return text }
+        return "\(lines[0])… (\(lines.count) lines; --json shows all)"
     }
 
     static func section(_ title: String, _ lines: [String]) -> [String] {

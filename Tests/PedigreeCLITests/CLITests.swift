@@ -6,11 +6,14 @@ import Testing
 /// Runs the built `pedigree` binary, as a user would, against a store in a temporary directory.
 struct CLI {
     let store: String
+    /// PEDIGREE_HOME: the spool and the capture caches, private to each test.
+    let home: URL
 
     init() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pedigree-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         store = directory.appendingPathComponent("pedigree.db").path
+        home = directory.appendingPathComponent("home")
     }
 
     static var binary: URL {
@@ -31,12 +34,14 @@ struct CLI {
     }
 
     @discardableResult
-    func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> Result {
+    func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:], in directory: URL? = nil) throws -> Result {
         let process = Process()
         process.executableURL = Self.binary
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
         var env = ProcessInfo.processInfo.environment
         env["PEDIGREE_STORE"] = store
+        env["PEDIGREE_HOME"] = home.path
         env.merge(environment) { _, new in new }
         process.environment = env
         let out = Pipe(), err = Pipe(), input = Pipe()

@@ -11,12 +11,17 @@ public final class SQLiteStore: LineageStore {
     let pool: DatabasePool
     public let path: String
 
-    public init(path: String) throws {
+    /// `busyTimeout`: how long to wait for another writer (a server, another CLI) before giving up.
+    public init(path: String, busyTimeout: TimeInterval = 30) throws {
         self.path = path
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw StoreError(.unavailable, "cannot create the store's directory \(directory.path): \(error.localizedDescription)")
+        }
         var configuration = Configuration()
-        configuration.busyMode = .timeout(30)
+        configuration.busyMode = .timeout(busyTimeout)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
             // Graph walks and ingest touch index pages all over the file: keep them in memory.
@@ -82,6 +87,14 @@ public final class SQLiteStore: LineageStore {
             let reader = GraphReader(db: db, asOf: asOf)
             let node = try reader.resolve(.deployment(namespace: namespace, endpoint: endpoint))
             return try reader.history(endpoint: node)
+        }
+    }
+
+    public func artifacts(withDigest digest: ContentDigest, kind: String?) async throws -> [NodeSummary] {
+        try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT \(GraphReader.nodeColumns) FROM nodes n WHERE n.digest = ? AND (? IS NULL OR n.kind = ?) ORDER BY n.id
+                """, arguments: [digest.description, kind, kind]).map { GraphReader.node($0).summary }
         }
     }
 

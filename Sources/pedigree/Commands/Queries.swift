@@ -112,7 +112,7 @@ struct Diff: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let store = try storeOptions.open()
+            let store = try await storeOptions.open()
             let a = try await store.modelPedigree(from, asOf: time.asOf)
             let b = try await store.modelPedigree(to, asOf: time.asOf)
             let diff = LineageDiff(a, b, includeUnchanged: all)

@@ -12,7 +12,7 @@ struct Quickstart: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let store = try storeOptions.open()
+            let store = try await storeOptions.open()
             let outcomes = try await store.append(try ExampleHistory.events(), recordedBy: "quickstart")
             let fresh = outcomes.filter { !$0.duplicate }.count
             print("Recorded \(fresh) example events in \(store.path)\(fresh < outcomes.count ? " (\(outcomes.count - fresh) were already there)" : "").")

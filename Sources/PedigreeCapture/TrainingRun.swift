@@ -1,0 +1,342 @@
+import Foundation
+import PedigreeCore
+
+/// What `pedigree run` was asked to do.
+public struct RunRequest: Sendable {
+    public var namespace: String
+    public var job: String?
+    public var model: String?
+    /// Paths or artifact references, optionally `ROLE=…` (`validation=data/val.csv`).
+    public var inputs: [String] = []
+    public var outputs: [String] = []
+    public var parameterFiles: [String] = []
+    public var parameters: [String] = []
+    public var parents: [String] = []
+    public var metricsFiles: [String] = []
+    /// A JSON file declaring `transformations`, `featureSelection` and `quality` (the data dimension).
+    public var dataFile: String?
+    public var dvcStage: String?
+    public var trace = false
+    public var command: [String]
+    public var directory: URL
+    public var environment: [String: String]
+
+    public init(namespace: String, command: [String], directory: URL, environment: [String: String]) {
+        self.namespace = namespace
+        self.command = command
+        self.directory = directory
+        self.environment = environment
+    }
+}
+
+/// Captures a training run: everything knowable before the command starts (`start`), then what it
+/// produced (`finish`). Produces the run's START and COMPLETE/FAIL events; storing them is the caller's job.
+public final class TrainingRun: @unchecked Sendable {
+    public enum Failure: Error, CustomStringConvertible {
+        case badInput(String, String)
+        public var description: String {
+            switch self {
+            case .badInput(let flag, let reason): "\(flag): \(reason)"
+            }
+        }
+    }
+
+    public let id = UUID().uuidString.lowercased()
+    public private(set) var request: RunRequest
+    public let fingerprinter: Fingerprinter
+    public private(set) var startedAt = Timestamp.now
+    private var stage: DVCStage?
+    private let cache: CaptureCache?
+
+    /// The file the command may append JSON-lines metrics to (`{"key": "auc", "value": 0.91, "step": 3}`).
+    public let metricsFile: URL
+    public let traceFile: URL
+    /// Declared outputs the command did not write (missing, or unchanged since before it started).
+    public private(set) var skippedOutputs: [String] = []
+
+    public init(_ request: RunRequest, cache: CaptureCache?, scratch: URL) throws {
+        self.request = request
+        self.cache = cache
+        fingerprinter = Fingerprinter(cache: cache)
+        metricsFile = scratch.appendingPathComponent("metrics-\(id).jsonl")
+        traceFile = scratch.appendingPathComponent("trace-\(id).txt")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        if let name = request.dvcStage {
+            stage = try DVCStage.load(name: name, in: request.directory)
+        } else {
+            stage = DVCStage.matching(command: request.command, in: request.directory)
+        }
+        if self.request.command.isEmpty, let stage {
+            self.request.command = ["/bin/sh", "-c", stage.command]
+        }
+    }
+
+    /// The command to execute, with `strace` in front when tracing.
+    public var commandLine: [String] {
+        guard request.trace, CommandOutput.resolve("strace") != nil else { return request.command }
+        return ["strace", "-f", "-qq", "-e", "trace=open,openat,creat", "-e", "signal=none", "-o", traceFile.path, "--"] + request.command
+    }
+
+    /// The environment the command runs with: the caller's plus the run id and the metrics file.
+    public var childEnvironment: [String: String] {
+        var env = request.environment
+        env["PEDIGREE_RUN_ID"] = id
+        env["PEDIGREE_METRICS_FILE"] = metricsFile.path
+        return env
+    }
+
+    public var jobName: String {
+        if let job = request.job { return job }
+        if let stage { return stage.name }
+        let script = request.command.first { $0.hasSuffix(".py") || $0.hasSuffix(".sh") } ?? request.command.first ?? "run"
+        return URL(fileURLWithPath: script).deletingPathExtension().lastPathComponent
+    }
+
+    // MARK: Start
+
+    /// Code, environment, hyperparameters, data fingerprints and parents. `modelWithDigest` finds a
+    /// registered model version by content (nil when the store cannot be reached).
+    public func start(modelWithDigest: (ContentDigest) async -> ArtifactRef?) async throws -> LineageEvent {
+        startedAt = .now
+        var run = RunRecord(id: id, job: jobName, status: .start)
+        run.startedAt = startedAt
+        run.code = try CodeFacet(json: GitCapture.capture(directory: request.directory), path: "code")
+
+        var hyperparameters = stage?.parameters ?? .object([:])
+        do {
+            hyperparameters = ConfigLoader.deepMerge(hyperparameters, try ConfigLoader.load(files: request.parameterFiles, parameters: request.parameters))
+        } catch let error as ConfigLoader.Failure {
+            throw Failure.badInput("--params", error.description)
+        }
+        var parameters = hyperparameters.objectValue ?? [:]
+        parameters["command"] = .array(SecretRedactor.redactArguments(request.command).map(JSONValue.string))
+        run.hyperparameters = parameters
+
+        run.environment = try EnvironmentCapture.capture(
+            command: request.command, variables: request.environment, parameters: hyperparameters, cache: cache
+        ).asEnvironmentFacet()
+
+        var inputs = try request.inputs.map { try parseUse($0, defaultRole: "input", flag: "--input") }
+        for dependency in stage?.dependencies ?? [] {
+            inputs.append((role: "input", target: .path(dependency.path, alias: dependency.md5)))
+        }
+        run.inputs = try await resolve(inputs, modelWithDigest: modelWithDigest)
+        for parent in request.parents {
+            do {
+                guard case .artifact(let ref) = try Reference(parsingModel: parent), ref.kind == "model" else {
+                    throw Failure.badInput("--parent", "'\(parent)' is not a model reference")
+                }
+                run.parents.append(ref)
+            } catch let error as ValidationError {
+                throw Failure.badInput("--parent", error.message)
+            }
+        }
+        if let dataFile = request.dataFile {
+            guard let data = FileManager.default.contents(atPath: dataFile), let value = try? JSONValue.parse(data) else {
+                throw Failure.badInput("--data", "cannot read '\(dataFile)' as JSON")
+            }
+            do { run.data = try DataFacet(json: value, path: "data") } catch { throw Failure.badInput("--data", error.description) }
+        }
+        run.facets["workingDirectory"] = .string(request.directory.path)
+        if let stage { run.facets["dvcStage"] = .string(stage.name) }
+        return LineageEvent(namespace: request.namespace, eventTime: startedAt, producer: Self.producer, payload: .run(run))
+    }
+
+    public static let producer = "https://github.com/pedigree/pedigree/capture"
+
+    private enum Target {
+        case path(String, alias: String?)
+        case reference(ArtifactRef)
+    }
+
+    /// `ROLE=TARGET` when the prefix is a plain word; TARGET is an existing path or an artifact reference.
+    private func parseUse(_ text: String, defaultRole: String, flag: String) throws -> (role: String, target: Target) {
+        var role = defaultRole
+        var target = text
+        if let eq = text.firstIndex(of: "="), text[..<eq].allSatisfy({ $0.isLetter || $0 == "-" || $0 == "_" }), eq != text.startIndex {
+            role = String(text[..<eq])
+            target = String(text[text.index(after: eq)...])
+        }
+        if FileManager.default.fileExists(atPath: absolute(target).path) { return (role, .path(target, alias: nil)) }
+        if target.contains(":"), let parsed = try? Reference(parsingModel: target), case .artifact(let ref) = parsed {
+            return (role, .reference(ref))
+        }
+        throw Failure.badInput(flag, "'\(target)' is neither an existing file or directory nor an artifact reference (KIND:NAMESPACE/NAME[@VERSION])")
+    }
+
+    private func absolute(_ path: String) -> URL {
+        path.hasPrefix("/") ? URL(fileURLWithPath: path) : request.directory.appendingPathComponent(path)
+    }
+
+    /// Fingerprints path inputs; an input whose content is a registered model version is that model.
+    private func resolve(_ uses: [(role: String, target: Target)], modelWithDigest: (ContentDigest) async -> ArtifactRef?) async throws -> [ArtifactUse] {
+        let paths = uses.compactMap { use -> String? in if case .path(let p, _) = use.target { return absolute(p).path } else { return nil } }
+        let prints: [String: Fingerprint]
+        do {
+            prints = Dictionary(try fingerprinter.fingerprint(paths).map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
+        } catch {
+            throw Failure.badInput("--input", "\(error)")
+        }
+        var out: [ArtifactUse] = []
+        for use in uses {
+            switch use.target {
+            case .reference(let ref):
+                out.append(ArtifactUse(artifact: ArtifactSpec(ref: ref), role: use.role))
+            case .path(let path, let alias):
+                let print = prints[URL(fileURLWithPath: absolute(path).path).standardizedFileURL.path]!
+                if let model = await modelWithDigest(print.digest) {
+                    out.append(ArtifactUse(artifact: ArtifactSpec(ref: model), role: "base-model"))
+                    continue
+                }
+                out.append(ArtifactUse(artifact: artifactSpec(for: print, kind: "dataset", name: artifactName(path), alias: alias), role: use.role))
+            }
+        }
+        return out
+    }
+
+    private func artifactSpec(for print: Fingerprint, kind: String, name: String, alias: String?) -> ArtifactSpec {
+        ArtifactSpec(
+            ref: ArtifactRef(kind: kind, namespace: request.namespace, name: name), digest: print.digest,
+            aliasDigests: alias.map { [$0] } ?? [], uri: "file://" + print.path, facets: print.facets())
+    }
+
+    /// Paths inside the git repository are named relative to its root, so every clone names them alike.
+    private func artifactName(_ path: String) -> String {
+        let full = absolute(path).standardizedFileURL.path
+        if let root = CommandOutput.run("git", ["-C", request.directory.path, "rev-parse", "--show-toplevel"])?
+            .trimmingCharacters(in: .whitespacesAndNewlines), !root.isEmpty
+        {
+            let relative = GitCapture.relativePath(of: full, under: root)
+            if !relative.hasPrefix("/") { return relative }
+        }
+        return full
+    }
+
+    // MARK: Finish
+
+    /// Outputs, metrics, status and duration once the command has ended.
+    public func finish(_ exit: ChildExit) throws -> LineageEvent {
+        let endedAt = Timestamp.now
+        var run = RunRecord(id: id, job: jobName, status: exit.succeeded ? .complete : .fail)
+        run.endedAt = endedAt
+        var outputPaths = request.outputs + (stage?.outputs.map(\.path) ?? [])
+        let aliases = Dictionary((stage?.outputs ?? []).compactMap { o in o.md5.map { (o.path, $0) } }, uniquingKeysWith: { a, _ in a })
+        if request.trace {
+            let traced = TraceReader.files(in: traceFile, directory: request.directory, exclude: [metricsFile.path])
+            run.inputs = try traced.read.filter { !outputPaths.contains($0) }.map { path in
+                let print = try fingerprinter.fingerprint([path])[0]
+                return ArtifactUse(artifact: artifactSpec(for: print, kind: "dataset", name: artifactName(path), alias: nil), role: "input")
+            }
+            outputPaths += traced.written.filter { !outputPaths.contains($0) }
+        }
+        // Only what this run wrote: a file left over from an earlier run is not this run's output.
+        let existing = outputPaths.filter { modifiedSince(startedAt, absolute($0).path) }
+        skippedOutputs = outputPaths.filter { !existing.contains($0) }
+        let prints = try fingerprinter.fingerprint(existing.map { absolute($0).path })
+        // A failed run registers no model version: what it left behind is not a model anyone should use.
+        if let model = request.model, !prints.isEmpty, exit.succeeded {
+            // The model is all its output files together: one file's digest, or the manifest of several.
+            let digest: ContentDigest
+            var facets: [String: JSONValue]
+            if prints.count == 1 {
+                digest = prints[0].digest
+                facets = prints[0].facets()
+            } else {
+                let files = prints.flatMap { p in p.files.map { Fingerprint.File(path: artifactName(p.isDirectory ? p.path + "/" + $0.path : p.path), digest: $0.digest, size: $0.size) } }
+                digest = Fingerprinter.manifestDigest(files.sorted { $0.path < $1.path })
+                facets = ["files": .object(Dictionary(files.map { ($0.path, .string($0.digest.description)) }, uniquingKeysWith: { a, _ in a }))]
+            }
+            facets["paths"] = .array(existing.map { .string(artifactName($0)) })
+            run.outputs = [ArtifactUse(
+                artifact: ArtifactSpec(ref: ArtifactRef(kind: "model", namespace: request.namespace, name: model), digest: digest, facets: facets),
+                role: "model")]
+        } else {
+            run.outputs = zip(existing, prints).map { path, print in
+                ArtifactUse(artifact: artifactSpec(for: print, kind: "dataset", name: artifactName(path), alias: aliases[path]), role: "output")
+            }
+        }
+        let metrics = MetricsReader.read([metricsFile.path] + (request.metricsFiles + (stage?.metrics ?? [])).map { absolute($0).path })
+        if !metrics.last.isEmpty { run.metrics = metrics.last }
+        if !metrics.series.isEmpty { run.facets["metricSeries"] = .object(metrics.series) }
+        switch exit {
+        case .exited(let code): run.facets["exitCode"] = .int(Int64(code))
+        case .signaled(let signal): run.facets["signal"] = .int(Int64(signal))
+        }
+        run.facets["durationSeconds"] = .double(Double(endedAt.microseconds - startedAt.microseconds) / 1e6)
+        try? FileManager.default.removeItem(at: metricsFile)
+        try? FileManager.default.removeItem(at: traceFile)
+        return LineageEvent(namespace: request.namespace, eventTime: endedAt, producer: Self.producer, payload: .run(run))
+    }
+}
+
+/// Whether the file, or any file in the directory, was modified at or after `time`.
+func modifiedSince(_ time: Timestamp, _ path: String) -> Bool {
+    func mtime(_ file: String) -> Int64? {
+        var info = stat()
+        guard stat(file, &info) == 0 else { return nil }
+        return Int64(info.st_mtim.tv_sec) * 1_000_000 + Int64(info.st_mtim.tv_nsec) / 1000
+    }
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return false }
+    guard isDirectory.boolValue else { return (mtime(path) ?? 0) >= time.microseconds - 1_000 }
+    let files = FileManager.default.enumerator(atPath: path)?.allObjects.compactMap { $0 as? String } ?? []
+    return files.contains { (mtime(path + "/" + $0) ?? 0) >= time.microseconds - 1_000 }
+}
+
+extension JSONValue {
+    func asEnvironmentFacet() throws -> EnvironmentFacet { try EnvironmentFacet(json: self, path: "environment") }
+}
+
+/// Metrics from JSON-lines files (`{"key": "auc", "value": 0.91, "step": 3}` or flat objects per line) and
+/// plain JSON objects (`metrics.json` as DVC writes it). The last value per key is the run's metric; keys
+/// logged more than once also keep their series.
+enum MetricsReader {
+    static func read(_ files: [String]) -> (last: [String: JSONValue], series: [String: JSONValue]) {
+        var last: [String: JSONValue] = [:]
+        var series: [String: [JSONValue]] = [:]
+        func record(_ key: String, _ value: JSONValue, step: JSONValue?) {
+            last[key] = value
+            series[key, default: []].append(step.map { [$0, value] } ?? value)
+        }
+        for file in files {
+            guard let data = FileManager.default.contents(atPath: file) else { continue }
+            let text = String(decoding: data, as: UTF8.self)
+            let documents = (try? [JSONValue.parse(text)]) ?? text.split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) }
+            for document in documents {
+                if let key = document["key"]?.stringValue, let value = document["value"] {
+                    record(key, value, step: document["step"])
+                } else if let object = document.objectValue {
+                    for (key, value) in object { record(key, value, step: nil) }
+                }
+            }
+        }
+        return (last, series.filter { $0.value.count > 1 }.mapValues(JSONValue.array))
+    }
+}
+
+/// Files a traced command opened, from `strace -f -e trace=open,openat,creat` output, without the system's
+/// and the interpreter's own files.
+enum TraceReader {
+    static let ignoredPrefixes = ["/usr/", "/lib", "/etc/", "/proc/", "/sys/", "/dev/", "/bin/", "/sbin/", "/opt/", "/root/.cache/", "/var/", "/run/"]
+
+    static func files(in trace: URL, directory: URL, exclude: [String]) -> (read: [String], written: [String]) {
+        guard let text = try? String(contentsOf: trace, encoding: .utf8) else { return ([], []) }
+        var read: [String] = [], written: [String] = []
+        for line in text.split(separator: "\n") {
+            guard let open = line.range(of: "open"), let quote = line[open.upperBound...].firstIndex(of: "\""),
+                let end = line[line.index(after: quote)...].firstIndex(of: "\""), !line.hasSuffix("ENOENT (No such file or directory)"),
+                let result = line.split(separator: "=").last?.trimmingCharacters(in: .whitespaces), let fd = Int(result.split(separator: " ")[0]), fd >= 0
+            else { continue }
+            var path = String(line[line.index(after: quote)..<end])
+            if !path.hasPrefix("/") { path = directory.appendingPathComponent(path).standardizedFileURL.path }
+            guard !ignoredPrefixes.contains(where: path.hasPrefix), !exclude.contains(path), !path.contains("__pycache__"),
+                !path.contains("site-packages"), !path.hasSuffix(".pyc")
+            else { continue }
+            var info = stat()
+            guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
+            let writes = line.contains("O_WRONLY") || line.contains("O_RDWR") || line.contains("O_CREAT") || line.contains("creat(")
+            if writes { if !written.contains(path) { written.append(path) } } else if !read.contains(path) { read.append(path) }
+        }
+        return (read.filter { !written.contains($0) }, written)
+    }
+}

@@ -1,0 +1,162 @@
+import Foundation
+import PedigreeCapture
+import PedigreeCore
+import Testing
+
+func temporaryDirectory() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("pedigree-capture-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+func write(_ text: String, to url: URL) throws {
+    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+    try Data(text.utf8).write(to: url)
+}
+
+/// What `sha256sum` prints for a file: the reference the fingerprints must agree with.
+func sha256sum(_ path: String) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+    process.arguments = [path]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    process.waitUntilExit()
+    return String(String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).prefix(64))
+}
+
+@Suite("Fingerprints")
+struct FingerprintTests {
+    @Test("file digests equal sha256sum's, large and empty files included")
+    func files() throws {
+        let dir = try temporaryDirectory()
+        let big = dir.appendingPathComponent("big.bin")
+        try Data((0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }).write(to: big)
+        let empty = dir.appendingPathComponent("empty")
+        try Data().write(to: empty)
+        let prints = try Fingerprinter(cache: nil, showProgress: false).fingerprint([big.path, empty.path])
+        #expect(prints[0].digest.hex == (try sha256sum(big.path)))
+        #expect(prints[1].digest.hex == (try sha256sum(empty.path)))
+        #expect(prints[0].size == 3_000_000)
+    }
+
+    @Test("a directory is a manifest: one changed file changes the digest and shows as that file")
+    func directories() throws {
+        let dir = try temporaryDirectory()
+        for i in 0..<20 { try write("row \(i)\n", to: dir.appendingPathComponent("data/part-\(i).csv")) }
+        try write("nested", to: dir.appendingPathComponent("data/sub/deep.txt"))
+        let fingerprinter = Fingerprinter(cache: nil, showProgress: false)
+        let before = try fingerprinter.fingerprint([dir.appendingPathComponent("data").path])[0]
+        #expect(before.isDirectory && before.files.count == 21)
+        #expect(before.files.contains { $0.path == "sub/deep.txt" })
+        #expect(before.files.first { $0.path == "part-3.csv" }?.digest.hex == (try sha256sum(dir.appendingPathComponent("data/part-3.csv").path)))
+        try write("row 3 changed\n", to: dir.appendingPathComponent("data/part-3.csv"))
+        let after = try fingerprinter.fingerprint([dir.appendingPathComponent("data").path])[0]
+        #expect(after.digest != before.digest)
+        let changed = Set(after.files).subtracting(before.files).map(\.path)
+        #expect(changed == ["part-3.csv"])
+    }
+
+    @Test("the stat cache skips unchanged files and notices changed ones")
+    func statCache() throws {
+        let dir = try temporaryDirectory()
+        let cache = CaptureCache(directory: dir.appendingPathComponent("cache"))
+        for i in 0..<10 { try write("content \(i)", to: dir.appendingPathComponent("d/\(i)")) }
+        let first = Fingerprinter(cache: cache, showProgress: false)
+        let a = try first.fingerprint([dir.appendingPathComponent("d").path])[0]
+        #expect(first.statistics.filesHashed == 10)
+        let second = Fingerprinter(cache: cache, showProgress: false)
+        let b = try second.fingerprint([dir.appendingPathComponent("d").path])[0]
+        #expect(second.statistics.filesHashed == 0 && second.statistics.filesFromCache == 10)
+        #expect(a.digest == b.digest)
+        try write("content 4, rewritten", to: dir.appendingPathComponent("d/4"))
+        let third = Fingerprinter(cache: cache, showProgress: false)
+        let c = try third.fingerprint([dir.appendingPathComponent("d").path])[0]
+        #expect(third.statistics.filesHashed == 1)
+        #expect(c.digest != a.digest)
+    }
+
+    @Test("a missing path is an error naming it")
+    func missing() {
+        #expect { try Fingerprinter(cache: nil, showProgress: false).fingerprint(["/nonexistent/data.csv"]) } throws: {
+            "\($0)".contains("/nonexistent/data.csv")
+        }
+    }
+}
+
+@Suite("Parameters")
+struct ParameterTests {
+    @Test("YAML, JSON and TOML files and --param pairs merge into one nested document")
+    func merging() throws {
+        let dir = try temporaryDirectory()
+        try write("optimizer:\n  name: adam\n  lr: 0.001\nepochs: 3\nlayers: [64, 32]\nname: '007'\n", to: dir.appendingPathComponent("base.yaml"))
+        try write(#"{"optimizer": {"lr": 0.0005}, "batch_size": 32}"#, to: dir.appendingPathComponent("override.json"))
+        try write("""
+            # schedule
+            [scheduler]
+            name = "cosine"   # inline comment
+            warmup_steps = 1_000
+            milestones = [10, 20]
+            [model.head]
+            dropout = 0.1
+            [[augment]]
+            kind = "flip"
+            [[augment]]
+            kind = "crop"
+            """, to: dir.appendingPathComponent("extra.toml"))
+        let merged = try ConfigLoader.load(
+            files: ["base.yaml", "override.json", "extra.toml"].map { dir.appendingPathComponent($0).path },
+            parameters: ["optimizer.lr=0.01", "tags=[\"a\",\"b\"]", "note=plain text", "api_token=hunter2"])
+        #expect(merged["optimizer"] == ["name": "adam", "lr": 0.01])
+        #expect(merged["epochs"] == 3 && merged["batch_size"] == 32 && merged["layers"] == [64, 32])
+        #expect(merged["name"] == "007", "quoted YAML scalars stay strings")
+        #expect(merged["scheduler"] == ["name": "cosine", "warmup_steps": 1000, "milestones": [10, 20]])
+        #expect(merged["model"]?["head"]?["dropout"] == 0.1)
+        #expect(merged["augment"] == [["kind": "flip"], ["kind": "crop"]])
+        #expect(merged["tags"] == ["a", "b"] && merged["note"] == "plain text")
+        #expect(merged["api_token"] == .string(SecretRedactor.placeholder))
+    }
+
+    @Test("bad parameters are named")
+    func errors() throws {
+        #expect { try ConfigLoader.load(files: [], parameters: ["novalue"]) } throws: { "\($0)".contains("--param 'novalue'") }
+        #expect { try ConfigLoader.load(files: ["/nonexistent.yaml"], parameters: []) } throws: { "\($0)".contains("/nonexistent.yaml") }
+        let dir = try temporaryDirectory()
+        try write("{bad json", to: dir.appendingPathComponent("c.json"))
+        #expect { try ConfigLoader.load(files: [dir.appendingPathComponent("c.json").path], parameters: []) } throws: { "\($0)".contains("c.json") }
+    }
+
+    @Test("command-line secrets are redacted")
+    func arguments() {
+        let redacted = SecretRedactor.redactArguments(["train.py", "--api-key", "k1", "--token=t2", "--lr", "0.1", "HF_TOKEN=x", "s3://u:p@bucket/x"])
+        #expect(redacted == ["train.py", "--api-key", "[REDACTED]", "--token=[REDACTED]", "--lr", "0.1", "HF_TOKEN=[REDACTED]", "s3://[REDACTED]@bucket/x"])
+    }
+}
+
+@Suite("DVC")
+struct DVCTests {
+    static var project: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/dvc")
+    }
+
+    @Test("a stage's deps, outs, params and DVC md5s come from dvc.yaml and dvc.lock")
+    func stage() throws {
+        let train = try DVCStage.load(name: "train", in: Self.project)
+        #expect(train.command == "python3 src/train.py data/prepared model.json metrics.json")
+        #expect(train.dependencies.map(\.path) == ["data/prepared", "src/train.py"])
+        #expect(train.dependencies.first?.md5 == "md5:72981bc7f3cf66bee27f376c108e13c6.dir")
+        #expect(train.outputs.map(\.path) == ["model.json", "metrics.json"])
+        #expect(train.parameters == ["train": ["lr": 0.05, "epochs": 20, "seed": 42]])
+        let prepare = try DVCStage.load(name: "prepare", in: Self.project)
+        #expect(prepare.parameters == ["prepare": ["seed": 13, "split": 0.8]])
+        #expect(prepare.dependencies.first?.md5 == "md5:b33d83cf5a74bf2e33b42e1af9f90f0c")
+    }
+
+    @Test("a command line matching a stage's cmd is recognised; unknown stages are named")
+    func matching() throws {
+        #expect(DVCStage.matching(command: ["python3", "src/prepare.py", "data/raw.csv", "data/prepared"], in: Self.project)?.name == "prepare")
+        #expect(DVCStage.matching(command: ["python3", "other.py"], in: Self.project) == nil)
+        #expect { try DVCStage.load(name: "evaluate", in: Self.project) } throws: { "\($0)".contains("stages: prepare, train") }
+    }
+}
