@@ -54,7 +54,7 @@ let package = Package(
         .executableTarget(
             name: "pedigree-bench",
             dependencies: [
-                "PedigreeCore", "PedigreeStore",
+                "PedigreeCore", "PedigreeStore", "PedigreeCapture",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

@@ -6,34 +6,71 @@ public enum GitCapture {
     /// Uncommitted diffs up to this size are stored in the record itself; larger ones only as a digest.
     public static let maxStoredDiff = 64 * 1024
 
+    /// The repository root containing `directory`, found without starting git (capture runs before every
+    /// training command, so each process spawned is latency the user waits for).
+    public static func repositoryRoot(of directory: URL) -> URL? {
+        var candidate = directory.standardizedFileURL
+        while true {
+            if FileManager.default.fileExists(atPath: candidate.appendingPathComponent(".git").path) { return candidate }
+            let parent = candidate.deletingLastPathComponent()
+            if parent.path == candidate.path { return nil }
+            candidate = parent
+        }
+    }
+
     /// The code facet for the repository containing `directory`, or `{"vcs": "none"}` outside git.
     public static func capture(directory: URL) -> JSONValue {
-        func git(_ arguments: String...) -> String? {
-            CommandOutput.run("git", ["-C", directory.path] + arguments)?.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let root = repositoryRoot(of: directory) else { return ["vcs": "none", "path": .string(directory.path)] }
+        // The independent questions are asked of git in parallel.
+        let questions: [[String]] = [
+            ["status", "--porcelain=v2", "--branch", "--untracked-files=all"],
+            ["config", "--get", "remote.origin.url"],
+            ["tag", "--points-at", "HEAD"],
+            ["diff", "HEAD", "--binary"],
+        ]
+        let answers = Answers(count: questions.count)
+        DispatchQueue.concurrentPerform(iterations: questions.count) { i in
+            answers.set(i, CommandOutput.run("git", ["-C", root.path] + questions[i]))
         }
-        guard let root = git("rev-parse", "--show-toplevel"), !root.isEmpty else {
-            return ["vcs": "none", "path": .string(directory.path)]
+        guard let status = answers.get(0) else { return ["vcs": "git", "path": .string(root.path), "error": "git status failed"] }
+
+        var code: [String: JSONValue] = ["vcs": "git", "path": .string(relativePath(of: directory.path, under: root.path))]
+        var untracked: [String] = []
+        var changed = false
+        for line in status.split(separator: "\n") {
+            if line.hasPrefix("# branch.oid "), line.count == "# branch.oid ".count + 40 {
+                code["commit"] = .string(String(line.dropFirst("# branch.oid ".count)))
+            } else if line.hasPrefix("# branch.head "), line != "# branch.head (detached)" {
+                code["branch"] = .string(String(line.dropFirst("# branch.head ".count)))
+            } else if line.hasPrefix("? ") {
+                untracked.append(String(line.dropFirst(2)))
+            } else if !line.hasPrefix("#") {
+                changed = true
+            }
         }
-        var code: [String: JSONValue] = ["vcs": "git", "path": .string(relativePath(of: directory.path, under: root))]
-        if let remote = git("config", "--get", "remote.origin.url"), !remote.isEmpty {
+        if let remote = answers.get(1)?.trimmingCharacters(in: .whitespacesAndNewlines), !remote.isEmpty {
             code["repository"] = .string(SecretRedactor.stripURLCredentials(remote))
         }
-        if let commit = git("rev-parse", "HEAD"), commit.count == 40 { code["commit"] = .string(commit) }
-        if let branch = git("symbolic-ref", "--short", "-q", "HEAD"), !branch.isEmpty { code["branch"] = .string(branch) }
-        if let tag = git("describe", "--tags", "--exact-match"), !tag.isEmpty { code["tag"] = .string(tag) }
-        // Tracked changes against HEAD plus untracked files: both make the run's code differ from the commit.
-        let diff = CommandOutput.run("git", ["-C", root, "diff", "HEAD", "--binary"]) ?? ""
-        let untracked = git("ls-files", "--others", "--exclude-standard") ?? ""
-        let dirty = !diff.isEmpty || !untracked.isEmpty
+        if let tag = answers.get(2)?.split(separator: "\n").first { code["tag"] = .string(String(tag)) }
+        let diff = changed ? (answers.get(3) ?? "") : ""
+        let dirty = changed || !untracked.isEmpty
         code["dirty"] = .bool(dirty)
         if dirty {
             var material = diff
-            if !untracked.isEmpty { material += "\n# untracked\n" + untracked }
+            if !untracked.isEmpty { material += "\n# untracked\n" + untracked.joined(separator: "\n") }
             code["diffDigest"] = .string(ContentDigest(hashing: Array(material.utf8)).description)
             if material.utf8.count <= maxStoredDiff { code["diff"] = .string(material) }
-            if !untracked.isEmpty { code["untracked"] = .array(untracked.split(separator: "\n").map { .string(String($0)) }) }
+            if !untracked.isEmpty { code["untracked"] = .array(untracked.map(JSONValue.string)) }
         }
         return .object(code)
+    }
+
+    private final class Answers: @unchecked Sendable {
+        private var values: [String?]
+        private let lock = NSLock()
+        init(count: Int) { values = Array(repeating: nil, count: count) }
+        func set(_ i: Int, _ value: String?) { lock.withLock { values[i] = value } }
+        func get(_ i: Int) -> String? { lock.withLock { values[i] } }
     }
 
     static func relativePath(of path: String, under root: String) -> String {

@@ -100,7 +100,9 @@ public final class TrainingRun: @unchecked Sendable {
         startedAt = .now
         var run = RunRecord(id: id, job: jobName, status: .start)
         run.startedAt = startedAt
-        run.code = try CodeFacet(json: GitCapture.capture(directory: request.directory), path: "code")
+        // Code and environment are independent of each other and of the parameters: ask them concurrently.
+        let directory = request.directory
+        async let codeCapture = GitCapture.capture(directory: directory)
 
         var hyperparameters = stage?.parameters ?? .object([:])
         do {
@@ -112,9 +114,8 @@ public final class TrainingRun: @unchecked Sendable {
         parameters["command"] = .array(SecretRedactor.redactArguments(request.command).map(JSONValue.string))
         run.hyperparameters = parameters
 
-        run.environment = try EnvironmentCapture.capture(
-            command: request.command, variables: request.environment, parameters: hyperparameters, cache: cache
-        ).asEnvironmentFacet()
+        let (command, variables, cache) = (request.command, request.environment, self.cache)
+        async let environmentCapture = EnvironmentCapture.capture(command: command, variables: variables, parameters: hyperparameters, cache: cache)
 
         var inputs = try request.inputs.map { try parseUse($0, defaultRole: "input", flag: "--input") }
         for dependency in stage?.dependencies ?? [] {
@@ -137,6 +138,8 @@ public final class TrainingRun: @unchecked Sendable {
             }
             do { run.data = try DataFacet(json: value, path: "data") } catch { throw Failure.badInput("--data", error.description) }
         }
+        run.code = try CodeFacet(json: await codeCapture, path: "code")
+        run.environment = try await environmentCapture.asEnvironmentFacet()
         run.facets["workingDirectory"] = .string(request.directory.path)
         if let stage { run.facets["dvcStage"] = .string(stage.name) }
         return LineageEvent(namespace: request.namespace, eventTime: startedAt, producer: Self.producer, payload: .run(run))
@@ -203,10 +206,8 @@ public final class TrainingRun: @unchecked Sendable {
     /// Paths inside the git repository are named relative to its root, so every clone names them alike.
     private func artifactName(_ path: String) -> String {
         let full = absolute(path).standardizedFileURL.path
-        if let root = CommandOutput.run("git", ["-C", request.directory.path, "rev-parse", "--show-toplevel"])?
-            .trimmingCharacters(in: .whitespacesAndNewlines), !root.isEmpty
-        {
-            let relative = GitCapture.relativePath(of: full, under: root)
+        if let root = GitCapture.repositoryRoot(of: request.directory) {
+            let relative = GitCapture.relativePath(of: full, under: root.path)
             if !relative.hasPrefix("/") { return relative }
         }
         return full

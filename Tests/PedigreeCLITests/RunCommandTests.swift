@@ -227,4 +227,18 @@ struct RunCommandTests {
         #expect(trained["facets"]?["dvcStage"] == "train")
         #expect(trained["metrics"]?["accuracy"] != nil, "metrics.json is read as the stage's metrics output")
     }
+
+    @Test("--trace records the files the command actually read and wrote", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/strace"), "needs strace"))
+    func trace() throws {
+        let cli = try CLI(), project = try TrainingProject()
+        let result = try cli.run(["run", "--trace", "--model", "traced", "--", "python3", "train.py", "data/train.csv"], in: project.root)
+        #expect(result.status == 0, "\(result.stderr)")
+        let run = try #require(try cli.run(["show", "run:\(try lastRunID(cli))", "--json"]).json)
+        let inputs = run["upstream"]?.arrayValue?.compactMap { $0["ref"]?.stringValue } ?? []
+        #expect(inputs.contains("dataset:default/data/train.csv@1"), "\(inputs)")
+        #expect(inputs.contains { $0.contains("train.py") }, "the script itself was read")
+        #expect(!inputs.contains { $0.contains("/usr/") || $0.contains("site-packages") })
+        let model = try #require(try cli.run(["show", "model:default/traced@1", "--json"]).json)
+        #expect(model["digest"]?.stringValue == (try project.sha256sum("out/model.bin")))
+    }
 }

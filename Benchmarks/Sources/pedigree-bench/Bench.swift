@@ -8,8 +8,14 @@ import PedigreeStore
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pedigree-bench",
+        abstract: "Pedigree's benchmarks. Run in release mode: swift build -c release && .build/release/pedigree-bench spine",
+        subcommands: [Spine.self, CaptureBench.self])
+}
+
+struct Spine: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
         abstract: "Batched ingest and graph-query latency of the SQLite store on synthetic lineage graphs.",
-        discussion: "Run in release mode: swift run -c release pedigree-bench --nodes 10000,100000,1000000")
+        discussion: ".build/release/pedigree-bench spine --nodes 10000,100000,1000000")
 
     @Option(help: "Graph sizes in nodes, comma-separated.")
     var nodes: String = "10000,100000"
