@@ -20,6 +20,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.0.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.4.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
     ],
     targets: [
         // Domain types, canonical JSON, digests, references, OpenLineage mapping, diff. No I/O.
@@ -42,10 +48,26 @@ let package = Package(
             dependencies: ["PedigreeCore", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSettings
         ),
+        // The lineage server: REST API, OpenLineage and Marquez-compatible endpoints, tokens, metrics.
+        .target(
+            name: "PedigreeServer",
+            dependencies: [
+                "PedigreeCore", "PedigreeStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("openapi.json")],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "pedigree",
             dependencies: [
-                "PedigreeCore", "PedigreeStore", "PedigreeCapture",
+                "PedigreeCore", "PedigreeStore", "PedigreeCapture", "PedigreeServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -62,6 +84,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "PedigreeCoreTests", dependencies: ["PedigreeCore"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "PedigreeServerTests",
+            dependencies: ["PedigreeServer", "PedigreeStore", "PedigreeCore", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "PedigreeCaptureTests", dependencies: ["PedigreeCapture", "PedigreeCore"], swiftSettings: strictSettings),
         .testTarget(
             name: "PedigreeStoreTests",

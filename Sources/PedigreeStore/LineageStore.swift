@@ -41,6 +41,46 @@ public protocol LineageStore: Sendable {
 
     /// Stored events in append order, for export and audit.
     func events(afterSequence: Int64, limit: Int) async throws -> [StoredEvent]
+
+    /// Every namespace that owns events or nodes, sorted.
+    func namespaces() async throws -> [String]
+
+    /// The latest version of each artifact in a namespace, by kind and name.
+    func artifacts(inNamespace namespace: String, limit: Int, offset: Int) async throws -> [NodeSummary]
+
+    /// The jobs whose runs are in a namespace, each with its latest run.
+    func jobs(inNamespace namespace: String, limit: Int, offset: Int) async throws -> [JobSummary]
+
+    /// Sizes, for monitoring.
+    func statistics() async throws -> StoreStatistics
+}
+
+public struct JobSummary: Hashable, Sendable {
+    public let namespace: String
+    public let name: String
+    public let runCount: Int
+    public let latestRun: NodeSummary
+
+    public init(namespace: String, name: String, runCount: Int, latestRun: NodeSummary) {
+        self.namespace = namespace
+        self.name = name
+        self.runCount = runCount
+        self.latestRun = latestRun
+    }
+}
+
+public struct StoreStatistics: Hashable, Sendable {
+    public let events: Int64
+    public let nodes: Int64
+    public let edges: Int64
+    public let bytes: Int64
+
+    public init(events: Int64, nodes: Int64, edges: Int64, bytes: Int64) {
+        self.events = events
+        self.nodes = nodes
+        self.edges = edges
+        self.bytes = bytes
+    }
 }
 
 public enum LineageDirection: String, Sendable, CaseIterable {

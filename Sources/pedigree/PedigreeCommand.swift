@@ -17,7 +17,7 @@ struct PedigreeCommand: AsyncParsableCommand {
             """,
         subcommands: [
             Quickstart.self, Run.self, Sync.self, Record.self, Show.self, Lineage.self, Models.self, Impact.self, Diff.self, History.self, Verify.self,
-            Rebuild.self, Log.self,
+            Rebuild.self, Log.self, Serve.self, Token.self,
         ]
     )
 }

@@ -98,6 +98,47 @@ public final class SQLiteStore: LineageStore {
         }
     }
 
+    public func namespaces() async throws -> [String] {
+        try await read { db in
+            try String.fetchAll(db, sql: "SELECT namespace FROM chain_heads UNION SELECT DISTINCT namespace FROM nodes ORDER BY 1")
+        }
+    }
+
+    public func artifacts(inNamespace namespace: String, limit: Int, offset: Int) async throws -> [NodeSummary] {
+        try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT \(GraphReader.nodeColumns) FROM nodes n
+                WHERE n.namespace = ? AND n.ordinal IS NOT NULL
+                  AND n.ordinal = (SELECT max(m.ordinal) FROM nodes m WHERE m.kind = n.kind AND m.namespace = n.namespace AND m.name = n.name)
+                ORDER BY n.kind, n.name LIMIT ? OFFSET ?
+                """, arguments: [namespace, limit, offset]).map { GraphReader.node($0).summary }
+        }
+    }
+
+    public func jobs(inNamespace namespace: String, limit: Int, offset: Int) async throws -> [JobSummary] {
+        try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT \(GraphReader.nodeColumns), j.runs FROM
+                    (SELECT name, count(*) AS runs, max(id) AS latest FROM nodes WHERE kind = 'run' AND namespace = ? GROUP BY name) j
+                JOIN nodes n ON n.id = j.latest ORDER BY n.name LIMIT ? OFFSET ?
+                """, arguments: [namespace, limit, offset]).map { row in
+                JobSummary(namespace: namespace, name: row["name"], runCount: row["runs"], latestRun: GraphReader.node(row).summary)
+            }
+        }
+    }
+
+    public func statistics() async throws -> StoreStatistics {
+        let bytes = ["", "-wal"].reduce(Int64(0)) { total, suffix in
+            total + ((try? FileManager.default.attributesOfItem(atPath: path + suffix)[.size] as? Int64) ?? 0)
+        }
+        return try await read { db in
+            StoreStatistics(
+                events: try Int64.fetchOne(db, sql: "SELECT max(seq) FROM events") ?? 0,
+                nodes: try Int64.fetchOne(db, sql: "SELECT count(*) FROM nodes") ?? 0,
+                edges: try Int64.fetchOne(db, sql: "SELECT count(*) FROM edges") ?? 0, bytes: bytes)
+        }
+    }
+
     public func verify() async throws -> VerificationReport {
         try await read { try StoreVerifier(db: $0).run() }
     }

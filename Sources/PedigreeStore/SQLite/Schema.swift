@@ -9,6 +9,9 @@ enum SQLiteSchema {
             try db.execute(sql: eventLogSQL)
             try db.execute(sql: projectionSQL(schema: "main"))
         }
+        migrator.registerMigration("v2: access tokens") { db in
+            try db.execute(sql: tokensSQL)
+        }
         return migrator
     }
 
@@ -86,4 +89,19 @@ enum SQLiteSchema {
     }
 
     static let projectionTables = ["nodes", "edges", "deployments"]
+}
+
+extension SQLiteSchema {
+    /// Tokens are access control, not lineage: they live outside the event log and revocation updates them.
+    static let tokensSQL = """
+        CREATE TABLE tokens (
+            id          TEXT PRIMARY KEY,
+            secret_hash TEXT NOT NULL UNIQUE,
+            namespace   TEXT NOT NULL,
+            role        TEXT NOT NULL,
+            name        TEXT,
+            created_at  INTEGER NOT NULL,
+            revoked_at  INTEGER
+        );
+        """
 }

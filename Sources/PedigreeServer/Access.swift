@@ -1,0 +1,85 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import PedigreeCore
+import PedigreeStore
+
+/// Who is making a request and what they may do.
+public struct Identity: Sendable {
+    /// Recorded as the writer of every event this identity appends.
+    public let name: String
+    let token: AccessToken?
+
+    /// Without auth, everyone may do everything (loopback only, by default).
+    static let unrestricted = Identity(name: "anonymous", token: nil)
+
+    func allows(_ role: Role, in namespace: String) -> Bool {
+        guard let token else { return true }
+        return token.allows(role, in: namespace)
+    }
+
+    /// Reading a namespace one cannot see is answered as if it did not exist.
+    func requireRead(_ namespace: String, _ what: @autoclosure () -> String) throws {
+        guard allows(.reader, in: namespace) else { throw APIError.notFound("\(what()) is not recorded", field: "ref") }
+    }
+
+    func requireWrite(_ namespace: String) throws {
+        guard allows(.reader, in: namespace) else { throw APIError.notFound("namespace \(namespace) does not exist", field: "namespace") }
+        guard allows(.writer, in: namespace) else { throw APIError.forbidden("this token may read namespace \(namespace) but not write to it") }
+    }
+
+    func requireAdmin(_ namespace: String) throws {
+        guard allows(.reader, in: namespace) else { throw APIError.notFound("namespace \(namespace) does not exist", field: "namespace") }
+        guard allows(.admin, in: namespace) else { throw APIError.forbidden("managing tokens of namespace \(namespace) needs an admin token") }
+    }
+}
+
+/// The request context: Hummingbird's, plus the caller's identity and the body limit.
+public struct PedigreeRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var identity = Identity.unrestricted
+    public var maxBodyBytes = 16 << 20
+
+    public init(source: Source) {
+        coreContext = .init(source: source)
+    }
+
+    public var maxUploadSize: Int { maxBodyBytes }
+}
+
+/// Resolves the bearer token of each request; rejects requests without a valid one when auth is on.
+/// Health, readiness, metrics and the API description stay open: probes and scrapers carry no tokens.
+struct AuthMiddleware: RouterMiddleware {
+    typealias Context = PedigreeRequestContext
+    let tokens: any TokenStore
+    let required: Bool
+    let maxBodyBytes: Int
+    static let openPaths: Set<String> = ["/healthz", "/readyz", "/metrics", "/openapi.json"]
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        context.maxBodyBytes = maxBodyBytes
+        if let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") {
+            let secret = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+            guard let token = try await tokens.token(secret: secret) else { throw APIError.unauthorized }
+            context.identity = Identity(name: "token:\(token.id)", token: token)
+        } else if required && !Self.openPaths.contains(request.uri.path) {
+            throw APIError.unauthorized
+        }
+        return try await next(request, context)
+    }
+}
+
+/// Maps domain errors thrown by any handler to API errors, so routes can just `try`.
+struct ErrorMappingMiddleware: RouterMiddleware {
+    typealias Context = PedigreeRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            throw APIError.from(error)
+        }
+    }
+}

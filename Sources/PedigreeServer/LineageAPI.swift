@@ -1,0 +1,248 @@
+import Foundation
+import HTTPTypes
+import CompressNIO
+import Hummingbird
+import NIOCore
+import PedigreeCore
+import PedigreeStore
+
+/// One documented route. The table of these is what the router registers and what the test compares with
+/// `openapi.json`, so the two cannot drift apart.
+public struct RouteSpec: Sendable {
+    public let method: HTTPRequest.Method
+    /// OpenAPI-style path, `{parameter}` for path parameters.
+    public let path: String
+}
+
+/// The native REST API: recording events and every query the CLI has. Thin: parse, check access, call the
+/// store, shape the answer — the same result types and JSON the CLI prints.
+struct LineageAPI: Sendable {
+    let store: any LineageStore
+    let metrics: ServerMetrics
+
+    static let routes: [RouteSpec] = [
+        RouteSpec(method: .post, path: "/api/v1/events"),
+        RouteSpec(method: .get, path: "/api/v1/events"),
+        RouteSpec(method: .get, path: "/api/v1/nodes"),
+        RouteSpec(method: .get, path: "/api/v1/graph"),
+        RouteSpec(method: .get, path: "/api/v1/models"),
+        RouteSpec(method: .get, path: "/api/v1/impact"),
+        RouteSpec(method: .get, path: "/api/v1/diff"),
+        RouteSpec(method: .get, path: "/api/v1/history"),
+        RouteSpec(method: .get, path: "/api/v1/verify"),
+    ]
+
+    func register(on router: Router<PedigreeRequestContext>) {
+        router.post("/api/v1/events") { request, context in try await record(request, context) }
+        router.get("/api/v1/events") { request, context in try await events(request, context) }
+        router.get("/api/v1/nodes") { request, context in try await show(request, context) }
+        router.get("/api/v1/graph") { request, context in try await graph(request, context) }
+        router.get("/api/v1/models") { request, context in try await trainedOn(request, context) }
+        router.get("/api/v1/impact") { request, context in try await impact(request, context) }
+        router.get("/api/v1/diff") { request, context in try await diff(request, context) }
+        router.get("/api/v1/history") { request, context in try await history(request, context) }
+        router.get("/api/v1/verify") { _, context in try await verify(context) }
+    }
+
+    // MARK: Writing
+
+    /// All events of one request are stored in one transaction, or none are.
+    func record(_ request: Request, _ context: PedigreeRequestContext) async throws -> Response {
+        let events: [LineageEvent]
+        do {
+            events = try await EventDocument.decode(try await RequestBodyReader.text(request, context))
+        } catch let error as ValidationError {
+            metrics.rejected(1)
+            throw error
+        }
+        for namespace in Set(events.map(\.namespace)).sorted() { try context.identity.requireWrite(namespace) }
+        let outcomes = try await store.append(events, recordedBy: context.identity.name)
+        metrics.recorded(outcomes)
+        return .json(["events": .array(outcomes.map(\.json))], status: .created)
+    }
+
+    // MARK: Reading
+
+    func events(_ request: Request, _ context: PedigreeRequestContext) async throws -> Response {
+        let query = Query(request)
+        let after = try query.int("after", default: 0, range: 0...Int.max)
+        let limit = try query.int("limit", default: 100, range: 1...1000)
+        // Filtered after paging, so a page may hold fewer events than asked; `next` always moves forward.
+        let page = try await store.events(afterSequence: Int64(after), limit: limit)
+        let visible = page.filter { context.identity.allows(.reader, in: $0.namespace) }
+        var body: [String: JSONValue] = ["events": .array(visible.map(\.json))]
+        body["next"] = page.count == limit ? .int(page.last!.sequence) : .null
+        return .json(.object(body))
+    }
+
+    func show(_ request: Request, _ context: PedigreeRequestContext) async throws -> Response {
+        let query = Query(request)
+        let ref = try query.reference("ref")
+        let detail = try await store.show(ref, asOf: try query.time("asOf"))
+        let visibility = Visibility(identity: context.identity)
+        let reachable = (detail.upstream + detail.downstream).contains { $0.node.kind == "run" && visibility.readable($0.node) }
+        guard visibility.readable(detail.summary) || (detail.summary.isArtifact && reachable) else {
+            throw APIError.notFound("\(ref) is not recorded", field: "ref")
+        }
+        return .json(visibility.filter(detail).json)
+    }
+
+    func graph(_ request: Request, _ context: PedigreeRequestContext) async throws -> Response {
+        let query = Query(request)
+        let ref = try query.reference("ref")
+        let direction = try query.choice("direction", LineageDirection.allCases.map(\.rawValue), default: "upstream")
+        let depth = try query.optionalInt("depth", range: 0...Int.max)
+        let graph = try await store.lineage(ref, direction: LineageDirection(rawValue: direction)!, depth: depth, asOf: try query.time("asOf"))
+        try context.identity.requireRead(graph.root.namespace, ref.description)
+        return .json(Visibility(identity: context.identity).filter(graph).json)
+    }
+
+    func trainedOn(_ request: Request, _ context: PedigreeRequestContext) async throws -> Response {
+        let query = Query(request)
+        guard case .artifact(let dataset) = try query.reference("trainedOn") else {
+            throw APIError(.unprocessableContent, code: "invalid", "trainedOn must be an artifact reference", field: "trainedOn")
+        }
+        try context.identity.requireRead(dataset.namespace, dataset.description)
+        let report = Visibility(identity: context.identity).filter(try await store.modelsTrainedOn(dataset, asOf: try query.time("asOf")))
+        let limit = try query.int("limit", default: 100, range: 1...1000), offset = try query.int("offset", default: 0, range: 0...Int.max)
+        let page = TrainedOnReport(datasets: report.datasets, models: Array(report.models.dropFirst(offset).prefix(limit)))
+        guard case .object(var body) = page.json else { return .json(page.json) }
+        body["total"] = .int(Int64(report.models.count))
+        return .json(.object(body))
+    }
+
+    func impact(_ request: Request, _ context: PedigreeRequestContext) async throws -> Response {
+        let query = Query(request)
+        let ref = try query.reference("ref")
+        let report = try await store.impact(ref, asOf: try query.time("asOf"))
+        try context.identity.requireRead(report.root.namespace, ref.description)
+        return .json(Visibility(identity: context.identity).filter(report).json)
+    }
+
+    func diff(_ request: Request, _ context: PedigreeRequestContext) async throws -> Response {
+        let query = Query(request)
+        var pedigrees: [ModelPedigree] = []
+        for name in ["from", "to"] {
+            guard case .artifact(let model) = try query.reference(name) else {
+                throw APIError(.unprocessableContent, code: "invalid", "\(name) must be a model reference", field: name)
+            }
+            try context.identity.requireRead(model.namespace, model.description)
+            pedigrees.append(try await store.modelPedigree(model, asOf: try query.time("asOf")))
+        }
+        return .json(LineageDiff(pedigrees[0], pedigrees[1], includeUnchanged: try query.bool("all")).json)
+    }
+
+    func history(_ request: Request, _ context: PedigreeRequestContext) async throws -> Response {
+        let query = Query(request)
+        let text = try query.string("endpoint")
+        guard case .deployment(let namespace, let endpoint) = try Reference(parsing: text.hasPrefix("deployment:") ? text : "deployment:\(text)") else {
+            throw APIError(.unprocessableContent, code: "invalid", "endpoint must be NAMESPACE/ENDPOINT", field: "endpoint")
+        }
+        try context.identity.requireRead(namespace, text)
+        var entries = try await store.deploymentHistory(namespace: namespace, endpoint: endpoint, asOf: try query.time("asOf"))
+        if let at = try query.time("at") {
+            entries = entries.filter { $0.validFrom <= at && ($0.validUntil.map { at < $0 } ?? true) }
+        }
+        return .json([
+            "endpoint": .string(Reference.deployment(namespace: namespace, endpoint: endpoint).description), "history": .array(entries.map(\.json)),
+        ])
+    }
+
+    /// Verification reads every chain: only for tokens that can read every namespace.
+    func verify(_ context: PedigreeRequestContext) async throws -> Response {
+        guard context.identity.allows(.reader, in: AccessToken.everyNamespace) || context.identity.token == nil else {
+            throw APIError.forbidden("verify reads every namespace's chain: it needs a token for namespace *")
+        }
+        let report = try await store.verify()
+        return .json(report.json, status: report.ok ? .ok : .conflict)
+    }
+}
+
+/// Typed access to query parameters, with errors that name the parameter.
+struct Query {
+    let parameters: [String: String]
+
+    init(_ request: Request) {
+        var parameters: [String: String] = [:]
+        for (key, value) in request.uri.queryParameters {
+            parameters[String(key)] = String(value).removingPercentEncoding ?? String(value)
+        }
+        self.parameters = parameters
+    }
+
+    func string(_ name: String) throws -> String {
+        guard let value = parameters[name], !value.isEmpty else {
+            throw APIError(.badRequest, code: "missing_parameter", "the query parameter \(name) is required", field: name)
+        }
+        return value
+    }
+
+    func reference(_ name: String) throws -> Reference {
+        let text = try string(name)
+        do { return try Reference(parsingModel: text) } catch {
+            throw APIError(.badRequest, code: "bad_reference", error.message, field: name)
+        }
+    }
+
+    func time(_ name: String) throws -> Timestamp? {
+        guard let text = parameters[name], !text.isEmpty else { return nil }
+        guard let time = Timestamp(text) else {
+            throw APIError(.badRequest, code: "bad_parameter", "'\(text)' is not an RFC 3339 time such as 2026-11-28T13:39:04Z", field: name)
+        }
+        return time
+    }
+
+    func optionalInt(_ name: String, range: ClosedRange<Int>) throws -> Int? {
+        guard let text = parameters[name], !text.isEmpty else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            throw APIError(.badRequest, code: "bad_parameter", "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)", field: name)
+        }
+        return value
+    }
+
+    func int(_ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+        try optionalInt(name, range: range) ?? value
+    }
+
+    func bool(_ name: String) throws -> Bool {
+        switch parameters[name] {
+        case nil, "", "false", "0": return false
+        case "true", "1": return true
+        case let other?: throw APIError(.badRequest, code: "bad_parameter", "\(name) must be true or false, not '\(other)'", field: name)
+        }
+    }
+
+    func choice(_ name: String, _ options: [String], default value: String) throws -> String {
+        guard let text = parameters[name], !text.isEmpty else { return value }
+        guard options.contains(text) else {
+            throw APIError(.badRequest, code: "bad_parameter", "\(name) must be one of \(options.joined(separator: ", "))", field: name)
+        }
+        return text
+    }
+}
+
+/// Reads a request body as text: JSON only (415 otherwise), gzip-decoded when the client says so, never
+/// more than the configured limit (413) — checked after decompression too, so a small zip bomb cannot pass.
+enum RequestBodyReader {
+    static func text(_ request: Request, _ context: PedigreeRequestContext) async throws -> String {
+        if let type = request.headers[.contentType]?.lowercased(),
+            !(type.hasPrefix("application/json") || type.hasPrefix("application/x-ndjson") || type.hasPrefix("application/jsonl"))
+        {
+            throw APIError(.unsupportedMediaType, code: "unsupported_media_type", "send JSON (Content-Type: application/json), not \(type)")
+        }
+        var body = try await request.body.collect(upTo: context.maxBodyBytes)
+        switch request.headers[.contentEncoding]?.lowercased() {
+        case nil, "identity": break
+        case "gzip":
+            do {
+                body = try body.decompress(with: .gzip(), maxSize: context.maxBodyBytes)
+            } catch {
+                throw APIError(.badRequest, code: "bad_encoding", "the body is not valid gzip, or inflates beyond \(context.maxBodyBytes) bytes")
+            }
+        case let other?:
+            throw APIError(.unsupportedMediaType, code: "unsupported_encoding", "Content-Encoding \(other) is not supported; use gzip or none")
+        }
+        guard let text = body.readString(length: body.readableBytes) else { return "" }
+        return text
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import Hummingbird
+import Logging
+import PedigreeCore
+import PedigreeStore
+import ServiceLifecycle
+import UnixSignals
+
+/// Builds the whole application from its dependencies, so `pedigree serve` and the tests run the same app.
+public enum PedigreeServer {
+    /// Every route the server answers, in the form `openapi.json` documents them.
+    public static var routes: [RouteSpec] { LineageAPI.routes + OpenLineageAPI.routes + AdminAPI.routes }
+
+    public static func buildRouter(
+        store: any LineageStore, tokens: any TokenStore, configuration: ServerConfiguration, metrics: ServerMetrics = ServerMetrics()
+    ) -> Router<PedigreeRequestContext> {
+        let router = Router(context: PedigreeRequestContext.self)
+        router.add(middleware: ErrorMappingMiddleware())
+        router.add(middleware: MetricsMiddleware(metrics: metrics))
+        router.add(middleware: LogRequestsMiddleware(.info))
+        router.add(middleware: AuthMiddleware(tokens: tokens, required: configuration.requiresAuth, maxBodyBytes: configuration.maxBodyBytes))
+        LineageAPI(store: store, metrics: metrics).register(on: router)
+        OpenLineageAPI(store: store, metrics: metrics).register(on: router)
+        AdminAPI(store: store, tokens: tokens, metrics: metrics).register(on: router)
+        return router
+    }
+
+    public static func buildApplication(
+        store: any LineageStore & TokenStore, configuration: ServerConfiguration, logger: Logger
+    ) -> some ApplicationProtocol {
+        Application(
+            router: buildRouter(store: store, tokens: store, configuration: configuration),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "pedigree"),
+            logger: logger)
+    }
+
+    /// Serves until SIGTERM or SIGINT, then stops accepting connections and lets in-flight requests —
+    /// appends included — finish before exiting.
+    public static func run(store: any LineageStore & TokenStore, configuration: ServerConfiguration) async throws {
+        var logger = Logger(label: "pedigree.server")
+        logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        let app = buildApplication(store: store, configuration: configuration, logger: logger)
+        logger.info("pedigree serve", metadata: [
+            "address": "\(configuration.host):\(configuration.port)", "store": "\(configuration.storePath)",
+            "auth": "\(configuration.requiresAuth ? "on" : "off")",
+        ])
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
