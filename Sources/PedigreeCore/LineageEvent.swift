@@ -122,7 +122,7 @@ public enum EventDocument {
         }
         // Not one document: JSON lines, if there is more than one line.
         let lines = text.split(whereSeparator: \.isNewline)
-        guard lines.filter({ !$0.allSatisfy(\.isWhitespace) }).count > 1 else { throw ValidationError(field: "", syntaxError.description) }
+        guard lines.filter({ !$0.allSatisfy(\.isWhitespace) }).count > 1 else { throw MalformedDocument(field: nil, syntaxError.description) }
         return try await decodeLines(lines)
     }
 
@@ -163,7 +163,7 @@ extension EventDocument {
                     for (offset, line) in zip(slice.indices, slice) where !line.allSatisfy(\.isWhitespace) {
                         let path = "line \(firstLineNumber + offset)"
                         let value: JSONValue
-                        do throws(JSONParseError) { value = try JSONValue.parse(String(line)) } catch { throw ValidationError(field: path, error.description) }
+                        do throws(JSONParseError) { value = try JSONValue.parse(String(line)) } catch { throw MalformedDocument(field: path, error.description) }
                         events += try decodeOne(value, path: path)
                     }
                     return (start, events)
@@ -174,4 +174,18 @@ extension EventDocument {
             return parts.sorted { $0.0 < $1.0 }.flatMap(\.1)
         }
     }
+}
+
+/// Input that is not JSON at all (as opposed to JSON that is not a valid event): a syntax error, with the
+/// line it is on for JSON lines.
+public struct MalformedDocument: Error, Hashable, Sendable, CustomStringConvertible {
+    public let field: String?
+    public let message: String
+
+    public init(field: String?, _ message: String) {
+        self.field = field
+        self.message = message
+    }
+
+    public var description: String { field.map { "\($0): \(message)" } ?? message }
 }

@@ -57,6 +57,8 @@ public struct APIError: Error, HTTPResponseError, Sendable {
             return APIError(.unprocessableContent, code: "invalid", error.message, field: error.field.isEmpty ? nil : error.field)
         case let error as JSONParseError:
             return APIError(.badRequest, code: "malformed_json", error.description)
+        case let error as MalformedDocument:
+            return APIError(.badRequest, code: "malformed_json", error.message, field: error.field)
         case is NIOTooManyBytesError:
             return APIError(.contentTooLarge, code: "payload_too_large", "the request body is larger than this server accepts")
         case let error as HTTPError:

@@ -51,7 +51,7 @@ struct LineageAPI: Sendable {
         let events: [LineageEvent]
         do {
             events = try await EventDocument.decode(try await RequestBodyReader.text(request, context))
-        } catch let error as ValidationError {
+        } catch {
             metrics.rejected(1)
             throw error
         }

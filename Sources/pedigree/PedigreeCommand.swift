@@ -87,7 +87,7 @@ enum ExitStatus {
             case .conflict: 4
             case .unavailable: 5
             }
-        case is PedigreeCore.ValidationError: 2
+        case is PedigreeCore.ValidationError, is MalformedDocument: 2
         default: nil
         }
     }

@@ -64,7 +64,7 @@ struct EventTests {
         #expect(try await EventDocument.decode("[\(line)]").count == 1)
         await #expect {
             try await EventDocument.decode(line + "\n{oops}\n")
-        } throws: { error in (error as? ValidationError)?.field == "line 2" }
+        } throws: { error in (error as? MalformedDocument)?.field == "line 2" }
         let many = (1...1000).map { line.replacingOccurrences(of: "\"1\"", with: "\"\($0)\"") }.joined(separator: "\n")
         let decoded = try await EventDocument.decode(many)
         #expect(decoded.count == 1000)

@@ -1,0 +1,104 @@
+import HummingbirdTesting
+import Foundation
+import HTTPTypes
+import PedigreeCore
+import PedigreeServer
+import PedigreeStore
+import Testing
+
+@Suite("Access control")
+struct AuthTests {
+    /// Requests a caller might make, each against team-a's or team-b's data.
+    enum Action: String, CaseIterable {
+        case readOwn, readOther, graphOther, writeOwn, writeOther, openLineageOwn, createTokenOwn, createTokenOther, verify, health
+
+        func perform(_ client: any TestClientProtocol, token: String?) async throws -> Reply {
+            switch self {
+            case .readOwn: try await client.call(.get, "/api/v1/nodes?ref=\(encoded("model:team-a/m@1"))", token: token)
+            case .readOther: try await client.call(.get, "/api/v1/nodes?ref=\(encoded("model:team-b/m@1"))", token: token)
+            case .graphOther: try await client.call(.get, "/api/v1/graph?ref=\(encoded("model:team-b/m@1"))", token: token)
+            case .writeOwn:
+                try await client.call(.post, "/api/v1/events", body: #"{"type": "artifact", "namespace": "team-a", "artifact": {"kind": "dataset", "name": "new", "version": "\#(UUID())"}}"#, token: token)
+            case .writeOther:
+                try await client.call(.post, "/api/v1/events", body: #"{"type": "artifact", "namespace": "team-b", "artifact": {"kind": "dataset", "name": "new", "version": "\#(UUID())"}}"#, token: token)
+            case .openLineageOwn:
+                try await client.call(.post, "/api/v1/lineage", body: #"{"eventType": "START", "eventTime": "2026-11-28T10:00:00Z", "producer": "p", "job": {"namespace": "team-a", "name": "j"}, "run": {"runId": "\#(UUID())"}}"#, token: token)
+            case .createTokenOwn: try await client.call(.post, "/api/v1/tokens", body: #"{"namespace": "team-a", "role": "reader"}"#, token: token)
+            case .createTokenOther: try await client.call(.post, "/api/v1/tokens", body: #"{"namespace": "team-b", "role": "reader"}"#, token: token)
+            case .verify: try await client.call(.get, "/api/v1/verify", token: token)
+            case .health: try await client.call(.get, "/healthz", token: token)
+            }
+        }
+    }
+
+    /// Expected status per caller and action. Anything not listed as a success must not succeed.
+    static let expectations: [String: [Action: Int]] = [
+        "none": [.readOwn: 401, .readOther: 401, .graphOther: 401, .writeOwn: 401, .writeOther: 401, .openLineageOwn: 401, .createTokenOwn: 401, .createTokenOther: 401, .verify: 401, .health: 200],
+        "revoked": [.readOwn: 401, .readOther: 401, .graphOther: 401, .writeOwn: 401, .writeOther: 401, .openLineageOwn: 401, .createTokenOwn: 401, .createTokenOther: 401, .verify: 401, .health: 401],
+        "reader-a": [.readOwn: 200, .readOther: 404, .graphOther: 404, .writeOwn: 403, .writeOther: 404, .openLineageOwn: 403, .createTokenOwn: 403, .createTokenOther: 404, .verify: 403, .health: 200],
+        "writer-a": [.readOwn: 200, .readOther: 404, .graphOther: 404, .writeOwn: 201, .writeOther: 404, .openLineageOwn: 201, .createTokenOwn: 403, .createTokenOther: 404, .verify: 403, .health: 200],
+        "admin-a": [.readOwn: 200, .readOther: 404, .graphOther: 404, .writeOwn: 201, .writeOther: 404, .openLineageOwn: 201, .createTokenOwn: 201, .createTokenOther: 404, .verify: 403, .health: 200],
+        "writer-b": [.readOwn: 404, .readOther: 200, .graphOther: 200, .writeOwn: 404, .writeOther: 201, .openLineageOwn: 404, .createTokenOwn: 404, .createTokenOther: 403, .verify: 403, .health: 200],
+        "reader-*": [.readOwn: 200, .readOther: 200, .graphOther: 200, .writeOwn: 403, .writeOther: 403, .openLineageOwn: 403, .createTokenOwn: 403, .createTokenOther: 403, .verify: 200, .health: 200],
+    ]
+
+    @Test("role × namespace × route: every caller gets exactly what its token allows", arguments: Array(expectations.keys).sorted())
+    func matrix(caller: String) async throws {
+        let store = try makeStore()
+        try await store.append(try await EventDocument.decode(nativeHistory(namespace: "team-a") + "\n" + nativeHistory(namespace: "team-b", run: "r2")), recordedBy: "setup")
+        var secrets: [String: String] = [:]
+        for (name, namespace, role) in [("reader-a", "team-a", Role.reader), ("writer-a", "team-a", .writer), ("admin-a", "team-a", .admin),
+                                        ("writer-b", "team-b", .writer), ("reader-*", "*", .reader), ("revoked", "team-a", .admin)] {
+            secrets[name] = try await store.createToken(namespace: namespace, role: role, name: name).secret
+        }
+        let revoked = try await store.tokens(namespace: "team-a").first { $0.name == "revoked" }!
+        _ = try await store.revokeToken(id: revoked.id)
+        let expected = Self.expectations[caller]!
+        let token = secrets[caller]
+        try await withServer(auth: .on, store: store) { _, client in
+            for action in Action.allCases {
+                let reply = try await action.perform(client, token: token)
+                #expect(Int(reply.status.code) == expected[action], "\(caller) \(action): \(reply.status.code) \(reply.text)")
+                if reply.status.code >= 400 { #expect(reply.errorCode != nil, "errors are JSON") }
+            }
+        }
+    }
+
+    @Test("events record the identity that wrote them; lists show only visible namespaces")
+    func identityAndListing() async throws {
+        let store = try makeStore()
+        try await store.append(try await EventDocument.decode(nativeHistory(namespace: "team-b", run: "rb")), recordedBy: "setup")
+        let (token, secret) = try await store.createToken(namespace: "team-a", role: .writer, name: "ci")
+        try await withServer(auth: .on, store: store) { _, client in
+            #expect(try await client.call(.post, "/api/v1/events", body: nativeHistory(namespace: "team-a"), token: secret).status == .created)
+            let events = try await client.call(.get, "/api/v1/events", token: secret).json["events"]?.arrayValue ?? []
+            #expect(events.count == 3, "only team-a's events")
+            #expect(events.allSatisfy { $0["recordedBy"] == .string("token:\(token.id)") })
+            let namespaces = try await client.call(.get, "/api/v1/namespaces", token: secret).json["namespaces"]
+            #expect(namespaces == [["name": "team-a"]])
+            #expect(try await client.call(.get, "/api/v1/namespaces/team-b/jobs", token: secret).status == .notFound)
+        }
+    }
+
+    @Test("tokens over the API: an admin creates one, it works, revoking it locks it out")
+    func tokenLifecycle() async throws {
+        let store = try makeStore()
+        let admin = try await store.createToken(namespace: "team-a", role: .admin, name: "admin").secret
+        try await withServer(auth: .on, store: store) { _, client in
+            let created = try await client.call(.post, "/api/v1/tokens", body: #"{"namespace": "team-a", "role": "writer", "name": "airflow"}"#, token: admin)
+            #expect(created.status == .created)
+            let secret = try #require(created.json["secret"]?.stringValue)
+            let id = try #require(created.json["id"]?.stringValue)
+            #expect(secret.hasPrefix("pdg_"))
+            #expect(try await client.call(.post, "/api/v1/events", body: nativeHistory(namespace: "team-a"), token: secret).status == .created)
+            let listed = try await client.call(.get, "/api/v1/tokens", token: admin).json["tokens"]?.arrayValue ?? []
+            #expect(listed.contains { $0["id"] == .string(id) } && !listed.contains { $0["secret"] != nil })
+            #expect(try await client.call(.delete, "/api/v1/tokens/\(id)", token: admin).status == .noContent)
+            #expect(try await client.call(.get, "/api/v1/nodes?ref=\(encoded("model:team-a/m"))", token: secret).status == .unauthorized)
+        }
+        // The secret itself is never stored.
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: store.path))
+        #expect(bytes.range(of: Data(admin.utf8)) == nil)
+    }
+}
+
