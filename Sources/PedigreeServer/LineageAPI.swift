@@ -163,10 +163,10 @@ struct Query {
     let parameters: [String: String]
 
     init(_ request: Request) {
+        // Hummingbird has already percent-decoded the values; decoding again would turn a reference's own
+        // %2F into '/'.
         var parameters: [String: String] = [:]
-        for (key, value) in request.uri.queryParameters {
-            parameters[String(key)] = String(value).removingPercentEncoding ?? String(value)
-        }
+        for (key, value) in request.uri.queryParameters { parameters[String(key)] = String(value) }
         self.parameters = parameters
     }
 

@@ -1,0 +1,100 @@
+import Foundation
+import PedigreeCore
+import Testing
+
+/// A real `pedigree serve` process on a loopback port.
+final class ServerProcess {
+    let process = Process()
+    let port: Int
+    let cli: CLI
+
+    init(cli: CLI, arguments: [String] = []) throws {
+        self.cli = cli
+        port = Int.random(in: 20_000...40_000)
+        process.executableURL = CLI.binary
+        process.arguments = ["serve", "--port", String(port)] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(["PEDIGREE_STORE": cli.store, "PEDIGREE_HOME": cli.home.path]) { _, b in b }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        for _ in 0..<200 {
+            if (try? get("/healthz"))?.status == 200 { return }
+            usleep(50_000)
+        }
+        throw CancellationError()
+    }
+
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    /// GET with curl, the way an operator would poke the server.
+    func get(_ path: String, token: String? = nil) throws -> (status: Int, json: JSONValue?) {
+        let curl = Process()
+        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        curl.arguments = ["-s", "-w", "\n%{http_code}"] + (token.map { ["-H", "Authorization: Bearer \($0)"] } ?? []) + [url + path]
+        let pipe = Pipe()
+        curl.standardOutput = pipe
+        try curl.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        curl.waitUntilExit()
+        let lines = output.split(separator: "\n", omittingEmptySubsequences: false)
+        let status = Int(lines.last ?? "") ?? 0
+        return (status, try? JSONValue.parse(lines.dropLast().joined(separator: "\n")))
+    }
+
+    func stop() -> Int32 {
+        process.terminate()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
+
+func pythonHas(_ module: String) -> Bool {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", "import \(module)"]
+    process.standardError = FileHandle.nullDevice
+    guard (try? process.run()) != nil else { return false }
+    process.waitUntilExit()
+    return process.terminationStatus == 0
+}
+
+@Suite("pedigree serve with real clients")
+struct ServeCompatibilityTests {
+    @Test("the official openlineage-python client (HTTP, api_key, gzip) records a run once, even after a retry",
+          .enabled(if: pythonHas("openlineage.client"), "needs openlineage-python: pip install openlineage-python (scripts/test installs it)"))
+    func openLineagePythonClient() throws {
+        let cli = try CLI()
+        let token = try cli.run(["token", "create", "--namespace", "ml-training", "--role", "writer", "--name", "ol-client"]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let reader = try cli.run(["token", "create", "--namespace", "*", "--role", "reader"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let server = try ServerProcess(cli: cli, arguments: ["--auth", "on"])
+        defer { _ = server.stop() }
+        #expect(try server.get("/api/v1/namespaces").status == 401, "auth is on")
+
+        let runID = UUID().uuidString.lowercased()
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Compatibility/openlineage_client.py")
+        let python = Process()
+        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        python.arguments = ["python3", script.path, server.url, token, runID]
+        let errors = Pipe()
+        python.standardError = errors
+        python.standardOutput = FileHandle.nullDevice
+        try python.run()
+        python.waitUntilExit()
+        #expect(python.terminationStatus == 0, "\(String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))")
+
+        let run = try server.get("/api/v1/nodes?ref=run:\(runID)", token: reader)
+        #expect(run.status == 200)
+        #expect(run.json?["status"] == "COMPLETE")
+        #expect(run.json?["hyperparameters"] == ["lr": "0.001"])
+        #expect(run.json?["events"]?.arrayValue?.count == 2, "START and COMPLETE, the retried START stored once")
+        #expect(run.json?["events"]?[0]?["recordedBy"]?.stringValue?.hasPrefix("token:") == true)
+        let marquez = try server.get("/api/v1/lineage?nodeId=dataset:s3%3A%2F%2Fdatasets:imagenet%2Ftrain", token: reader)
+        let ids = Set(marquez.json?["graph"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? [])
+        #expect(ids == ["dataset:s3://datasets:imagenet/train", "job:ml-training:train_resnet50", "dataset:mlflow://registry:models/resnet50"])
+        let trained = try server.get("/api/v1/models?trainedOn=dataset:s3%3A%252F%252Fdatasets%2Fimagenet%2Ftrain", token: reader)
+        #expect(trained.json?["models"]?[0]?["ref"] == "model:mlflow:%2F%2Fregistry/models/resnet50@7", "\(String(describing: trained.json))")
+        #expect(server.stop() == 0, "SIGTERM shuts the server down cleanly")
+        #expect(try cli.run(["verify"]).status == 0)
+    }
+}
