@@ -135,6 +135,26 @@ public struct LineageDiff: Sendable {
 
     public var isEmpty: Bool { Self.dimensions.allSatisfy { changes(in: $0).allSatisfy { $0.kind == .unchanged } } }
 
+    /// Reads a diff back from its JSON (as the server sends it).
+    public init(json: JSONValue) throws(ValidationError) {
+        guard let fromText = json["from"]?.stringValue, let toText = json["to"]?.stringValue,
+            case .artifact(let from) = try Reference(parsing: fromText), case .artifact(let to) = try Reference(parsing: toText)
+        else { throw ValidationError(field: "diff", "is not a model diff") }
+        func changes(_ key: String) -> [Change] {
+            (json[key]?.arrayValue ?? []).compactMap { item in
+                guard let path = item["path"]?.stringValue, let kind = item["change"]?.stringValue.flatMap(Change.Kind.init) else { return nil }
+                return Change(path: path, kind: kind, old: item["old"], new: item["new"])
+            }
+        }
+        self.from = from
+        self.to = to
+        data = changes("data")
+        code = changes("code")
+        parents = changes("parents")
+        hyperparameters = changes("hyperparameters")
+        environment = changes("environment")
+    }
+
     public var json: JSONValue {
         var out: [String: JSONValue] = ["from": .string(from.description), "to": .string(to.description)]
         for dimension in Self.dimensions { out[dimension] = .array(changes(in: dimension).map(\.json)) }

@@ -27,6 +27,22 @@ struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The store file (default: $PEDIGREE_STORE, else $PEDIGREE_HOME/pedigree.db, else ~/.pedigree/pedigree.db).", valueName: "path"))
     var store: String?
 
+    @Option(name: .long, help: ArgumentHelp("Ask a Pedigree server instead of a local store (default: $PEDIGREE_URL; token from $PEDIGREE_TOKEN).", valueName: "url"))
+    var server: String?
+
+    /// The server to ask, when one is configured.
+    var serverURL: URL? {
+        let text = server ?? ProcessInfo.processInfo.environment["PEDIGREE_URL"]
+        guard let text, !text.isEmpty else { return nil }
+        return URL(string: text)
+    }
+
+    /// The local store, or the server when `--server`/`PEDIGREE_URL` is set.
+    func backend() async throws -> any Backend {
+        if let url = serverURL { return RemoteBackend(base: url, token: ProcessInfo.processInfo.environment["PEDIGREE_TOKEN"]) }
+        return LocalBackend(store: try await open())
+    }
+
     var resolvedPath: String {
         if let store { return store }
         if let env = ProcessInfo.processInfo.environment["PEDIGREE_STORE"], !env.isEmpty { return env }

@@ -97,4 +97,32 @@ struct ServeCompatibilityTests {
         #expect(server.stop() == 0, "SIGTERM shuts the server down cleanly")
         #expect(try cli.run(["verify"]).status == 0)
     }
+
+    @Test("every query command prints the same through a server as from the local store")
+    func clientModeIsIdentical() throws {
+        let cli = try CLI()
+        #expect(try cli.run(["quickstart"]).status == 0)
+        let server = try ServerProcess(cli: cli)
+        defer { _ = server.stop() }
+        let commands: [[String]] = [
+            ["show", "model:fraud-team/fraud@2"], ["show", "run:9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c6b"], ["show", "dataset:warehouse/transactions@2026-11"],
+            ["lineage", "model:fraud-team/fraud@2", "--upstream"], ["lineage", "dataset:warehouse/transactions@2026-10", "--downstream", "--depth", "3"],
+            ["models", "--trained-on", "dataset:warehouse/transactions"], ["impact", "dataset:warehouse/transactions@2026-11"],
+            ["diff", "model:fraud-team/fraud@1", "model:fraud-team/fraud@2"], ["diff", "model:fraud-team/fraud@1", "model:fraud-team/fraud@2", "--all"],
+            ["history", "fraud-team/fraud-api"], ["history", "fraud-team/fraud-api", "--at", "2026-11-01"], ["verify"],
+        ]
+        for command in commands {
+            for format in [[], ["--json"]] {
+                let local = try cli.run(command + format)
+                let remote = try cli.run(command + format + ["--server", server.url])
+                #expect(local.status == 0 && remote.status == 0, "\(command): \(remote.stderr)")
+                #expect(local.stdout == remote.stdout, "\(command + format) differs through the server")
+            }
+        }
+        let missing = try cli.run(["show", "model:fraud-team/fraud@9", "--server", server.url])
+        #expect(missing.status == 3 && missing.stderr.contains("latest versions: 2, 1"))
+        let recorded = try cli.run(["record", "-", "--server", server.url], stdin: #"{"type": "artifact", "namespace": "warehouse", "artifact": {"kind": "dataset", "name": "transactions", "version": "2026-12"}}"#)
+        #expect(recorded.status == 0 && recorded.stdout.hasPrefix("recorded 1 event"))
+        #expect(try cli.run(["show", "dataset:warehouse/transactions"]).stdout.hasPrefix("dataset:warehouse/transactions@2026-12"))
+    }
 }

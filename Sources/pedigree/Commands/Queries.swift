@@ -16,7 +16,7 @@ struct Show: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let detail = try await storeOptions.open().show(ref, asOf: time.asOf)
+            let detail = try await storeOptions.backend().show(ref, asOf: time.asOf)
             output.json ? printJSON(detail.json) : print(TextRenderer.detail(detail))
         }
     }
@@ -46,7 +46,7 @@ struct Lineage: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let graph = try await storeOptions.open().lineage(ref, direction: direction, depth: depth, asOf: time.asOf)
+            let graph = try await storeOptions.backend().lineage(ref, direction: direction, depth: depth, asOf: time.asOf)
             output.json ? printJSON(graph.json) : print(TextRenderer.tree(graph))
         }
     }
@@ -70,7 +70,7 @@ struct Models: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let report = try await storeOptions.open().modelsTrainedOn(trainedOn, asOf: time.asOf)
+            let report = try await storeOptions.backend().modelsTrainedOn(trainedOn, asOf: time.asOf)
             output.json ? printJSON(report.json) : print(TextRenderer.trainedOn(report))
         }
     }
@@ -89,7 +89,7 @@ struct Impact: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let report = try await storeOptions.open().impact(ref, asOf: time.asOf)
+            let report = try await storeOptions.backend().impact(ref, asOf: time.asOf)
             output.json ? printJSON(report.json) : print(TextRenderer.impact(report))
         }
     }
@@ -112,10 +112,7 @@ struct Diff: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let store = try await storeOptions.open()
-            let a = try await store.modelPedigree(from, asOf: time.asOf)
-            let b = try await store.modelPedigree(to, asOf: time.asOf)
-            let diff = LineageDiff(a, b, includeUnchanged: all)
+            let diff = try await storeOptions.backend().diff(from, to, all: all, asOf: time.asOf)
             output.json ? printJSON(diff.json) : print(TextRenderer.diff(diff))
         }
     }
@@ -138,7 +135,7 @@ struct History: AsyncParsableCommand {
         try await reportingErrors {
             let text = endpoint.hasPrefix("deployment:") ? endpoint : "deployment:\(endpoint)"
             guard case .deployment(let namespace, let name) = try Reference(parsing: text) else { return }
-            var entries = try await storeOptions.open().deploymentHistory(namespace: namespace, endpoint: name, asOf: time.asOf)
+            var entries = try await storeOptions.backend().history(namespace: namespace, endpoint: name, asOf: time.asOf)
             if let at {
                 entries = entries.filter { $0.validFrom <= at && ($0.validUntil.map { at < $0 } ?? true) }
                 if entries.isEmpty {
@@ -160,7 +157,7 @@ struct Verify: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let report = try await storeOptions.open().verify()
+            let report = try await storeOptions.backend().verify()
             output.json ? printJSON(report.json) : print(TextRenderer.verification(report))
             if !report.ok { throw ExitCode(1) }
         }

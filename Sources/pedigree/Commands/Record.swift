@@ -32,8 +32,7 @@ struct Record: AsyncParsableCommand {
                 }
                 text = String(decoding: data, as: UTF8.self)
             }
-            let events = try await EventDocument.decode(text)
-            let outcomes = try await storeOptions.open().append(events, recordedBy: cliIdentity)
+            let outcomes = try await storeOptions.backend().record(text)
             if output.json {
                 printJSON(.object(["events": .array(outcomes.map(\.json))]))
             } else {
