@@ -36,6 +36,38 @@ struct EventLogTests {
         #expect(try await store.verify().ok)
     }
 
+    @Test("concurrent appends commit together yet succeed or fail one by one")
+    func groupCommit() async throws {
+        let store = try makeStore()
+        try await store.append([try artifactEvent("w", "taken", version: "1", digest: digest("original"))], recordedBy: "setup")
+        let results = await withTaskGroup(of: (Int, Bool).self) { group in
+            for i in 0..<60 {
+                group.addTask {
+                    // Every fifth request conflicts with what is stored; its other event must not be stored either.
+                    var events = [try! artifactEvent("w", "d\(i)", version: "1", digest: digest("d\(i)"))]
+                    if i % 5 == 0 { events.append(try! artifactEvent("w", "taken", version: "1", digest: digest("other \(i)"))) }
+                    do {
+                        _ = try await store.append(events, recordedBy: "client-\(i)")
+                        return (i, true)
+                    } catch {
+                        return (i, false)
+                    }
+                }
+            }
+            var results: [Int: Bool] = [:]
+            for await (i, ok) in group { results[i] = ok }
+            return results
+        }
+        #expect(results.filter { $0.value }.count == 48)
+        #expect(results.allSatisfy { $0.value == ($0.key % 5 != 0) })
+        let stored = try await store.events(afterSequence: 0, limit: 1000)
+        #expect(stored.count == 49)
+        #expect(!stored.contains { $0.recordedBy == "client-0" || $0.recordedBy == "client-5" })
+        #expect(stored.map(\.namespaceSequence) == Array(1...49), "one gapless chain")
+        let report = try await store.verify()
+        #expect(report.ok, "\(report.problems)")
+    }
+
     @Test("deploying an unregistered model is rejected, naming the field")
     func deploymentNeedsModel() async throws {
         let store = try makeStore()
