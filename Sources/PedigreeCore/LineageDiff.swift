@@ -74,10 +74,14 @@ public struct ModelPedigree: Sendable {
         public let ref: ArtifactRef
         public let digest: ContentDigest?
         public let role: String
-        public init(ref: ArtifactRef, digest: ContentDigest?, role: String) {
+        /// The data dimension (transformations, feature selection, quality) of the run that produced this
+        /// input, so a diff shows how the preparation changed, not only that the data did.
+        public let preparation: JSONValue?
+        public init(ref: ArtifactRef, digest: ContentDigest?, role: String, preparation: JSONValue? = nil) {
             self.ref = ref
             self.digest = digest
             self.role = role
+            self.preparation = preparation
         }
     }
 
@@ -183,7 +187,9 @@ public struct LineageDiff: Sendable {
                 switch (o, n) {
                 case (let o?, let n?) where o.ref == n.ref && o.digest == n.digest:
                     if includeUnchanged { out.append(Change(path: k, kind: .unchanged, old: value(o), new: value(n))) }
-                case (let o?, let n?): out.append(Change(path: k, kind: .changed, old: value(o), new: value(n)))
+                case (let o?, let n?):
+                    out.append(Change(path: k, kind: .changed, old: value(o), new: value(n)))
+                    out += JSONDiff.changes(o.preparation, n.preparation, path: "\(k) preparation", includeUnchanged: includeUnchanged)
                 case (let o?, nil): out.append(Change(path: k, kind: .removed, old: value(o), new: nil))
                 case (nil, let n?): out.append(Change(path: k, kind: .added, old: nil, new: value(n)))
                 case (nil, nil): break

@@ -113,7 +113,9 @@ struct QueryTests {
         let a = try await store.modelPedigree(try artifactRef("model:team/m@1"), asOf: nil)
         let b = try await store.modelPedigree(try artifactRef("model:team/m@2"), asOf: nil)
         let diff = LineageDiff(a, b)
-        #expect(diff.data.map(\.path) == ["inputs[train] dataset:team/features"])
+        // The features changed, and so did how they were prepared (r-prep1 declared a dropna step, r-prep2 none).
+        #expect(diff.data.map(\.path) == ["inputs[train] dataset:team/features", "inputs[train] dataset:team/features preparation.transformations"])
+        #expect(diff.data.last?.kind == .removed)
         #expect(diff.code.map(\.path) == ["commit", "dirty"])
         #expect(diff.hyperparameters.map(\.path) == ["optimizer.lr"])
         #expect(diff.hyperparameters.first?.old == 0.001)

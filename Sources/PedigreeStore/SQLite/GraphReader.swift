@@ -272,9 +272,14 @@ struct GraphReader {
         var parents: [ModelPedigree.ResolvedInput] = []
         for (node, role) in try neighbours(of: generator.node.id, .upstream) {
             let s = node.summary
-            let resolved = ModelPedigree.ResolvedInput(
-                ref: ArtifactRef(kind: s.kind, namespace: s.namespace, name: s.name, version: s.version), digest: s.digest, role: role)
-            if s.kind == "model" { parents.append(resolved) } else { inputs.append(resolved) }
+            let ref = ArtifactRef(kind: s.kind, namespace: s.namespace, name: s.name, version: s.version)
+            if s.kind == "model" {
+                parents.append(ModelPedigree.ResolvedInput(ref: ref, digest: s.digest, role: role))
+            } else {
+                let producer = try neighbours(of: node.id, .upstream).filter { $0.node.summary.kind == "run" }.max { $0.node.id < $1.node.id }
+                let preparation = try producer.flatMap { try runRecord($0.node)?.data }.map { JSONValue.object($0.json) }
+                inputs.append(ModelPedigree.ResolvedInput(ref: ref, digest: s.digest, role: role, preparation: preparation))
+            }
         }
         let s = model.summary
         return ModelPedigree(
