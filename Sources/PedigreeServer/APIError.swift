@@ -52,6 +52,7 @@ public struct APIError: Error, HTTPResponseError, Sendable {
             case .notFound: return APIError(.notFound, code: "not_found", error.message, field: error.field)
             case .conflict: return APIError(.conflict, code: "conflict", error.message, field: error.field)
             case .unavailable: return APIError(.serviceUnavailable, code: "unavailable", error.message)
+            case .forbidden: return APIError(.forbidden, code: "forbidden", error.message, field: error.field)
             }
         case let error as ValidationError:
             return APIError(.unprocessableContent, code: "invalid", error.message, field: error.field.isEmpty ? nil : error.field)

@@ -24,6 +24,14 @@ public struct Identity: Sendable {
         guard allows(.reader, in: namespace) else { throw APIError.notFound("\(what()) is not recorded", field: "ref") }
     }
 
+    /// Where this identity may create artifacts when it appends: namespaces it can write, and namespaces no
+    /// team has claimed with tokens (OpenLineage's `s3://bucket`-style dataset namespaces are shared ground).
+    func authority(tokens: any TokenStore) async throws -> WriteAuthority {
+        guard let token else { return .unrestricted }
+        let claimed = Set(try await tokens.tokens(namespace: nil).filter { $0.revokedAt == nil }.map(\.namespace))
+        return WriteAuthority { namespace in token.allows(.writer, in: namespace) || !claimed.contains(namespace) }
+    }
+
     func requireWrite(_ namespace: String) throws {
         guard allows(.reader, in: namespace) else { throw APIError.notFound("namespace \(namespace) does not exist", field: "namespace") }
         guard allows(.writer, in: namespace) else { throw APIError.forbidden("this token may read namespace \(namespace) but not write to it") }

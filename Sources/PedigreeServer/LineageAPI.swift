@@ -18,6 +18,7 @@ public struct RouteSpec: Sendable {
 /// store, shape the answer — the same result types and JSON the CLI prints.
 struct LineageAPI: Sendable {
     let store: any LineageStore
+    let tokens: any TokenStore
     let metrics: ServerMetrics
 
     static let routes: [RouteSpec] = [
@@ -56,7 +57,7 @@ struct LineageAPI: Sendable {
             throw error
         }
         for namespace in Set(events.map(\.namespace)).sorted() { try context.identity.requireWrite(namespace) }
-        let outcomes = try await store.append(events, recordedBy: context.identity.name)
+        let outcomes = try await store.append(events, recordedBy: context.identity.name, authority: try await context.identity.authority(tokens: tokens))
         metrics.recorded(outcomes)
         return .json(["events": .array(outcomes.map(\.json))], status: .created)
     }

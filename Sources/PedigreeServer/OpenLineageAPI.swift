@@ -8,6 +8,7 @@ import PedigreeStore
 /// and the Marquez-shaped reads that tools built for the reference server use.
 struct OpenLineageAPI: Sendable {
     let store: any LineageStore
+    let tokens: any TokenStore
     let metrics: ServerMetrics
 
     static let routes: [RouteSpec] = [
@@ -34,7 +35,7 @@ struct OpenLineageAPI: Sendable {
         guard case .object = value else { throw APIError.badRequest("expected one OpenLineage event object; send arrays to /api/v1/lineage/batch") }
         let events = try OpenLineageMapping.events(from: value)
         for namespace in Set(events.map(\.namespace)) { try context.identity.requireWrite(namespace) }
-        let outcomes = try await store.append(events, recordedBy: context.identity.name)
+        let outcomes = try await store.append(events, recordedBy: context.identity.name, authority: try await context.identity.authority(tokens: tokens))
         metrics.recorded(outcomes)
         return .json(["events": .array(outcomes.map(\.json))], status: .created)
     }
@@ -63,15 +64,16 @@ struct OpenLineageAPI: Sendable {
             }
         }
         var stored = 0
+        let authority = try await context.identity.authority(tokens: tokens)
         do {
             // The valid events in one transaction; should one of them conflict with the store, each on its own.
-            let outcomes = try await store.append(accepted.flatMap(\.events), recordedBy: context.identity.name)
+            let outcomes = try await store.append(accepted.flatMap(\.events), recordedBy: context.identity.name, authority: authority)
             metrics.recorded(outcomes)
             stored = accepted.count
         } catch {
             for item in accepted {
                 do {
-                    metrics.recorded(try await store.append(item.events, recordedBy: context.identity.name))
+                    metrics.recorded(try await store.append(item.events, recordedBy: context.identity.name, authority: authority))
                     stored += 1
                 } catch {
                     fail(item.index, error)

@@ -19,8 +19,8 @@ public enum PedigreeServer {
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: LogRequestsMiddleware(.info))
         router.add(middleware: AuthMiddleware(tokens: tokens, required: configuration.requiresAuth, maxBodyBytes: configuration.maxBodyBytes))
-        LineageAPI(store: store, metrics: metrics).register(on: router)
-        OpenLineageAPI(store: store, metrics: metrics).register(on: router)
+        LineageAPI(store: store, tokens: tokens, metrics: metrics).register(on: router)
+        OpenLineageAPI(store: store, tokens: tokens, metrics: metrics).register(on: router)
         AdminAPI(store: store, tokens: tokens, metrics: metrics).register(on: router)
         return router
     }

@@ -8,8 +8,9 @@ import PedigreeCore
 /// that time (transaction time: when events were recorded, not when they say things happened).
 public protocol LineageStore: Sendable {
     /// Appends events atomically: all are stored, or (on any error) none. A re-delivered event (same digest
-    /// in the same namespace) is acknowledged as a duplicate and stored once.
-    func append(_ events: [LineageEvent], recordedBy identity: String) async throws -> [AppendOutcome]
+    /// in the same namespace) is acknowledged as a duplicate and stored once. `authority` decides in which
+    /// namespaces the writer may create artifacts (referencing existing ones is always allowed).
+    func append(_ events: [LineageEvent], recordedBy identity: String, authority: WriteAuthority) async throws -> [AppendOutcome]
 
     /// One artifact, run or deployment endpoint with everything known about it.
     func show(_ ref: Reference, asOf: Timestamp?) async throws -> NodeDetail
@@ -83,6 +84,26 @@ public struct StoreStatistics: Hashable, Sendable {
     }
 }
 
+extension LineageStore {
+    /// Appends with full authority: the CLI on its own store, importers, tests.
+    public func append(_ events: [LineageEvent], recordedBy identity: String) async throws -> [AppendOutcome] {
+        try await append(events, recordedBy: identity, authority: .unrestricted)
+    }
+}
+
+/// Where a writer may create artifacts. A run in one team's namespace may use another team's dataset
+/// versions, but registering a new version there — which would change what "latest" means for that team —
+/// needs write access to that namespace.
+public struct WriteAuthority: Sendable {
+    public let mayCreateArtifacts: @Sendable (_ namespace: String) -> Bool
+
+    public init(mayCreateArtifacts: @escaping @Sendable (String) -> Bool) {
+        self.mayCreateArtifacts = mayCreateArtifacts
+    }
+
+    public static let unrestricted = WriteAuthority { _ in true }
+}
+
 public enum LineageDirection: String, Sendable, CaseIterable {
     case upstream, downstream
 }
@@ -98,6 +119,8 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         case invalid
         /// The store itself cannot be used (HTTP 503).
         case unavailable
+        /// The writer may not do this (HTTP 403).
+        case forbidden
     }
 
     public let code: Code

@@ -101,7 +101,7 @@ enum ExitStatus {
             case .invalid: 2
             case .notFound: 3
             case .conflict: 4
-            case .unavailable: 5
+            case .unavailable, .forbidden: 5
             }
         case is PedigreeCore.ValidationError, is MalformedDocument: 2
         default: nil

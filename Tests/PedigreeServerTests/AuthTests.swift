@@ -80,6 +80,25 @@ struct AuthTests {
         }
     }
 
+    @Test("a team may use another team's artifacts but not register new versions in its namespace")
+    func crossNamespaceArtifacts() async throws {
+        let store = try makeStore()
+        try await store.append(try await EventDocument.decode(nativeHistory(namespace: "team-b", run: "rb")), recordedBy: "setup")
+        let writerA = try await store.createToken(namespace: "team-a", role: .writer, name: "a").secret
+        _ = try await store.createToken(namespace: "team-b", role: .writer, name: "b")
+        try await withServer(auth: .on, store: store) { store, client in
+            let uses = #"{"type": "run", "namespace": "team-a", "run": {"id": "ra", "job": "train", "inputs": [{"ref": "dataset:team-b/data@1", "role": "train"}]}}"#
+            #expect(try await client.call(.post, "/api/v1/events", body: uses, token: writerA).status == .created)
+            let mints = #"{"type": "run", "namespace": "team-a", "run": {"id": "rx", "job": "train", "outputs": [{"artifact": {"kind": "model", "namespace": "team-b", "name": "m"}, "role": "model"}]}}"#
+            let reply = try await client.call(.post, "/api/v1/events", body: mints, token: writerA)
+            #expect(reply.status == .forbidden && reply.errorCode == "forbidden", "\(reply.text)")
+            await #expect(throws: StoreError.self, "the refused request stored nothing") { try await store.show(.run("rx"), asOf: nil) }
+            // A namespace no team has claimed (an OpenLineage dataset namespace) is shared ground.
+            let shared = #"{"type": "run", "namespace": "team-a", "run": {"id": "ry", "job": "train", "outputs": [{"artifact": {"kind": "dataset", "namespace": "s3://scratch", "name": "out"}, "role": "output"}]}}"#
+            #expect(try await client.call(.post, "/api/v1/events", body: shared, token: writerA).status == .created)
+        }
+    }
+
     @Test("tokens over the API: an admin creates one, it works, revoking it locks it out")
     func tokenLifecycle() async throws {
         let store = try makeStore()

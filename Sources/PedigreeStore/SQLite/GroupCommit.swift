@@ -8,6 +8,7 @@ final class GroupCommit: @unchecked Sendable {
     struct Request {
         let events: [LineageEvent]
         let identity: String
+        let authority: WriteAuthority
         let continuation: CheckedContinuation<[AppendOutcome], any Error>
     }
 
@@ -16,10 +17,10 @@ final class GroupCommit: @unchecked Sendable {
     private var pending: [Request] = []
     private var draining = false
 
-    func append(_ events: [LineageEvent], recordedBy identity: String) async throws -> [AppendOutcome] {
+    func append(_ events: [LineageEvent], recordedBy identity: String, authority: WriteAuthority) async throws -> [AppendOutcome] {
         try await withCheckedThrowingContinuation { continuation in
             let startDrain = lock.withLock {
-                pending.append(Request(events: events, identity: identity, continuation: continuation))
+                pending.append(Request(events: events, identity: identity, authority: authority, continuation: continuation))
                 defer { draining = true }
                 return !draining
             }

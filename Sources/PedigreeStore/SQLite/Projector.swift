@@ -12,6 +12,8 @@ struct Projector {
     /// Node ids by canonical reference, for the life of one transaction.
     private var nodeIDs: [String: Int64] = [:]
     private var artifacts: [String: KnownArtifact] = [:]
+    /// Checked whenever a new artifact version would be created.
+    var authority = WriteAuthority.unrestricted
 
     init(db: Database, log: Database) {
         self.db = db
@@ -129,6 +131,12 @@ struct Projector {
                 artifacts[ref] = KnownArtifact(id: known.id, digest: newDigest ?? known.digest, hasState: state != nil)
             }
             return known.id
+        }
+        guard authority.mayCreateArtifacts(spec.ref.namespace) else {
+            throw StoreError(
+                .forbidden,
+                "\(ref) is not registered, and this writer may not register artifacts in namespace \(spec.ref.namespace); reference an existing version",
+                field: "namespace")
         }
         let state = spec.isBare ? nil : spec.json.canonicalString
         let id = try insertNode(

@@ -44,9 +44,9 @@ public final class SQLiteStore: LineageStore {
     /// Concurrent appends are committed together (group commit): each keeps its all-or-nothing guarantee
     /// through a savepoint of its own, and they share one durable commit, so a server taking many small
     /// requests pays for one fsync per group instead of one per request.
-    public func append(_ events: [LineageEvent], recordedBy identity: String) async throws -> [AppendOutcome] {
+    public func append(_ events: [LineageEvent], recordedBy identity: String, authority: WriteAuthority) async throws -> [AppendOutcome] {
         guard !events.isEmpty else { return [] }
-        return try await translatingErrors { try await groupCommit.append(events, recordedBy: identity) }
+        return try await translatingErrors { try await groupCommit.append(events, recordedBy: identity, authority: authority) }
     }
 
     /// Appends one group of requests in one transaction; the result of each, in order.
@@ -59,6 +59,7 @@ public final class SQLiteStore: LineageStore {
                 do {
                     var outcomes: [AppendOutcome] = []
                     try db.inSavepoint {
+                        log.projector.authority = request.authority
                         outcomes = try request.events.map { try log.append($0, recordedBy: request.identity) }
                         return .commit
                     }
