@@ -61,19 +61,25 @@ public enum ChildProcess {
             argv.forEach { free($0) }
             envp.forEach { free($0) }
         }
-        var pid: pid_t = 0
-        let resolved = executable.contains("/") ? executable : (CommandOutput.resolve(executable, path: environment["PATH"]) ?? executable)
-        let status = posix_spawn(&pid, resolved, &actions, &attributes, argv, envp)
-        guard status == 0 else { throw Failure.cannotStart(executable, String(cString: strerror(status))) }
-
+        // Dispositions are set before the child exists, so no signal can kill Pedigree and orphan it; the
+        // child gets default dispositions back (SETSIGDEF above).
+        let child = ChildPID()
         signal(SIGINT, SIG_IGN)
         let sources = forwarded.map { number -> any DispatchSourceSignal in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { kill(pid, number) }
+            source.setEventHandler { if let pid = child.value { kill(pid, number) } }
             source.resume()
             return source
         }
+        var pid: pid_t = 0
+        let resolved = executable.contains("/") ? executable : (CommandOutput.resolve(executable, path: environment["PATH"]) ?? executable)
+        let status = posix_spawn(&pid, resolved, &actions, &attributes, argv, envp)
+        guard status == 0 else {
+            sources.forEach { $0.cancel() }
+            throw Failure.cannotStart(executable, String(cString: strerror(status)))
+        }
+        child.value = pid
         defer {
             sources.forEach { $0.cancel() }
             signal(SIGINT, SIG_DFL)
@@ -87,5 +93,15 @@ public enum ChildProcess {
         let signalNumber = waitStatus & 0x7F
         if signalNumber == 0 { return .exited((waitStatus >> 8) & 0xFF) }
         return .signaled(signalNumber)
+    }
+}
+
+/// The child's pid, set once it exists, read by the signal handlers.
+private final class ChildPID: @unchecked Sendable {
+    private let lock = NSLock()
+    private var pid: pid_t?
+    var value: pid_t? {
+        get { lock.withLock { pid } }
+        set { lock.withLock { pid = newValue } }
     }
 }

@@ -93,12 +93,13 @@ public enum ConfigLoader {
         return .object(object)
     }
 
-    /// Keys that name secrets (`api_key`, `db_password`) keep their place but lose their value.
-    static func redactSecrets(_ value: JSONValue) -> JSONValue {
+    /// Keys that name secrets (`api_key`, `db_password`) keep their place but lose their value, whatever its
+    /// type (a numeric password is still a password).
+    public static func redactSecrets(_ value: JSONValue) -> JSONValue {
         switch value {
         case .object(let members):
             return .object(Dictionary(uniqueKeysWithValues: members.map { key, member in
-                if SecretRedactor.isSecretName(key), case .string = member { return (key, .string(SecretRedactor.placeholder)) }
+                if SecretRedactor.isSecretName(key) { return (key, .string(SecretRedactor.placeholder)) }
                 return (key, redactSecrets(member))
             }))
         case .array(let elements): return .array(elements.map(redactSecrets))

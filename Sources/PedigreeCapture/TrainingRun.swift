@@ -110,8 +110,10 @@ public final class TrainingRun: @unchecked Sendable {
         } catch let error as ConfigLoader.Failure {
             throw Failure.badInput("--params", error.description)
         }
+        // Redacted after merging, so parameters from every source (DVC's params too) are covered.
+        hyperparameters = ConfigLoader.redactSecrets(hyperparameters)
         var parameters = hyperparameters.objectValue ?? [:]
-        parameters["command"] = .array(SecretRedactor.redactArguments(request.command).map(JSONValue.string))
+        parameters["command"] = .array(Self.redactedCommand(request.command).map(JSONValue.string))
         run.hyperparameters = parameters
 
         let (command, variables, cache) = (request.command, request.environment, self.cache)
@@ -146,6 +148,14 @@ public final class TrainingRun: @unchecked Sendable {
     }
 
     public static let producer = "https://github.com/pedigree/pedigree/capture"
+
+    /// The command line without credentials, including inside a `sh -c "…"` script (a DVC stage's cmd).
+    static func redactedCommand(_ command: [String]) -> [String] {
+        SecretRedactor.redactArguments(command).map { argument in
+            guard argument.contains(" ") else { return argument }
+            return SecretRedactor.redactArguments(argument.split(separator: " ").map(String.init)).joined(separator: " ")
+        }
+    }
 
     private enum Target {
         case path(String, alias: String?)
@@ -223,12 +233,17 @@ public final class TrainingRun: @unchecked Sendable {
         var outputPaths = request.outputs + (stage?.outputs.map(\.path) ?? [])
         let aliases = Dictionary((stage?.outputs ?? []).compactMap { o in o.md5.map { (o.path, $0) } }, uniquingKeysWith: { a, _ in a })
         if request.trace {
+            let declared = Set(outputPaths.map { absolute($0).standardizedFileURL.path })
             let traced = TraceReader.files(in: traceFile, directory: request.directory, exclude: [metricsFile.path])
-            run.inputs = try traced.read.filter { !outputPaths.contains($0) }.map { path in
+            run.inputs = try traced.read.filter { !declared.contains($0) }.map { path in
                 let print = try fingerprinter.fingerprint([path])[0]
                 return ArtifactUse(artifact: artifactSpec(for: print, kind: "dataset", name: artifactName(path), alias: nil), role: "input")
             }
-            outputPaths += traced.written.filter { !outputPaths.contains($0) }
+            // A model is what was declared as its outputs; traced writes (logs, checkpoints) only stand in
+            // when nothing was, so the same weights get the same digest with and without --trace.
+            if request.model == nil || outputPaths.isEmpty {
+                outputPaths += traced.written.filter { !declared.contains($0) }
+            }
         }
         // Only what this run wrote: a file left over from an earlier run is not this run's output.
         let existing = outputPaths.filter { modifiedSince(startedAt, absolute($0).path) }

@@ -120,9 +120,13 @@ public enum EventDocument {
         } catch let error as JSONParseError {
             syntaxError = error
         }
-        // Not one document: JSON lines, if there is more than one line.
+        // Not one document: JSON lines, if there is more than one line and the first is a document of its
+        // own (otherwise it is one pretty-printed document with a syntax error, reported where it is).
         let lines = text.split(whereSeparator: \.isNewline)
-        guard lines.filter({ !$0.allSatisfy(\.isWhitespace) }).count > 1 else { throw MalformedDocument(field: nil, syntaxError.description) }
+        let filled = lines.filter { !$0.allSatisfy(\.isWhitespace) }
+        guard filled.count > 1, let first = filled.first, (try? JSONValue.parse(String(first))) != nil else {
+            throw MalformedDocument(field: nil, syntaxError.description)
+        }
         return try await decodeLines(lines)
     }
 

@@ -4,13 +4,15 @@ import Foundation
 /// embedded in URLs, are replaced before anything is stored.
 public enum SecretRedactor {
     public static let placeholder = "[REDACTED]"
-    static let secretWords = ["TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASS", "KEY", "CREDENTIAL", "AUTH", "PRIVATE", "SESSION", "COOKIE"]
+    static let secretWords = ["TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASS", "PWD", "KEY", "APIKEY", "CREDENTIAL", "CREDENTIALS", "AUTH", "SESSION", "COOKIE"]
 
-    /// Whether a variable or argument name (`AWS_SECRET_ACCESS_KEY`, `--api-key`, `hf_token`) names a secret.
+    /// Whether a variable or argument name (`AWS_SECRET_ACCESS_KEY`, `--api-key`, `hf_token`, `accessToken`)
+    /// names a secret. Whole words, or a word ending in one (`APITOKEN`): `tokenizer`, `max_tokens`,
+    /// `author` and `num_passes` are not secrets.
     public static func isSecretName(_ name: String) -> Bool {
         let upper = name.uppercased()
         let words = upper.split(whereSeparator: { !$0.isLetter && !$0.isNumber })
-        return words.contains { word in secretWords.contains { word == $0 || word.hasSuffix($0) || word.hasPrefix($0) } }
+        return words.contains { word in secretWords.contains { word == $0 || word.hasSuffix($0) } }
     }
 
     /// The value to store for a variable: redacted when the name is secret, URL credentials stripped always.

@@ -32,6 +32,21 @@ public struct Identity: Sendable {
         return WriteAuthority { namespace in token.allows(.writer, in: namespace) || !claimed.contains(namespace) }
     }
 
+    /// Whether a reference names a readable namespace (run references name none until looked up).
+    func mayRead(_ ref: Reference) -> Bool {
+        switch ref {
+        case .artifact(let artifact): allows(.reader, in: artifact.namespace)
+        case .deployment(let namespace, _): allows(.reader, in: namespace)
+        case .run: true
+        }
+    }
+
+    /// Checked before the store is asked, so its answers (even "not found, latest versions: …") never
+    /// describe a namespace the caller cannot see.
+    func requireRead(_ ref: Reference) throws {
+        guard mayRead(ref) else { throw APIError.notFound("\(ref) is not recorded", field: "ref") }
+    }
+
     func requireWrite(_ namespace: String) throws {
         guard allows(.reader, in: namespace) else { throw APIError.notFound("namespace \(namespace) does not exist", field: "namespace") }
         guard allows(.writer, in: namespace) else { throw APIError.forbidden("this token may read namespace \(namespace) but not write to it") }

@@ -79,7 +79,13 @@ struct LineageAPI: Sendable {
     func show(_ request: Request, _ context: PedigreeRequestContext) async throws -> Response {
         let query = Query(request)
         let ref = try query.reference("ref")
-        let detail = try await store.show(ref, asOf: try query.time("asOf"))
+        let detail: NodeDetail
+        do {
+            detail = try await store.show(ref, asOf: try query.time("asOf"))
+        } catch let error as StoreError where error.code == .notFound && !context.identity.mayRead(ref) {
+            // Say nothing about what another namespace holds (not even its versions).
+            throw APIError.notFound("\(ref) is not recorded", field: "ref")
+        }
         let visibility = Visibility(identity: context.identity)
         let reachable = (detail.upstream + detail.downstream).contains { $0.node.kind == "run" && visibility.readable($0.node) }
         guard visibility.readable(detail.summary) || (detail.summary.isArtifact && reachable) else {
@@ -93,6 +99,7 @@ struct LineageAPI: Sendable {
         let ref = try query.reference("ref")
         let direction = try query.choice("direction", LineageDirection.allCases.map(\.rawValue), default: "upstream")
         let depth = try query.optionalInt("depth", range: 0...Int.max)
+        try context.identity.requireRead(ref)
         let graph = try await store.lineage(ref, direction: LineageDirection(rawValue: direction)!, depth: depth, asOf: try query.time("asOf"))
         try context.identity.requireRead(graph.root.namespace, ref.description)
         return .json(Visibility(identity: context.identity).filter(graph).json)
@@ -115,6 +122,7 @@ struct LineageAPI: Sendable {
     func impact(_ request: Request, _ context: PedigreeRequestContext) async throws -> Response {
         let query = Query(request)
         let ref = try query.reference("ref")
+        try context.identity.requireRead(ref)
         let report = try await store.impact(ref, asOf: try query.time("asOf"))
         try context.identity.requireRead(report.root.namespace, ref.description)
         return .json(Visibility(identity: context.identity).filter(report).json)

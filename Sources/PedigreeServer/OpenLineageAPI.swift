@@ -70,6 +70,9 @@ struct OpenLineageAPI: Sendable {
             let outcomes = try await store.append(accepted.flatMap(\.events), recordedBy: context.identity.name, authority: authority)
             metrics.recorded(outcomes)
             stored = accepted.count
+        } catch let error as StoreError where error.code == .unavailable {
+            // Not the events' fault: 503, so clients retry instead of dropping them.
+            throw error
         } catch {
             for item in accepted {
                 do {
@@ -85,7 +88,7 @@ struct OpenLineageAPI: Sendable {
         let body: JSONValue = [
             "status": .string(status),
             "summary": ["received": .int(Int64(elements.count)), "successful": .int(Int64(stored)), "failed": .int(Int64(failures.count))],
-            "failed": .array(failures.sorted { ($0["index"]?.displayText ?? "") < ($1["index"]?.displayText ?? "") }),
+            "failed": .array(failures.sorted { (Int($0["index"]?.displayText ?? "") ?? 0) < (Int($1["index"]?.displayText ?? "") ?? 0) }),
         ]
         return .json(body, status: failures.isEmpty ? .ok : (stored == 0 ? .badRequest : HTTPResponse.Status(code: 207, reasonPhrase: "Multi-Status")))
     }

@@ -9,7 +9,8 @@ import PedigreeCore
 public protocol LineageStore: Sendable {
     /// Appends events atomically: all are stored, or (on any error) none. A re-delivered event (same digest
     /// in the same namespace) is acknowledged as a duplicate and stored once. `authority` decides in which
-    /// namespaces the writer may create artifacts (referencing existing ones is always allowed).
+    /// namespaces the writer may register, change or generate artifacts (referencing existing ones is always
+    /// allowed).
     func append(_ events: [LineageEvent], recordedBy identity: String, authority: WriteAuthority) async throws -> [AppendOutcome]
 
     /// One artifact, run or deployment endpoint with everything known about it.
@@ -91,14 +92,14 @@ extension LineageStore {
     }
 }
 
-/// Where a writer may create artifacts. A run in one team's namespace may use another team's dataset
-/// versions, but registering a new version there — which would change what "latest" means for that team —
-/// needs write access to that namespace.
+/// Where a writer may change artifacts. A run in one team's namespace may use another team's dataset
+/// versions, but registering a new version there (which would change what "latest" means for that team),
+/// changing what is known about one, or claiming to have generated one needs write access there.
 public struct WriteAuthority: Sendable {
-    public let mayCreateArtifacts: @Sendable (_ namespace: String) -> Bool
+    public let mayWrite: @Sendable (_ namespace: String) -> Bool
 
-    public init(mayCreateArtifacts: @escaping @Sendable (String) -> Bool) {
-        self.mayCreateArtifacts = mayCreateArtifacts
+    public init(mayWrite: @escaping @Sendable (String) -> Bool) {
+        self.mayWrite = mayWrite
     }
 
     public static let unrestricted = WriteAuthority { _ in true }

@@ -106,7 +106,8 @@ struct RemoteBackend: Backend {
         case 400, 413, 415, 422: throw StoreError(.invalid, message, field: field)
         case 404: throw StoreError(.notFound, message, field: field)
         case 409: throw StoreError(.conflict, message, field: field)
-        case 401, 403: throw StoreError(.unavailable, "the server refused: \(message) (set PEDIGREE_TOKEN)")
+        case 401: throw StoreError(.unavailable, "the server needs a token: \(message) (set PEDIGREE_TOKEN)")
+        case 403: throw StoreError(.forbidden, message, field: field)
         default: throw StoreError(.unavailable, "the server answered \(status): \(message)")
         }
     }

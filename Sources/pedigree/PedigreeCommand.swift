@@ -92,7 +92,7 @@ func parseArtifactReference(_ text: String) throws -> ArtifactRef {
 }
 
 /// Exit codes: 0 success, 1 verification found problems, 2 invalid input, 3 not found, 4 conflict,
-/// 5 store unavailable; 64 is swift-argument-parser's code for a malformed command line.
+/// 5 store unavailable, 6 forbidden; 64 is swift-argument-parser's code for a malformed command line.
 enum ExitStatus {
     static func code(for error: any Error) -> Int32? {
         switch error {
@@ -101,7 +101,8 @@ enum ExitStatus {
             case .invalid: 2
             case .notFound: 3
             case .conflict: 4
-            case .unavailable, .forbidden: 5
+            case .unavailable: 5
+            case .forbidden: 6
             }
         case is PedigreeCore.ValidationError, is MalformedDocument: 2
         default: nil

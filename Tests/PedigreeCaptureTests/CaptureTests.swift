@@ -107,7 +107,7 @@ struct ParameterTests {
             """, to: dir.appendingPathComponent("extra.toml"))
         let merged = try ConfigLoader.load(
             files: ["base.yaml", "override.json", "extra.toml"].map { dir.appendingPathComponent($0).path },
-            parameters: ["optimizer.lr=0.01", "tags=[\"a\",\"b\"]", "note=plain text", "api_token=hunter2"])
+            parameters: ["optimizer.lr=0.01", "tags=[\"a\",\"b\"]", "note=plain text", "api_token=hunter2", "db.password=123456"])
         #expect(merged["optimizer"] == ["name": "adam", "lr": 0.01])
         #expect(merged["epochs"] == 3 && merged["batch_size"] == 32 && merged["layers"] == [64, 32])
         #expect(merged["name"] == "007", "quoted YAML scalars stay strings")
@@ -116,6 +116,7 @@ struct ParameterTests {
         #expect(merged["augment"] == [["kind": "flip"], ["kind": "crop"]])
         #expect(merged["tags"] == ["a", "b"] && merged["note"] == "plain text")
         #expect(merged["api_token"] == .string(SecretRedactor.placeholder))
+        #expect(merged["db"]?["password"] == .string(SecretRedactor.placeholder), "a numeric password is still a password")
     }
 
     @Test("bad parameters are named")

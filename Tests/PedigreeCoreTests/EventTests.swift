@@ -65,6 +65,10 @@ struct EventTests {
         await #expect {
             try await EventDocument.decode(line + "\n{oops}\n")
         } throws: { error in (error as? MalformedDocument)?.field == "line 2" }
+        // A pretty-printed document with a mistake is reported as one document, not as JSON lines.
+        await #expect {
+            try await EventDocument.decode("{\n  \"type\": \"artifact\",\n  \"namespace\": \"w\",,\n}")
+        } throws: { error in (error as? MalformedDocument).map { $0.field == nil && $0.message.contains("byte") } ?? false }
         let many = (1...1000).map { line.replacingOccurrences(of: "\"1\"", with: "\"\($0)\"") }.joined(separator: "\n")
         let decoded = try await EventDocument.decode(many)
         #expect(decoded.count == 1000)
@@ -94,12 +98,12 @@ struct TimestampTests {
 
 @Suite("Secret redaction")
 struct SecretRedactorTests {
-    @Test("secret-looking names are redacted", arguments: ["AWS_SECRET_ACCESS_KEY", "HF_TOKEN", "DB_PASSWORD", "api-key", "GITHUB_TOKEN", "WANDB_API_KEY"])
+    @Test("secret-looking names are redacted", arguments: ["AWS_SECRET_ACCESS_KEY", "HF_TOKEN", "DB_PASSWORD", "api-key", "GITHUB_TOKEN", "WANDB_API_KEY", "accessToken", "apikey"])
     func secretNames(name: String) {
         #expect(SecretRedactor.redact(name: name, value: "s3cr3t") == SecretRedactor.placeholder)
     }
 
-    @Test("ordinary names are kept", arguments: ["CUDA_VISIBLE_DEVICES", "PYTHONHASHSEED", "HOME", "OMP_NUM_THREADS"])
+    @Test("ordinary names are kept", arguments: ["CUDA_VISIBLE_DEVICES", "PYTHONHASHSEED", "HOME", "OMP_NUM_THREADS", "TOKENIZERS_PARALLELISM", "max_tokens", "author", "num_passes"])
     func ordinaryNames(name: String) {
         #expect(SecretRedactor.redact(name: name, value: "0,1") == "0,1")
     }

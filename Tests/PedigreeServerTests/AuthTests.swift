@@ -93,6 +93,16 @@ struct AuthTests {
             let reply = try await client.call(.post, "/api/v1/events", body: mints, token: writerA)
             #expect(reply.status == .forbidden && reply.errorCode == "forbidden", "\(reply.text)")
             await #expect(throws: StoreError.self, "the refused request stored nothing") { try await store.show(.run("rx"), asOf: nil) }
+            // Nor claim to have generated team-b's model, nor rewrite what team-b registered through a correction.
+            let generates = #"{"type": "run", "namespace": "team-a", "run": {"id": "rz", "job": "train", "outputs": [{"ref": "model:team-b/m@1", "role": "model"}]}}"#
+            #expect(try await client.call(.post, "/api/v1/events", body: generates, token: writerA).status == .forbidden)
+            let mention = #"{"type": "artifact", "namespace": "team-a", "artifact": {"kind": "dataset", "namespace": "team-b", "name": "data", "version": "1"}}"#
+            let mentioned = try await client.call(.post, "/api/v1/events", body: mention, token: writerA)
+            #expect(mentioned.status == .created, "naming an existing version is a reference")
+            let digestOfMention = try #require(mentioned.json["events"]?[0]?["digest"]?.stringValue)
+            let rewrite = #"{"type": "artifact", "namespace": "team-a", "supersedes": "\#(digestOfMention)", "artifact": {"kind": "dataset", "namespace": "team-b", "name": "data", "version": "1", "digest": "\#(JSONValue.string("forged").digest)"}}"#
+            #expect(try await client.call(.post, "/api/v1/events", body: rewrite, token: writerA).status == .forbidden)
+            #expect(try await store.show(try Reference(parsing: "dataset:team-b/data@1"), asOf: nil).summary.digest == JSONValue.string("team-brb").digest)
             // A namespace no team has claimed (an OpenLineage dataset namespace) is shared ground.
             let shared = #"{"type": "run", "namespace": "team-a", "run": {"id": "ry", "job": "train", "outputs": [{"artifact": {"kind": "dataset", "namespace": "s3://scratch", "name": "out"}, "role": "output"}]}}"#
             #expect(try await client.call(.post, "/api/v1/events", body: shared, token: writerA).status == .created)

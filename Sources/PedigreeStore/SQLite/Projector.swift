@@ -44,7 +44,7 @@ struct Projector {
             let id = existing[0].flatMap({ Int64($0) }), let existingNamespace = existing[1]
         {
             guard existingNamespace == namespace else {
-                throw StoreError(.conflict, "run \(run.id) belongs to namespace \(existingNamespace); a run's events must all use that namespace", field: "namespace")
+                throw StoreError(.conflict, "run \(run.id) belongs to another namespace; a run's events must all use the namespace of its first event", field: "namespace")
             }
             runID = id
             try HotStatement(db, "UPDATE nodes SET name = ?, status = coalesce(?, status) WHERE id = ?")
@@ -67,6 +67,8 @@ struct Projector {
             try addEdge(from: model, to: runID, role: "base-model", recordedAt: recordedAt)
         }
         for use in run.outputs {
+            // Claiming to have generated an artifact is writing to its namespace.
+            try requireAuthority(use.artifact.ref.namespace, use.artifact.ref.description, "record a run as generating")
             let output = try resolveArtifact(use.artifact, generatedBy: runID, recordedAt: recordedAt)
             try addEdge(from: runID, to: output, role: use.role, recordedAt: recordedAt)
         }
@@ -125,6 +127,7 @@ struct Projector {
             let learnsDigest = known.digest == nil && newDigest != nil
             let learnsMetadata = !known.hasState && !spec.isBare
             if correcting || learnsDigest || learnsMetadata {
+                try requireAuthority(spec.ref.namespace, ref, "change what is registered about")
                 let state = spec.isBare ? nil : spec.json.canonicalString
                 try db.cachedStatement(sql: "UPDATE nodes SET digest = ?, state = ? WHERE id = ?")
                     .execute(arguments: [newDigest ?? known.digest, state, known.id])
@@ -132,12 +135,7 @@ struct Projector {
             }
             return known.id
         }
-        guard authority.mayCreateArtifacts(spec.ref.namespace) else {
-            throw StoreError(
-                .forbidden,
-                "\(ref) is not registered, and this writer may not register artifacts in namespace \(spec.ref.namespace); reference an existing version",
-                field: "namespace")
-        }
+        try requireAuthority(spec.ref.namespace, ref, "register")
         let state = spec.isBare ? nil : spec.json.canonicalString
         let id = try insertNode(
             ref: ref, kind: spec.ref.kind, namespace: spec.ref.namespace, name: spec.ref.name, version: spec.ref.version,
@@ -162,6 +160,16 @@ struct Projector {
         let known = KnownArtifact(id: id, digest: row[1], hasState: row[2] == "1")
         artifacts[ref] = known
         return known
+    }
+
+    /// Writes to another team's namespace — new versions, changed digests or details, generating edges —
+    /// need the writer's authority there; referencing what exists does not.
+    private func requireAuthority(_ namespace: String, _ ref: String, _ action: String) throws {
+        guard authority.mayWrite(namespace) else {
+            throw StoreError(
+                .forbidden, "this writer may not \(action) \(ref): namespace \(namespace) belongs to another team; reference an existing version instead",
+                field: "namespace")
+        }
     }
 
     private func nextOrdinal(_ ref: ArtifactRef) throws -> Int64 {

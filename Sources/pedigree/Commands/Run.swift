@@ -76,12 +76,21 @@ struct Run: AsyncParsableCommand {
         request.dvcStage = dvcStage
         request.trace = trace
 
+        if storeOptions.serverURL != nil {
+            warn("pedigree run records into a local store (or its spool) for now; drop --server/PEDIGREE_URL, or `pedigree record` the events to the server")
+            throw ExitCode(2)
+        }
         let capture: TrainingRun
         do {
             capture = try TrainingRun(request, cache: CaptureCache(directory: PedigreeDirectories.cache), scratch: FileManager.default.temporaryDirectory)
         } catch {
             warn("\(error)")
             throw ExitCode(2)
+        }
+        // A command that cannot start is a typo, not a run: say so before recording anything.
+        guard let executable = capture.commandLine.first, CommandOutput.resolve(executable, path: environment["PATH"]) != nil else {
+            warn("cannot run \(capture.commandLine.first ?? "the command"): not found (nothing was recorded)")
+            throw ExitCode(127)
         }
         // A store that is busy or missing must not hold up training: wait briefly, then spool.
         let store: SQLiteStore?
@@ -164,6 +173,9 @@ struct Sync: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
+            if storeOptions.serverURL != nil {
+                throw PedigreeCore.ValidationError(field: "--server", "sync delivers the spool to a local store; a server is not supported yet")
+            }
             let spool = EventSpool(directory: PedigreeDirectories.spool)
             let pending = spool.pendingFiles.count
             let store = try SQLiteStore(path: storeOptions.resolvedPath)
