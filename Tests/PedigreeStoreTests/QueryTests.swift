@@ -193,6 +193,25 @@ struct QueryTests {
         await #expect(throws: StoreError.self) { try await store.append([try LineageEvent(json: .object(stray))], recordedBy: "t") }
     }
 
+    @Test("correcting a run keeps the versions it generated")
+    func correctionKeepsOutputs() async throws {
+        let store = try makeStore()
+        let original = try runEvent(id: "r", inputs: [(dataset("d", version: "1"), "train")], outputs: [(model("m"), "model")], extra: ["hyperparameters": ["lr": 0.1]])
+        try await store.append([original], recordedBy: "t")
+        var body = try #require(original.body.objectValue)
+        var run = try #require(body["run"]?.objectValue)
+        run["hyperparameters"] = ["lr": 0.2]
+        run["inputs"] = [["ref": "dataset:team/d@2", "role": "train"]]
+        body["run"] = .object(run)
+        body["supersedes"] = .string(original.digest.description)
+        try await store.append([try LineageEvent(json: .object(body))], recordedBy: "t")
+        let detail = try await store.show(.run("r"), asOf: nil)
+        #expect(detail.downstream.map(\.node.ref) == ["model:team/m@1"], "no phantom model:team/m@2")
+        #expect(detail.upstream.map(\.node.ref) == ["dataset:team/d@2"], "the superseded input edge is gone")
+        #expect(try await store.show(try ref("model:team/m"), asOf: nil).summary.version == "1")
+        #expect(try await store.verify().ok)
+    }
+
     @Test("OpenLineage START and COMPLETE from the official client make one run with its model")
     func openLineage() async throws {
         let store = try makeStore()

@@ -245,13 +245,22 @@ struct Projector {
             guard let runID = try nodeID(ref: ref) else {
                 throw StoreError(.notFound, "\(ref) has no events to correct", field: "supersedes")
             }
-            try db.execute(sql: "DELETE FROM edges WHERE src = ? OR dst = ?", arguments: [runID, runID])
+            // The run's edges stay while its remaining events are re-applied, so an output without version or
+            // digest resolves to the version the run already generated instead of minting a new one; edges
+            // only the superseded events contributed are removed afterwards.
+            let previous = try Row.fetchAll(db, sql: "SELECT src, dst, role FROM edges WHERE src = ? OR dst = ?", arguments: [runID, runID])
+                .map { EdgeKey(src: $0["src"], dst: $0["dst"], role: $0["role"]) }
+            touchedEdges = []
+            defer { touchedEdges = nil }
             // Only events up to this one: during a replay the log already holds later events.
             let rows = try Row.fetchAll(
                 log, sql: "SELECT digest, body, supersedes FROM events WHERE subject = ? AND seq <= ? ORDER BY seq", arguments: [ref, sequence])
             let parts = try RunFold.effectiveParts(rows)
             for part in parts {
                 try addRunEdges(part.run, runID: runID, recordedAt: Timestamp(microseconds: try recordedTime(ofDigest: part.digest, namespace: event.namespace)))
+            }
+            for edge in previous where !(touchedEdges ?? []).contains(edge) {
+                try db.execute(sql: "DELETE FROM edges WHERE src = ? AND dst = ? AND role = ?", arguments: [edge.src, edge.dst, edge.role])
             }
             guard let folded = RunFold.fold(parts.map(\.run)) else { return }
             try db.cachedStatement(sql: "UPDATE nodes SET name = ?, status = ? WHERE id = ?")
@@ -287,7 +296,17 @@ struct Projector {
         return id
     }
 
-    private func addEdge(from src: Int64, to dst: Int64, role: String, recordedAt: Timestamp) throws {
+    private struct EdgeKey: Hashable {
+        let src: Int64
+        let dst: Int64
+        let role: String
+    }
+
+    /// While a run is re-projected, the edges its remaining events produce.
+    private var touchedEdges: Set<EdgeKey>?
+
+    private mutating func addEdge(from src: Int64, to dst: Int64, role: String, recordedAt: Timestamp) throws {
+        touchedEdges?.insert(EdgeKey(src: src, dst: dst, role: role))
         try HotStatement(db, "INSERT OR IGNORE INTO edges(src, dst, role, recorded_at) VALUES (?, ?, ?, ?)")
             .execute(.int(src), .int(dst), .text(role), .int(recordedAt.microseconds))
     }
