@@ -36,7 +36,7 @@ public final class TrainingRun: @unchecked Sendable {
         case badInput(String, String)
         public var description: String {
             switch self {
-            case .badInput(let flag, let reason): "\(flag): \(reason)"
+            case .badInput(let flag, let reason): flag.isEmpty ? reason : "\(flag): \(reason)"
             }
         }
     }
@@ -108,7 +108,7 @@ public final class TrainingRun: @unchecked Sendable {
         do {
             hyperparameters = ConfigLoader.deepMerge(hyperparameters, try ConfigLoader.load(files: request.parameterFiles, parameters: request.parameters))
         } catch let error as ConfigLoader.Failure {
-            throw Failure.badInput("--params", error.description)
+            throw Failure.badInput("", error.description)  // names --params or --param itself
         }
         // Redacted after merging, so parameters from every source (DVC's params too) are covered.
         hyperparameters = ConfigLoader.redactSecrets(hyperparameters)
