@@ -27,6 +27,11 @@ public enum JSONValue: Hashable, Sendable {
         return nil
     }
 
+    public var intValue: Int64? {
+        if case .int(let n) = self { return n }
+        return nil
+    }
+
     public var objectValue: [String: JSONValue]? {
         if case .object(let o) = self { return o }
         return nil

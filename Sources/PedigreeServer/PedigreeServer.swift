@@ -44,7 +44,9 @@ public enum PedigreeServer {
             "address": "\(configuration.host):\(configuration.port)", "store": "\(configuration.storePath)",
             "auth": "\(configuration.requiresAuth ? "on" : "off")",
         ])
-        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        // A store with connections to manage (PostgreSQL) runs beside the app and is shut down after it.
+        let services: [any Service] = [store as? any Service, app].compactMap { $0 }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }

@@ -41,6 +41,11 @@ public protocol LineageStore: Sendable {
     /// Throws away the projections and replays the log into them.
     func rebuildProjections() async throws
 
+    /// Appends events exactly as another store recorded them (`pedigree import`): original sequence
+    /// numbers, times, recorders and chain hashes. Each must continue its namespace's chain in this store,
+    /// so history can be moved between backends but not altered on the way.
+    func restore(_ events: [StoredEvent]) async throws
+
     /// Stored events in append order, for export and audit.
     func events(afterSequence: Int64, limit: Int) async throws -> [StoredEvent]
 

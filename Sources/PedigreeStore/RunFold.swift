@@ -9,13 +9,14 @@ enum RunFold {
     }
 
     /// The run parts of `rows` (columns digest, body, supersedes; in append order) that no row supersedes.
-    static func effectiveParts(_ rows: [some RowLike]) throws -> [Part] {
-        let superseded = Set(rows.compactMap(\.supersedes))
+    static func effectiveParts(_ rows: [SQLRow]) throws -> [Part] {
+        let superseded = Set(rows.compactMap { $0.optionalText(2) })
         return try rows.compactMap { row in
-            guard !superseded.contains(row.digest),
-                case .run(let run) = try LineageEvent(json: JSONValue.parse(row.body)).payload
+            let digest = try row.text(0)
+            guard !superseded.contains(digest),
+                case .run(let run) = try LineageEvent(json: JSONValue.parse(try row.text(1))).payload
             else { return nil }
-            return Part(digest: row.digest, run: run)
+            return Part(digest: digest, run: run)
         }
     }
 
@@ -24,11 +25,4 @@ enum RunFold {
         for run in runs.dropFirst() { folded = folded.merged(with: run) }
         return folded
     }
-}
-
-/// The three event columns a fold needs, whatever the backend's row type.
-protocol RowLike {
-    var digest: String { get }
-    var body: String { get }
-    var supersedes: String? { get }
 }

@@ -19,7 +19,7 @@ protocol Backend: Sendable {
 }
 
 struct LocalBackend: Backend {
-    let store: SQLiteStore
+    let store: any LineageStore
 
     func record(_ text: String) async throws -> [AppendOutcome] {
         try await store.append(try await EventDocument.decode(text), recordedBy: cliIdentity)

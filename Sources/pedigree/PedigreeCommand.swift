@@ -17,14 +17,18 @@ struct PedigreeCommand: AsyncParsableCommand {
             """,
         subcommands: [
             Quickstart.self, Run.self, Sync.self, Record.self, Show.self, Lineage.self, Models.self, Impact.self, Diff.self, History.self, Verify.self,
-            Rebuild.self, Log.self, Serve.self, Token.self,
+            Rebuild.self, Log.self, Serve.self, Token.self, Migrate.self, Export.self, Import.self,
         ]
     )
 }
 
 /// Where the store is: `--store`, then `PEDIGREE_STORE`, then `~/.pedigree/pedigree.db`.
 struct StoreOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The store file (default: $PEDIGREE_STORE, else $PEDIGREE_HOME/pedigree.db, else ~/.pedigree/pedigree.db).", valueName: "path"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The store: a SQLite file, or postgres://USER@HOST/DATABASE (default: $PEDIGREE_STORE, else $PEDIGREE_HOME/pedigree.db, else ~/.pedigree/pedigree.db).",
+            valueName: "path|url"))
     var store: String?
 
     @Option(name: .long, help: ArgumentHelp("Ask a Pedigree server instead of a local store (default: $PEDIGREE_URL; token from $PEDIGREE_TOKEN).", valueName: "url"))
@@ -49,13 +53,18 @@ struct StoreOptions: ParsableArguments {
         return PedigreeDirectories.home.appendingPathComponent("pedigree.db").path
     }
 
+    /// The store's location with any password masked, for messages.
+    var displayLocation: String {
+        (try? PostgresLocation(resolvedPath).description) ?? resolvedPath
+    }
+
     /// Opens the store and delivers any events spooled while it was unreachable.
-    func open(busyTimeout: TimeInterval = 30) async throws -> SQLiteStore {
-        let store = try SQLiteStore(path: resolvedPath, busyTimeout: busyTimeout)
+    func open(busyTimeout: TimeInterval = 30) async throws -> any LineageStore & TokenStore {
+        let store = try await StoreLocation.open(resolvedPath, busyTimeout: busyTimeout)
         let spool = EventSpool(directory: PedigreeDirectories.spool)
         if !spool.pendingFiles.isEmpty {
             let delivery = await spool.deliver(to: store)
-            if delivery.events > 0 { warn("delivered \(delivery.events) spooled event\(delivery.events == 1 ? "" : "s") to \(resolvedPath)") }
+            if delivery.events > 0 { warn("delivered \(delivery.events) spooled event\(delivery.events == 1 ? "" : "s") to \(displayLocation)") }
             for rejection in delivery.rejected { warn("rejected spooled events (kept in \(spool.directory.path)/rejected): \(rejection)") }
         }
         return store

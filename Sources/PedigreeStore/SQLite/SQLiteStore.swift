@@ -7,7 +7,7 @@ import PedigreeCore
 /// Durability: `synchronous = FULL`, so an acknowledged append survives a crash of the process or of the
 /// machine. Appends are IMMEDIATE transactions: one writer at a time, which is what keeps each
 /// namespace's hash chain linear.
-public final class SQLiteStore: LineageStore {
+public final class SQLiteStore: LineageStore, GroupCommitting {
     let pool: DatabasePool
     public let path: String
     private let groupCommit = GroupCommit()
@@ -50,27 +50,20 @@ public final class SQLiteStore: LineageStore {
     }
 
     /// Appends one group of requests in one transaction; the result of each, in order.
-    func appendGroup(_ requests: [GroupCommit.Request]) async throws -> [Result<[AppendOutcome], any Error>] {
+    func appendGroup(_ requests: [AppendRequest]) async throws -> [Result<[AppendOutcome], any Error>] {
         try await pool.write { db in
-            var log = EventLogWriter(db: db)
-            var results: [Result<[AppendOutcome], any Error>] = []
-            for request in requests {
-                let checkpoint = log
-                do {
-                    var outcomes: [AppendOutcome] = []
-                    try db.inSavepoint {
-                        log.projector.authority = request.authority
-                        outcomes = try request.events.map { try log.append($0, recordedBy: request.identity) }
-                        return .commit
-                    }
-                    results.append(.success(outcomes))
-                } catch {
-                    log = checkpoint  // the savepoint rolled back: so do the writer's caches
-                    results.append(.failure(error))
-                }
+            var log = try EventLogWriter(db: SQLiteSession(db: db))
+            return try log.appendGroup(requests)
+        }
+    }
+
+    public func restore(_ events: [StoredEvent]) async throws {
+        try await translatingErrors {
+            try await pool.write { db in
+                var log = try EventLogWriter(db: SQLiteSession(db: db))
+                for event in events { try log.restore(event) }
+                try log.saveHeads()
             }
-            try log.saveHeads()
-            return results
         }
     }
 
@@ -78,7 +71,8 @@ public final class SQLiteStore: LineageStore {
         try await translatingErrors {
             try await pool.write { db in
                 for table in SQLiteSchema.projectionTables { try db.execute(sql: "DELETE FROM \(table)") }
-                try EventLogReplayer.replay(from: db, into: db)
+                let session = SQLiteSession(db: db)
+                try EventLogReplayer.replay(from: session, into: session)
             }
         }
     }
@@ -114,52 +108,26 @@ public final class SQLiteStore: LineageStore {
     }
 
     public func artifacts(withDigest digest: ContentDigest, kind: String?) async throws -> [NodeSummary] {
-        try await read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT \(GraphReader.nodeColumns) FROM nodes n WHERE n.digest = ? AND (? IS NULL OR n.kind = ?) ORDER BY n.id
-                """, arguments: [digest.description, kind, kind]).map { GraphReader.node($0).summary }
-        }
+        try await read { try StoreQueries(db: $0).artifacts(withDigest: digest, kind: kind) }
     }
 
     public func namespaces() async throws -> [String] {
-        try await read { db in
-            try String.fetchAll(db, sql: "SELECT namespace FROM chain_heads UNION SELECT DISTINCT namespace FROM nodes ORDER BY 1")
-        }
+        try await read { try StoreQueries(db: $0).namespaces() }
     }
 
     public func artifacts(inNamespace namespace: String, limit: Int, offset: Int) async throws -> [NodeSummary] {
-        try await read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT \(GraphReader.nodeColumns) FROM nodes n
-                WHERE n.namespace = ? AND n.ordinal IS NOT NULL
-                  AND n.ordinal = (SELECT max(m.ordinal) FROM nodes m WHERE m.kind = n.kind AND m.namespace = n.namespace AND m.name = n.name)
-                ORDER BY n.kind, n.name LIMIT ? OFFSET ?
-                """, arguments: [namespace, limit, offset]).map { GraphReader.node($0).summary }
-        }
+        try await read { try StoreQueries(db: $0).artifacts(inNamespace: namespace, limit: limit, offset: offset) }
     }
 
     public func jobs(inNamespace namespace: String, limit: Int, offset: Int) async throws -> [JobSummary] {
-        try await read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT \(GraphReader.nodeColumns), j.runs FROM
-                    (SELECT name, count(*) AS runs, max(id) AS latest FROM nodes WHERE kind = 'run' AND namespace = ? GROUP BY name) j
-                JOIN nodes n ON n.id = j.latest ORDER BY n.name LIMIT ? OFFSET ?
-                """, arguments: [namespace, limit, offset]).map { row in
-                JobSummary(namespace: namespace, name: row["name"], runCount: row["runs"], latestRun: GraphReader.node(row).summary)
-            }
-        }
+        try await read { try StoreQueries(db: $0).jobs(inNamespace: namespace, limit: limit, offset: offset) }
     }
 
     public func statistics() async throws -> StoreStatistics {
         let bytes = ["", "-wal"].reduce(Int64(0)) { total, suffix in
             total + ((try? FileManager.default.attributesOfItem(atPath: path + suffix)[.size] as? Int64) ?? 0)
         }
-        return try await read { db in
-            StoreStatistics(
-                events: try Int64.fetchOne(db, sql: "SELECT max(seq) FROM events") ?? 0,
-                nodes: try Int64.fetchOne(db, sql: "SELECT count(*) FROM nodes") ?? 0,
-                edges: try Int64.fetchOne(db, sql: "SELECT count(*) FROM edges") ?? 0, bytes: bytes)
-        }
+        return try await read { try StoreQueries(db: $0).statistics(bytes: bytes) }
     }
 
     public func verify() async throws -> VerificationReport {
@@ -167,14 +135,11 @@ public final class SQLiteStore: LineageStore {
     }
 
     public func events(afterSequence: Int64, limit: Int) async throws -> [StoredEvent] {
-        try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [afterSequence, limit])
-                .map(StoredEvent.init(row:))
-        }
+        try await read { try StoreQueries(db: $0).events(afterSequence: afterSequence, limit: limit) }
     }
 
-    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try await translatingErrors { try await pool.read(body) }
+    private func read<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
+        try await translatingErrors { try await pool.read { try body(SQLiteSession(db: $0)) } }
     }
 
     private func translatingErrors<T>(_ body: () async throws -> T) async throws -> T {
@@ -188,101 +153,4 @@ public final class SQLiteStore: LineageStore {
             throw StoreError(.unavailable, "the store holds a record that is not valid JSON (\(error)); run `pedigree verify`")
         }
     }
-}
-
-extension StoredEvent {
-    init(row: Row) throws {
-        guard let digest = ContentDigest(hex: row["digest"]) else {
-            throw StoreError(.unavailable, "event \(row["seq"] as Int64) has a malformed digest; run `pedigree verify`")
-        }
-        self.init(
-            sequence: row["seq"], namespace: row["namespace"], namespaceSequence: row["ns_seq"],
-            recordedAt: Timestamp(microseconds: row["recorded_at"]), recordedBy: row["recorded_by"], digest: digest,
-            previousHash: row["prev_hash"], chainHash: row["chain_hash"], body: row["body"])
-    }
-}
-
-/// Appends events to their namespaces' chains inside one write transaction and projects each one.
-struct EventLogWriter {
-    struct Head {
-        var sequence: Int64
-        var hash: String
-        var recordedAt: Timestamp
-    }
-
-    let db: Database
-    var projector: Projector
-    var heads: [String: Head] = [:]
-    let now = Timestamp.now
-
-    init(db: Database) {
-        self.db = db
-        projector = Projector(db: db, log: db)
-    }
-
-    mutating func append(_ event: LineageEvent, recordedBy identity: String) throws -> AppendOutcome {
-        let namespace = event.namespace
-        if let existing = try HotStatement(db, "SELECT ns_seq FROM events WHERE namespace = ? AND digest = ?").int(.text(namespace), .text(event.digest.hex)) {
-            return AppendOutcome(digest: event.digest, namespace: namespace, sequence: existing, duplicate: true)
-        }
-        if let superseded = event.supersedes {
-            let subject = try String.fetchOne(
-                db.cachedStatement(sql: "SELECT subject FROM events WHERE namespace = ? AND digest = ?"), arguments: [namespace, superseded.hex])
-            guard let subject else {
-                throw StoreError(.notFound, "no event \(superseded) in namespace \(namespace) to correct", field: "supersedes")
-            }
-            guard subject == event.subject else {
-                throw StoreError(.invalid, "\(superseded) is about \(subject), but this correction is about \(event.subject)", field: "supersedes")
-            }
-        }
-        var head = try heads[namespace] ?? loadHead(namespace)
-        // Recorded times never go backwards within a chain, so `--as-of` cuts every chain at one point.
-        let recordedAt = max(now, head.recordedAt)
-        let sequence = head.sequence + 1
-        let chainHash = EventChain.link(
-            previous: head.hash, namespace: namespace, sequence: sequence, recordedAt: recordedAt, recordedBy: identity, digest: event.digest)
-        try HotStatement(db, """
-            INSERT INTO events(namespace, ns_seq, type, subject, digest, body, recorded_at, recorded_by, prev_hash, chain_hash, supersedes)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(
-                .text(namespace), .int(sequence), .text(event.typeName), .text(event.subject), .text(event.digest.hex),
-                .text(String(decoding: event.canonicalBytes, as: UTF8.self)), .int(recordedAt.microseconds), .text(identity),
-                .text(head.hash), .text(chainHash), .init(event.supersedes?.hex))
-        try projector.apply(event, sequence: db.lastInsertedRowID, recordedAt: recordedAt)
-        head = Head(sequence: sequence, hash: chainHash, recordedAt: recordedAt)
-        heads[namespace] = head
-        return AppendOutcome(digest: event.digest, namespace: namespace, sequence: sequence, duplicate: false)
-    }
-
-    func loadHead(_ namespace: String) throws -> Head {
-        guard let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT ns_seq, chain_hash, recorded_at FROM chain_heads WHERE namespace = ?"), arguments: [namespace])
-        else { return Head(sequence: 0, hash: EventChain.genesis, recordedAt: Timestamp(microseconds: 0)) }
-        return Head(sequence: row["ns_seq"], hash: row["chain_hash"], recordedAt: Timestamp(microseconds: row["recorded_at"]))
-    }
-
-    func saveHeads() throws {
-        for (namespace, head) in heads {
-            try db.cachedStatement(sql: "INSERT OR REPLACE INTO chain_heads(namespace, ns_seq, chain_hash, recorded_at) VALUES (?, ?, ?, ?)")
-                .execute(arguments: [namespace, head.sequence, head.hash, head.recordedAt.microseconds])
-        }
-    }
-}
-
-/// Replays the log, in append order, through the projector.
-enum EventLogReplayer {
-    static func replay(from source: Database, into target: Database) throws {
-        var projector = Projector(db: target, log: source)
-        let rows = try Row.fetchCursor(source, sql: "SELECT seq, body, recorded_at FROM events ORDER BY seq")
-        while let row = try rows.next() {
-            let event = try LineageEvent(json: JSONValue.parse(row["body"] as String))
-            try projector.apply(event, sequence: row["seq"], recordedAt: Timestamp(microseconds: row["recorded_at"]))
-        }
-    }
-}
-
-extension Row: RowLike {
-    var digest: String { self["digest"] }
-    var body: String { self["body"] }
-    var supersedes: String? { self["supersedes"] }
 }

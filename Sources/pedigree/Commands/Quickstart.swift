@@ -15,7 +15,7 @@ struct Quickstart: AsyncParsableCommand {
             let store = try await storeOptions.open()
             let outcomes = try await store.append(try ExampleHistory.events(), recordedBy: "quickstart")
             let fresh = outcomes.filter { !$0.duplicate }.count
-            print("Recorded \(fresh) example events in \(store.path)\(fresh < outcomes.count ? " (\(outcomes.count - fresh) were already there)" : "").")
+            print("Recorded \(fresh) example events in \(storeOptions.displayLocation)\(fresh < outcomes.count ? " (\(outcomes.count - fresh) were already there)" : "").")
             print("""
 
                 The example: a fraud model fine-tuned from distilbert, trained on monthly transaction snapshots through a

@@ -93,7 +93,7 @@ struct Run: AsyncParsableCommand {
             throw ExitCode(127)
         }
         // A store that is busy or missing must not hold up training: wait briefly, then spool.
-        let store: SQLiteStore?
+        let store: (any LineageStore)?
         do { store = try await storeOptions.open(busyTimeout: 2) } catch {
             warn("the store is unavailable (\(error)); this run's lineage will be spooled")
             store = nil
@@ -140,7 +140,7 @@ struct Run: AsyncParsableCommand {
 
 /// Stores events, or spools them when the store cannot take them, and says which happened.
 struct EventRecorder {
-    let store: SQLiteStore?
+    let store: (any LineageStore)?
     let spool: EventSpool
 
     func record(_ event: LineageEvent) async {
@@ -178,7 +178,7 @@ struct Sync: AsyncParsableCommand {
             }
             let spool = EventSpool(directory: PedigreeDirectories.spool)
             let pending = spool.pendingFiles.count
-            let store = try SQLiteStore(path: storeOptions.resolvedPath)
+            let store = try await StoreLocation.open(storeOptions.resolvedPath)
             let delivery = await spool.deliver(to: store)
             print("delivered \(delivery.events) event\(delivery.events == 1 ? "" : "s") from \(delivery.files) spool file\(delivery.files == 1 ? "" : "s"); \(spool.pendingFiles.count) of \(pending) still pending")
             for rejection in delivery.rejected { print("rejected: \(rejection)") }

@@ -26,7 +26,7 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
 
     func run() async throws {
-        var configuration = ServerConfiguration(storePath: storeOptions.resolvedPath)
+        var configuration = ServerConfiguration(storePath: storeOptions.displayLocation)
         do {
             try configuration.apply(environment: ProcessInfo.processInfo.environment)
             if let host { configuration.host = host }

@@ -6,13 +6,11 @@ import PedigreeCore
 /// meanwhile wait for the next group instead of each waiting for its own transaction and fsync.
 final class GroupCommit: @unchecked Sendable {
     struct Request {
-        let events: [LineageEvent]
-        let identity: String
-        let authority: WriteAuthority
+        let append: AppendRequest
         let continuation: CheckedContinuation<[AppendOutcome], any Error>
     }
 
-    weak var store: SQLiteStore?
+    weak var store: (any GroupCommitting)?
     private let lock = NSLock()
     private var pending: [Request] = []
     private var draining = false
@@ -20,7 +18,7 @@ final class GroupCommit: @unchecked Sendable {
     func append(_ events: [LineageEvent], recordedBy identity: String, authority: WriteAuthority) async throws -> [AppendOutcome] {
         try await withCheckedThrowingContinuation { continuation in
             let startDrain = lock.withLock {
-                pending.append(Request(events: events, identity: identity, authority: authority, continuation: continuation))
+                pending.append(Request(append: AppendRequest(events: events, identity: identity, authority: authority), continuation: continuation))
                 defer { draining = true }
                 return !draining
             }
@@ -42,11 +40,16 @@ final class GroupCommit: @unchecked Sendable {
                 continue
             }
             do {
-                let results = try await store.appendGroup(group)
+                let results = try await store.appendGroup(group.map(\.append))
                 for (request, result) in zip(group, results) { request.continuation.resume(with: result) }
             } catch {
                 group.forEach { $0.continuation.resume(throwing: error) }
             }
         }
     }
+}
+
+/// A store that writes a group of appends in one transaction, each all or nothing.
+protocol GroupCommitting: AnyObject, Sendable {
+    func appendGroup(_ requests: [AppendRequest]) async throws -> [Result<[AppendOutcome], any Error>]
 }

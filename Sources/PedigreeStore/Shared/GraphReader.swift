@@ -1,47 +1,36 @@
-import GRDB
 import PedigreeCore
 
-/// The graph queries over the SQLite projections, within one read transaction (a consistent snapshot).
+/// The graph queries over the projections, within one read transaction (a consistent snapshot), on either
+/// backend.
 ///
-/// Walks are breadth-first in Swift over an indexed edge lookup per node rather than one recursive CTE:
-/// SQLite's recursive CTEs cannot consult the set of visited nodes, so an unbounded walk over a cycle
-/// would not terminate, and a depth-bounded one revisits shared ancestors once per path. In-process, one
-/// cached-statement lookup costs a few microseconds, so a walk over hundreds of nodes takes well under a
-/// millisecond, visits each node once, and has no hop limit.
+/// Walks are breadth-first in Swift with a set of visited nodes, so every node is listed once, at its
+/// shortest distance, and cycles end the walk instead of looping. Where each node's neighbours come from
+/// depends on the backend: in-process SQLite looks them up hop by hop (one cached-statement lookup costs a
+/// few microseconds, and a walk stops as soon as it is done); PostgreSQL first fetches the whole reachable
+/// subgraph with one recursive query (`SQLSession.reachableSubgraph`), because there each lookup would be
+/// a network round trip. The visiting order is the same on both: neighbours by node id, then role.
 struct GraphReader {
-    struct Node {
-        let id: Int64
-        let summary: NodeSummary
-    }
+    typealias Node = GraphNode
 
-    let db: Database
+    let db: any SQLSession
     /// Transaction-time cut-off: only what was recorded at or before this instant is visible.
     let cutoff: Int64
     let asOf: Timestamp?
 
-    init(db: Database, asOf: Timestamp?) {
+    init(db: any SQLSession, asOf: Timestamp?) {
         self.db = db
         self.asOf = asOf
         cutoff = asOf?.microseconds ?? Int64.max
     }
 
-    static let nodeColumns = "n.id, n.ref, n.kind, n.namespace, n.name, n.version, n.digest, n.status, n.recorded_at"
-
-    static func node(_ row: Row) -> Node {
-        let digest: String? = row["digest"]
-        return Node(
-            id: row["id"],
-            summary: NodeSummary(
-                ref: row["ref"], kind: row["kind"], namespace: row["namespace"], name: row["name"], version: row["version"],
-                digest: digest.flatMap { ContentDigest($0) }, status: row["status"], recordedAt: Timestamp(microseconds: row["recorded_at"])))
-    }
+    static let nodeColumns = GraphNode.columns
 
     // MARK: Resolving references
 
     func resolve(_ ref: Reference) throws -> Node {
         switch ref {
         case .run, .deployment:
-            if let node = try fetchNode(sql: "SELECT \(Self.nodeColumns) FROM nodes n WHERE n.ref = ? AND n.recorded_at <= ?", [ref.description, cutoff]) {
+            if let node = try fetchNode("SELECT \(Self.nodeColumns) FROM nodes n WHERE n.ref = ? AND n.recorded_at <= ?", .text(ref.description), .int(cutoff)) {
                 return node
             }
             throw StoreError(.notFound, "\(ref) is not recorded\(asOfPhrase)", field: "ref")
@@ -52,31 +41,31 @@ struct GraphReader {
 
     func resolve(_ ref: ArtifactRef) throws -> Node {
         if let version = ref.version {
-            if let node = try fetchNode(sql: "SELECT \(Self.nodeColumns) FROM nodes n WHERE n.ref = ? AND n.recorded_at <= ?", [ref.description, cutoff]) {
+            if let node = try fetchNode("SELECT \(Self.nodeColumns) FROM nodes n WHERE n.ref = ? AND n.recorded_at <= ?", .text(ref.description), .int(cutoff)) {
                 return node
             }
             // `@sha256:ab12…` names a version by (a prefix of) its digest.
             if version.hasPrefix(ContentDigest.prefix), version.count >= ContentDigest.prefix.count + 8 {
-                let matches = try Row.fetchAll(db, sql: """
+                let matches = try db.rows("""
                     SELECT \(Self.nodeColumns) FROM nodes n
                     WHERE n.kind = ? AND n.namespace = ? AND n.name = ? AND n.digest >= ? AND n.digest < ? AND n.recorded_at <= ?
                     ORDER BY n.ordinal LIMIT 2
-                    """, arguments: [ref.kind, ref.namespace, ref.name, version.lowercased(), version.lowercased() + "~", cutoff])
-                if matches.count == 1 { return Self.node(matches[0]) }
+                    """, .text(ref.kind), .text(ref.namespace), .text(ref.name), .text(version.lowercased()), .text(version.lowercased() + "~"), .int(cutoff))
+                if matches.count == 1 { return try Node(row: matches[0]) }
                 if matches.count > 1 {
                     throw StoreError(.invalid, "\(ref) matches several versions; give more digits of the digest", field: "ref")
                 }
             }
-        } else if let node = try fetchNode(sql: """
+        } else if let node = try fetchNode("""
             SELECT \(Self.nodeColumns) FROM nodes n WHERE n.kind = ? AND n.namespace = ? AND n.name = ? AND n.recorded_at <= ?
             ORDER BY n.ordinal DESC LIMIT 1
-            """, [ref.kind, ref.namespace, ref.name, cutoff])
+            """, .text(ref.kind), .text(ref.namespace), .text(ref.name), .int(cutoff))
         {
             return node
         }
-        let versions = try String.fetchAll(db, sql: """
+        let versions = try db.texts("""
             SELECT version FROM nodes WHERE kind = ? AND namespace = ? AND name = ? AND recorded_at <= ? ORDER BY ordinal DESC LIMIT 10
-            """, arguments: [ref.kind, ref.namespace, ref.name, cutoff])
+            """, .text(ref.kind), .text(ref.namespace), .text(ref.name), .int(cutoff))
         if versions.isEmpty {
             throw StoreError(.notFound, "no \(ref.kind) named \(ref.unversioned) is recorded\(asOfPhrase)", field: "ref")
         }
@@ -85,27 +74,30 @@ struct GraphReader {
 
     private var asOfPhrase: String { asOf.map { " as of \($0)" } ?? "" }
 
-    private func fetchNode(sql: String, _ arguments: StatementArguments) throws -> Node? {
-        try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments).map(Self.node)
+    private func fetchNode(_ sql: String, _ values: SQLValue...) throws -> Node? {
+        try db.rows(sql, values).first.map { try Node(row: $0) }
     }
 
     // MARK: Neighbours and walks
 
-    /// Nodes one hop away, with the role of the connecting edge.
+    /// Nodes one hop away, with the role of the connecting edge, by node id and role.
     func neighbours(of id: Int64, _ direction: LineageDirection) throws -> [(node: Node, role: String)] {
         let sql = switch direction {
-        case .upstream: "SELECT \(Self.nodeColumns), e.role FROM edges e JOIN nodes n ON n.id = e.src WHERE e.dst = ? AND e.recorded_at <= ?"
-        case .downstream: "SELECT \(Self.nodeColumns), e.role FROM edges e JOIN nodes n ON n.id = e.dst WHERE e.src = ? AND e.recorded_at <= ?"
+        case .upstream:
+            "SELECT \(Self.nodeColumns), e.role FROM edges e JOIN nodes n ON n.id = e.src WHERE e.dst = ? AND e.recorded_at <= ? ORDER BY e.src, e.role"
+        case .downstream:
+            "SELECT \(Self.nodeColumns), e.role FROM edges e JOIN nodes n ON n.id = e.dst WHERE e.src = ? AND e.recorded_at <= ? ORDER BY e.dst, e.role"
         }
-        return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: [id, cutoff]).map { (Self.node($0), $0["role"]) }
+        return try db.rows(sql, .int(id), .int(cutoff)).map { (try Node(row: $0), try $0.text(GraphNode.columnCount)) }
     }
 
-    /// Breadth-first walk. `expand` decides whether to continue past a node (the root is always expanded);
-    /// `follow` whether to take an edge with a role.
+    /// Breadth-first walk. Nodes of `stopKinds` are reached but not continued past (the root always is);
+    /// edges with `skipRoles` are not taken.
     func walk(
-        from root: Node, _ direction: LineageDirection, depth limit: Int?,
-        expand: (NodeSummary) -> Bool = { _ in true }, follow: (String) -> Bool = { _ in true }
+        from root: Node, _ direction: LineageDirection, depth limit: Int?, stopKinds: Set<String> = [], skipRoles: Set<String> = []
     ) throws -> (nodes: [LineageGraph.Entry], edges: [LineageEdge], ids: [Int64]) {
+        let prefetched = try db.reachableSubgraph(WalkSpecification(
+            root: root.id, direction: direction, depth: limit, cutoff: cutoff, stopKinds: stopKinds, skipRoles: skipRoles))
         var entries = [LineageGraph.Entry(node: root.summary, depth: 0)]
         var ids = [root.id]
         var edges: [LineageEdge] = []
@@ -115,8 +107,9 @@ struct GraphReader {
         while !frontier.isEmpty, limit.map({ depth < $0 }) ?? true {
             depth += 1
             var next: [Node] = []
-            for node in frontier where depth == 1 || expand(node.summary) {
-                for (neighbour, role) in try neighbours(of: node.id, direction) where follow(role) {
+            for node in frontier where depth == 1 || !stopKinds.contains(node.summary.kind) {
+                let links = try prefetched.map { $0[node.id] ?? [] } ?? neighbours(of: node.id, direction)
+                for (neighbour, role) in links where !skipRoles.contains(role) {
                     edges.append(direction == .upstream
                         ? LineageEdge(from: neighbour.summary.ref, to: node.summary.ref, role: role)
                         : LineageEdge(from: node.summary.ref, to: neighbour.summary.ref, role: role))
@@ -148,9 +141,9 @@ struct GraphReader {
     func modelsTrainedOn(_ ref: ArtifactRef) throws -> TrainedOnReport {
         let starts: [Node]
         if ref.version == nil {
-            starts = try Row.fetchAll(db, sql: """
+            starts = try db.rows("""
                 SELECT \(Self.nodeColumns) FROM nodes n WHERE n.kind = ? AND n.namespace = ? AND n.name = ? AND n.recorded_at <= ? ORDER BY n.ordinal
-                """, arguments: [ref.kind, ref.namespace, ref.name, cutoff]).map(Self.node)
+                """, .text(ref.kind), .text(ref.namespace), .text(ref.name), .int(cutoff)).map { try Node(row: $0) }
             if starts.isEmpty { _ = try resolve(ref) }
         } else {
             starts = [try resolve(ref)]
@@ -159,9 +152,7 @@ struct GraphReader {
         var found: Set<String> = []
         for start in starts {
             let walked = try walk(
-                from: start, .downstream, depth: nil,
-                expand: { $0.kind != "model" && $0.kind != "deployment" },
-                follow: { !Self.nonTrainingRoles.contains($0) && $0 != "deployed" })
+                from: start, .downstream, depth: nil, stopKinds: ["model", "deployment"], skipRoles: Self.nonTrainingRoles.union(["deployed"]))
             let generators = Dictionary(walked.edges.map { ($0.to, $0.from) }, uniquingKeysWith: { first, _ in first })
             let runs = Dictionary(walked.nodes.filter { $0.node.kind == "run" }.map { ($0.node.ref, $0.node) }, uniquingKeysWith: { a, _ in a })
             for entry in walked.nodes where entry.node.kind == "model" && entry.depth > 0 && found.insert(entry.node.ref).inserted {
@@ -198,18 +189,17 @@ struct GraphReader {
 
     /// Deployments of one endpoint in valid-time order; each is valid until the next one starts.
     func history(endpointID: Int64) throws -> [DeploymentEntry] {
-        let rows = try Row.fetchAll(db.cachedStatement(sql: """
-            SELECT d.valid_from, d.recorded_at AS deployed_at, d.config, e.ref AS endpoint_ref, \(Self.nodeColumns)
+        let rows = try db.rows("""
+            SELECT d.valid_from, d.recorded_at, d.config, e.ref, \(Self.nodeColumns)
             FROM deployments d JOIN nodes n ON n.id = d.model_node JOIN nodes e ON e.id = d.endpoint_node
             WHERE d.endpoint_node = ? AND d.recorded_at <= ? ORDER BY d.valid_from, d.seq
-            """), arguments: [endpointID, cutoff])
+            """, .int(endpointID), .int(cutoff))
         return try rows.enumerated().map { i, row in
-            let configText: String? = row["config"]
-            let config = try configText.map { try JSONValue.parse($0).objectValue ?? [:] } ?? [:]
-            let until: Int64? = i + 1 < rows.count ? rows[i + 1]["valid_from"] : nil
+            let config = try row.optionalText(2).map { try JSONValue.parse($0).objectValue ?? [:] } ?? [:]
+            let until = i + 1 < rows.count ? try rows[i + 1].int(0) : nil
             return DeploymentEntry(
-                endpoint: row["endpoint_ref"], model: Self.node(row).summary, validFrom: Timestamp(microseconds: row["valid_from"]),
-                validUntil: until.map(Timestamp.init(microseconds:)), config: config, recordedAt: Timestamp(microseconds: row["deployed_at"]))
+                endpoint: try row.text(3), model: try Node(row: row, at: 4).summary, validFrom: Timestamp(microseconds: try row.int(0)),
+                validUntil: until.map(Timestamp.init(microseconds:)), config: config, recordedAt: Timestamp(microseconds: try row.int(1)))
         }
     }
 
@@ -217,9 +207,8 @@ struct GraphReader {
 
     /// The run's five dimensions as known at the cut-off: its events recorded by then, folded.
     func runRecord(_ node: Node) throws -> RunRecord? {
-        let rows = try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT digest, body, supersedes FROM events WHERE subject = ? AND recorded_at <= ? ORDER BY seq"),
-            arguments: [node.summary.ref, cutoff])
+        let rows = try db.rows(
+            "SELECT digest, body, supersedes FROM events WHERE subject = ? AND recorded_at <= ? ORDER BY seq", .text(node.summary.ref), .int(cutoff))
         return RunFold.fold(try RunFold.effectiveParts(rows).map(\.run))
     }
 
@@ -232,7 +221,7 @@ struct GraphReader {
         case "run": run = try runRecord(node)
         case "deployment": history = try self.history(endpointID: node.id)
         default:
-            if let state = try String.fetchOne(db, sql: "SELECT state FROM nodes WHERE id = ?", arguments: [node.id]) {
+            if let state = try db.row("SELECT state FROM nodes WHERE id = ?", .int(node.id))?.optionalText(0) {
                 artifact = try ArtifactSpec(json: JSONValue.parse(state), path: "artifact", defaultNamespace: node.summary.namespace)
             }
         }
@@ -245,9 +234,9 @@ struct GraphReader {
                 + upstream.filter { $0.node.kind == "run" }.map(\.node.ref)
         }
         let placeholders = subjects.map { _ in "?" }.joined(separator: ", ")
-        let events = try Row.fetchAll(
-            db, sql: "SELECT * FROM events WHERE subject IN (\(placeholders)) AND recorded_at <= ? ORDER BY seq",
-            arguments: StatementArguments(subjects.map { $0 as any DatabaseValueConvertible } + [cutoff]))
+        let events = try db.rows(
+            "SELECT \(StoredEvent.columns) FROM events WHERE subject IN (\(placeholders)) AND recorded_at <= ? ORDER BY seq",
+            subjects.map(SQLValue.text) + [.int(cutoff)])
             .map(StoredEvent.init(row:))
         return NodeDetail(
             summary: node.summary, artifact: artifact, run: run,

@@ -1,21 +1,20 @@
-import GRDB
 import PedigreeCore
 
 /// Projects events into the graph tables. Used for every append and, unchanged, for rebuilds and for the
 /// fresh replay `verify` compares against, so the projections are by construction a function of the log.
 struct Projector {
     /// Where the projections are written.
-    let db: Database
+    let db: any SQLSession
     /// Where the event log is read, for corrections: the same database, except when `verify` replays the
     /// log into a scratch database.
-    let log: Database
+    let log: any SQLSession
     /// Node ids by canonical reference, for the life of one transaction.
     private var nodeIDs: [String: Int64] = [:]
     private var artifacts: [String: KnownArtifact] = [:]
     /// Checked whenever a new artifact version would be created.
     var authority = WriteAuthority.unrestricted
 
-    init(db: Database, log: Database) {
+    init(db: any SQLSession, log: any SQLSession) {
         self.db = db
         self.log = log
     }
@@ -40,15 +39,13 @@ struct Projector {
     private mutating func applyRun(_ run: RunRecord, namespace: String, recordedAt: Timestamp) throws {
         let ref = "run:\(run.id)"
         let runID: Int64
-        if let existing = try HotStatement(db, "SELECT id, namespace FROM nodes WHERE ref = ?").row(.text(ref)),
-            let id = existing[0].flatMap({ Int64($0) }), let existingNamespace = existing[1]
-        {
+        if let existing = try db.row("SELECT id, namespace FROM nodes WHERE ref = ?", .text(ref)) {
+            let id = try existing.int(0), existingNamespace = try existing.text(1)
             guard existingNamespace == namespace else {
                 throw StoreError(.conflict, "run \(run.id) belongs to another namespace; a run's events must all use the namespace of its first event", field: "namespace")
             }
             runID = id
-            try HotStatement(db, "UPDATE nodes SET name = ?, status = coalesce(?, status) WHERE id = ?")
-                .execute(.text(run.job), .init(run.status?.rawValue), .int(runID))
+            try db.execute("UPDATE nodes SET name = ?, status = coalesce(?, status) WHERE id = ?", .text(run.job), .init(run.status?.rawValue), .int(runID))
         } else {
             runID = try insertNode(
                 ref: ref, kind: "run", namespace: namespace, name: run.job, version: nil, ordinal: nil, digest: nil,
@@ -85,21 +82,23 @@ struct Projector {
             return try registerArtifact(spec, recordedAt: recordedAt, correcting: false)
         }
         if let digest = spec.digest,
-            let id = try HotStatement(db, "SELECT id FROM nodes WHERE digest = ? AND kind = ? AND namespace = ? AND name = ? ORDER BY ordinal LIMIT 1")
-                .int(.text(digest.description), .text(ref.kind), .text(ref.namespace), .text(ref.name))
+            let id = try db.int(
+                "SELECT id FROM nodes WHERE digest = ? AND kind = ? AND namespace = ? AND name = ? ORDER BY ordinal LIMIT 1",
+                .text(digest.description), .text(ref.kind), .text(ref.namespace), .text(ref.name))
         {
             return id
         }
         if spec.digest == nil {
             let existing: Int64?
             if let run {
-                existing = try HotStatement(db, """
+                existing = try db.int("""
                     SELECT n.id FROM edges e JOIN nodes n ON n.id = e.dst
                     WHERE e.src = ? AND n.kind = ? AND n.namespace = ? AND n.name = ? ORDER BY n.ordinal DESC LIMIT 1
-                    """).int(.int(run), .text(ref.kind), .text(ref.namespace), .text(ref.name))
+                    """, .int(run), .text(ref.kind), .text(ref.namespace), .text(ref.name))
             } else {
-                existing = try HotStatement(db, "SELECT id FROM nodes WHERE kind = ? AND namespace = ? AND name = ? ORDER BY ordinal DESC LIMIT 1")
-                    .int(.text(ref.kind), .text(ref.namespace), .text(ref.name))
+                existing = try db.int(
+                    "SELECT id FROM nodes WHERE kind = ? AND namespace = ? AND name = ? ORDER BY ordinal DESC LIMIT 1",
+                    .text(ref.kind), .text(ref.namespace), .text(ref.name))
             }
             if let existing { return existing }
         }
@@ -129,8 +128,7 @@ struct Projector {
             if correcting || learnsDigest || learnsMetadata {
                 try requireAuthority(spec.ref.namespace, ref, "change what is registered about")
                 let state = spec.isBare ? nil : spec.json.canonicalString
-                try db.cachedStatement(sql: "UPDATE nodes SET digest = ?, state = ? WHERE id = ?")
-                    .execute(arguments: [newDigest ?? known.digest, state, known.id])
+                try db.execute("UPDATE nodes SET digest = ?, state = ? WHERE id = ?", .init(newDigest ?? known.digest), .init(state), .int(known.id))
                 artifacts[ref] = KnownArtifact(id: known.id, digest: newDigest ?? known.digest, hasState: state != nil)
             }
             return known.id
@@ -154,10 +152,9 @@ struct Projector {
 
     private mutating func knownArtifact(_ ref: String) throws -> KnownArtifact? {
         if let known = artifacts[ref] { return known }
-        guard let row = try HotStatement(db, "SELECT id, digest, state IS NOT NULL FROM nodes WHERE ref = ?").row(.text(ref)),
-            let id = row[0].flatMap({ Int64($0) })
+        guard let row = try db.row("SELECT id, digest, CASE WHEN state IS NULL THEN 0 ELSE 1 END FROM nodes WHERE ref = ?", .text(ref))
         else { return nil }
-        let known = KnownArtifact(id: id, digest: row[1], hasState: row[2] == "1")
+        let known = KnownArtifact(id: try row.int(0), digest: row.optionalText(1), hasState: try row.int(2) == 1)
         artifacts[ref] = known
         return known
     }
@@ -173,15 +170,17 @@ struct Projector {
     }
 
     private func nextOrdinal(_ ref: ArtifactRef) throws -> Int64 {
-        let max = try HotStatement(db, "SELECT max(ordinal) FROM nodes WHERE kind = ? AND namespace = ? AND name = ?")
-            .int(.text(ref.kind), .text(ref.namespace), .text(ref.name))
+        let max = try db.int(
+            "SELECT max(ordinal) FROM nodes WHERE kind = ? AND namespace = ? AND name = ?", .text(ref.kind), .text(ref.namespace), .text(ref.name))
         return (max ?? 0) + 1
     }
 
     /// Automatic versions are 1, 2, 3, … in registration order, skipping names already taken explicitly.
     private func nextVersionName(_ ref: ArtifactRef) throws -> String {
         var candidate = try nextOrdinal(ref)
-        while try Int64.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM nodes WHERE ref = ?"), arguments: [ArtifactRef(kind: ref.kind, namespace: ref.namespace, name: ref.name, version: String(candidate)).description]) != nil {
+        while try db.row(
+            "SELECT 1 FROM nodes WHERE ref = ?", .text(ArtifactRef(kind: ref.kind, namespace: ref.namespace, name: ref.name, version: String(candidate)).description)) != nil
+        {
             candidate += 1
         }
         return String(candidate)
@@ -195,22 +194,21 @@ struct Projector {
         let endpoint = try nodeID(ref: endpointRef) ?? insertNode(
             ref: endpointRef, kind: "deployment", namespace: namespace, name: deployment.endpoint, version: nil, ordinal: nil,
             digest: nil, status: nil, recordedAt: recordedAt, state: nil)
-        try db.cachedStatement(sql: "INSERT INTO deployments(seq, endpoint_node, model_node, valid_from, recorded_at, config) VALUES (?, ?, ?, ?, ?, ?)")
-            .execute(arguments: [
-                sequence, endpoint, model, deployment.validFrom.microseconds, recordedAt.microseconds,
-                deployment.config.isEmpty ? nil : JSONValue.object(deployment.config).canonicalString,
-            ])
+        try db.execute(
+            "INSERT INTO deployments(seq, endpoint_node, model_node, valid_from, recorded_at, config) VALUES (?, ?, ?, ?, ?, ?)",
+            .int(sequence), .int(endpoint), .int(model), .int(deployment.validFrom.microseconds), .int(recordedAt.microseconds),
+            .init(deployment.config.isEmpty ? nil : JSONValue.object(deployment.config).canonicalString))
         try addEdge(from: model, to: endpoint, role: "deployed", recordedAt: recordedAt)
     }
 
     private func existingArtifact(_ ref: ArtifactRef, field: String) throws -> Int64 {
         let id: Int64?
         if ref.version != nil {
-            id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM nodes WHERE ref = ?"), arguments: [ref.description])
+            id = try db.int("SELECT id FROM nodes WHERE ref = ?", .text(ref.description))
         } else {
-            id = try Int64.fetchOne(
-                db.cachedStatement(sql: "SELECT id FROM nodes WHERE kind = ? AND namespace = ? AND name = ? ORDER BY ordinal DESC LIMIT 1"),
-                arguments: [ref.kind, ref.namespace, ref.name])
+            id = try db.int(
+                "SELECT id FROM nodes WHERE kind = ? AND namespace = ? AND name = ? ORDER BY ordinal DESC LIMIT 1",
+                .text(ref.kind), .text(ref.namespace), .text(ref.name))
         }
         guard let id else { throw StoreError(.notFound, "\(ref) is not registered; record the model version before deploying it", field: field) }
         return id
@@ -229,15 +227,15 @@ struct Projector {
             try registerArtifact(spec, recordedAt: recordedAt, correcting: true)
         case .deployment(let deployment):
             let endpointRef = Reference.deployment(namespace: event.namespace, endpoint: deployment.endpoint).description
-            let supersededSequence = try Int64.fetchOne(
-                log, sql: "SELECT seq FROM events WHERE namespace = ? AND digest = ?", arguments: [event.namespace, superseded.hex])
-            try db.execute(sql: "DELETE FROM deployments WHERE seq = ?", arguments: [supersededSequence])
+            let supersededSequence = try log.int("SELECT seq FROM events WHERE namespace = ? AND digest = ?", .text(event.namespace), .text(superseded.hex))
+            try db.execute("DELETE FROM deployments WHERE seq = ?", .init(supersededSequence))
             if let endpoint = try nodeID(ref: endpointRef) {
-                try db.execute(sql: "DELETE FROM edges WHERE dst = ?", arguments: [endpoint])
-                try db.execute(sql: """
-                    INSERT OR IGNORE INTO edges(src, dst, role, recorded_at)
-                    SELECT model_node, endpoint_node, 'deployed', min(recorded_at) FROM deployments WHERE endpoint_node = ? GROUP BY model_node
-                    """, arguments: [endpoint])
+                try db.execute("DELETE FROM edges WHERE dst = ?", .int(endpoint))
+                try db.execute("""
+                    INSERT INTO edges(src, dst, role, recorded_at)
+                    SELECT model_node, endpoint_node, 'deployed', min(recorded_at) FROM deployments WHERE endpoint_node = ? GROUP BY model_node, endpoint_node
+                    ON CONFLICT DO NOTHING
+                    """, .int(endpoint))
             }
             try applyDeployment(deployment, namespace: event.namespace, sequence: sequence, recordedAt: recordedAt)
         case .run(let run):
@@ -248,35 +246,33 @@ struct Projector {
             // The run's edges stay while its remaining events are re-applied, so an output without version or
             // digest resolves to the version the run already generated instead of minting a new one; edges
             // only the superseded events contributed are removed afterwards.
-            let previous = try Row.fetchAll(db, sql: "SELECT src, dst, role FROM edges WHERE src = ? OR dst = ?", arguments: [runID, runID])
-                .map { EdgeKey(src: $0["src"], dst: $0["dst"], role: $0["role"]) }
+            let previous = try db.rows("SELECT src, dst, role FROM edges WHERE src = ? OR dst = ?", .int(runID), .int(runID))
+                .map { EdgeKey(src: try $0.int(0), dst: try $0.int(1), role: try $0.text(2)) }
             touchedEdges = []
             defer { touchedEdges = nil }
             // Only events up to this one: during a replay the log already holds later events.
-            let rows = try Row.fetchAll(
-                log, sql: "SELECT digest, body, supersedes FROM events WHERE subject = ? AND seq <= ? ORDER BY seq", arguments: [ref, sequence])
+            let rows = try log.rows("SELECT digest, body, supersedes FROM events WHERE subject = ? AND seq <= ? ORDER BY seq", .text(ref), .int(sequence))
             let parts = try RunFold.effectiveParts(rows)
             for part in parts {
                 try addRunEdges(part.run, runID: runID, recordedAt: Timestamp(microseconds: try recordedTime(ofDigest: part.digest, namespace: event.namespace)))
             }
             for edge in previous where !(touchedEdges ?? []).contains(edge) {
-                try db.execute(sql: "DELETE FROM edges WHERE src = ? AND dst = ? AND role = ?", arguments: [edge.src, edge.dst, edge.role])
+                try db.execute("DELETE FROM edges WHERE src = ? AND dst = ? AND role = ?", .int(edge.src), .int(edge.dst), .text(edge.role))
             }
             guard let folded = RunFold.fold(parts.map(\.run)) else { return }
-            try db.cachedStatement(sql: "UPDATE nodes SET name = ?, status = ? WHERE id = ?")
-                .execute(arguments: [folded.job, folded.status?.rawValue, runID])
+            try db.execute("UPDATE nodes SET name = ?, status = ? WHERE id = ?", .text(folded.job), .init(folded.status?.rawValue), .int(runID))
         }
     }
 
     private func recordedTime(ofDigest digest: String, namespace: String) throws -> Int64 {
-        try Int64.fetchOne(log, sql: "SELECT recorded_at FROM events WHERE namespace = ? AND digest = ?", arguments: [namespace, digest]) ?? 0
+        try log.int("SELECT recorded_at FROM events WHERE namespace = ? AND digest = ?", .text(namespace), .text(digest)) ?? 0
     }
 
     // MARK: Nodes and edges
 
     private mutating func nodeID(ref: String) throws -> Int64? {
         if let id = nodeIDs[ref] { return id }
-        let id = try HotStatement(db, "SELECT id FROM nodes WHERE ref = ?").int(.text(ref))
+        let id = try db.int("SELECT id FROM nodes WHERE ref = ?", .text(ref))
         if let id { nodeIDs[ref] = id }
         return id
     }
@@ -285,13 +281,13 @@ struct Projector {
         ref: String, kind: String, namespace: String, name: String, version: String?, ordinal: Int64?, digest: String?,
         status: String?, recordedAt: Timestamp, state: String?
     ) throws -> Int64 {
-        try HotStatement(db, """
+        guard let id = try db.int("""
             INSERT INTO nodes(ref, kind, namespace, name, version, ordinal, digest, status, recorded_at, state)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(
-                .text(ref), .text(kind), .text(namespace), .text(name), .init(version), .init(ordinal), .init(digest), .init(status),
-                .int(recordedAt.microseconds), .init(state))
-        let id = db.lastInsertedRowID
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+            """,
+            .text(ref), .text(kind), .text(namespace), .text(name), .init(version), .init(ordinal), .init(digest), .init(status),
+            .int(recordedAt.microseconds), .init(state))
+        else { throw StoreError(.unavailable, "inserting node \(ref) returned no id") }
         nodeIDs[ref] = id
         return id
     }
@@ -307,8 +303,9 @@ struct Projector {
 
     private mutating func addEdge(from src: Int64, to dst: Int64, role: String, recordedAt: Timestamp) throws {
         touchedEdges?.insert(EdgeKey(src: src, dst: dst, role: role))
-        try HotStatement(db, "INSERT OR IGNORE INTO edges(src, dst, role, recorded_at) VALUES (?, ?, ?, ?)")
-            .execute(.int(src), .int(dst), .text(role), .int(recordedAt.microseconds))
+        try db.execute(
+            "INSERT INTO edges(src, dst, role, recorded_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            .int(src), .int(dst), .text(role), .int(recordedAt.microseconds))
     }
 }
 

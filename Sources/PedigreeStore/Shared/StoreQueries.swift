@@ -1,0 +1,53 @@
+import PedigreeCore
+
+/// The listing and export queries of the store contract, on either backend.
+struct StoreQueries {
+    let db: any SQLSession
+
+    func artifacts(withDigest digest: ContentDigest, kind: String?) throws -> [NodeSummary] {
+        try db.rows(
+            "SELECT \(GraphNode.columns) FROM nodes n WHERE n.digest = ? AND (CAST(? AS TEXT) IS NULL OR n.kind = ?) ORDER BY n.id",
+            .text(digest.description), .init(kind), .init(kind)
+        ).map { try GraphNode(row: $0).summary }
+    }
+
+    func namespaces() throws -> [String] {
+        try db.texts("SELECT namespace FROM chain_heads UNION SELECT namespace FROM nodes ORDER BY 1")
+    }
+
+    func artifacts(inNamespace namespace: String, limit: Int, offset: Int) throws -> [NodeSummary] {
+        try db.rows(
+            """
+            SELECT \(GraphNode.columns) FROM nodes n
+            WHERE n.namespace = ? AND n.ordinal IS NOT NULL
+              AND n.ordinal = (SELECT max(m.ordinal) FROM nodes m WHERE m.kind = n.kind AND m.namespace = n.namespace AND m.name = n.name)
+            ORDER BY n.kind, n.name LIMIT ? OFFSET ?
+            """, .text(namespace), .int(Int64(limit)), .int(Int64(offset))
+        ).map { try GraphNode(row: $0).summary }
+    }
+
+    func jobs(inNamespace namespace: String, limit: Int, offset: Int) throws -> [JobSummary] {
+        try db.rows(
+            """
+            SELECT \(GraphNode.columns), j.runs FROM
+                (SELECT name, count(*) AS runs, max(id) AS latest FROM nodes WHERE kind = 'run' AND namespace = ? GROUP BY name) j
+            JOIN nodes n ON n.id = j.latest ORDER BY n.name LIMIT ? OFFSET ?
+            """, .text(namespace), .int(Int64(limit)), .int(Int64(offset))
+        ).map { row in
+            let node = try GraphNode(row: row)
+            return JobSummary(namespace: namespace, name: node.summary.name, runCount: Int(try row.int(GraphNode.columnCount)), latestRun: node.summary)
+        }
+    }
+
+    func statistics(bytes: Int64) throws -> StoreStatistics {
+        StoreStatistics(
+            events: try db.int("SELECT coalesce(max(seq), 0) FROM events") ?? 0,
+            nodes: try db.int("SELECT count(*) FROM nodes") ?? 0,
+            edges: try db.int("SELECT count(*) FROM edges") ?? 0, bytes: bytes)
+    }
+
+    func events(afterSequence: Int64, limit: Int) throws -> [StoredEvent] {
+        try db.rows("SELECT \(StoredEvent.columns) FROM events WHERE seq > ? ORDER BY seq LIMIT ?", .int(afterSequence), .int(Int64(limit)))
+            .map(StoredEvent.init(row:))
+    }
+}

@@ -1,0 +1,163 @@
+import GRDB
+import PedigreeCore
+
+/// `pedigree verify`: recomputes every namespace's hash chain from the stored bytes, then replays the
+/// whole log into a scratch SQLite database and compares the result with the stored projections — the
+/// same check for either backend, since the scratch replay runs the same projector.
+struct StoreVerifier {
+    let db: any SQLSession
+
+    func run() throws -> VerificationReport {
+        var problems: [VerificationReport.Problem] = []
+        let (chains, count) = try verifyChains(&problems)
+        try verifyProjections(&problems)
+        return VerificationReport(chains: chains, eventCount: count, problems: problems)
+    }
+
+    // MARK: Chains
+
+    private struct ChainState {
+        var expected: Int64 = 1
+        var previousHash = EventChain.genesis
+        var previousRecordedAt: Int64 = .min
+        var broken = false
+    }
+
+    /// Walks the log in append order; within it, each namespace's events must follow each other in chain order.
+    private func verifyChains(_ problems: inout [VerificationReport.Problem]) throws -> ([VerificationReport.Chain], Int64) {
+        var states: [String: ChainState] = [:]
+        var count: Int64 = 0
+        try EventLogReplayer.forEachEvent(in: db, extraColumns: ", type, subject, supersedes") { row in
+            count += 1
+            guard let stored = try? StoredEvent(row: row) else {
+                problems.append(VerificationReport.Problem(namespace: row[1].text, sequence: row[2].int, message: "the stored event has a malformed digest"))
+                return
+            }
+            var state = states[stored.namespace] ?? ChainState()
+            defer { states[stored.namespace] = state }
+            guard !state.broken else { return }
+            if let problem = check(stored, columns: row.suffix(3).map(\.text), state: state) {
+                problems.append(VerificationReport.Problem(
+                    namespace: stored.namespace, sequence: min(stored.namespaceSequence, state.expected), message: problem))
+                state.broken = true
+                return
+            }
+            state.expected = stored.namespaceSequence + 1
+            state.previousHash = stored.chainHash
+            state.previousRecordedAt = stored.recordedAt.microseconds
+        }
+        var chains: [VerificationReport.Chain] = []
+        var headsSeen: Set<String> = []
+        for head in try db.rows("SELECT namespace, ns_seq, chain_hash FROM chain_heads ORDER BY namespace") {
+            let namespace = try head.text(0), headSequence = try head.int(1), headHash = try head.text(2)
+            headsSeen.insert(namespace)
+            let state = states[namespace] ?? ChainState()
+            if !state.broken, headSequence != state.expected - 1 || headHash != state.previousHash {
+                problems.append(VerificationReport.Problem(
+                    namespace: namespace, sequence: state.expected,
+                    message: "the chain head records \(headSequence) events ending in \(headHash), but the log holds \(state.expected - 1) ending in \(state.previousHash): events were removed or rewritten"))
+            }
+            chains.append(VerificationReport.Chain(namespace: namespace, events: headSequence, head: headHash))
+        }
+        for namespace in states.keys.sorted() where !headsSeen.contains(namespace) {
+            problems.append(VerificationReport.Problem(namespace: namespace, sequence: nil, message: "events exist but the chain head is missing"))
+        }
+        return (chains, count)
+    }
+
+    /// The first thing wrong with one stored event, or nil.
+    /// `columns`: the stored type, subject and supersedes, which must agree with the body.
+    private func check(_ stored: StoredEvent, columns: [String?], state: ChainState) -> String? {
+        let sequence = stored.namespaceSequence
+        guard sequence == state.expected else {
+            return "expected event #\(state.expected) next but found #\(sequence): events are missing or renumbered"
+        }
+        guard stored.previousHash == state.previousHash else {
+            return "previous-hash \(stored.previousHash) does not match the chain hash of event #\(sequence - 1) (\(state.previousHash))"
+        }
+        let actualDigest = ContentDigest(hashing: Array(stored.body.utf8))
+        guard actualDigest == stored.digest else {
+            return "the stored event body hashes to \(actualDigest), not the recorded \(stored.digest): the event was altered"
+        }
+        let event: LineageEvent
+        do {
+            event = try LineageEvent(json: JSONValue.parse(stored.body))
+        } catch {
+            return "the stored event body no longer parses as an event: \(error)"
+        }
+        guard event.digest == stored.digest, event.namespace == stored.namespace else {
+            return "the stored event body is not in canonical form or names another namespace"
+        }
+        guard columns == [event.typeName, event.subject, event.supersedes?.hex] else {
+            return "the type, subject or supersedes column disagrees with the event body"
+        }
+        guard stored.recordedAt.microseconds >= state.previousRecordedAt else {
+            return "recorded at \(stored.recordedAt), before event #\(sequence - 1)"
+        }
+        let expectedHash = EventChain.link(
+            previous: stored.previousHash, namespace: stored.namespace, sequence: sequence, recordedAt: stored.recordedAt,
+            recordedBy: stored.recordedBy, digest: actualDigest)
+        guard expectedHash == stored.chainHash else {
+            return "chain hash \(stored.chainHash) should be \(expectedHash): the sequence, time, namespace or recorder was altered"
+        }
+        return nil
+    }
+
+    // MARK: Projections
+
+    /// Each table as rows in reference space (ids can differ), sorted, so a replay can be compared row by row.
+    static let comparisons: [(table: String, sql: String)] = [
+        ("nodes", "SELECT ref, kind, namespace, name, version, ordinal, digest, status, recorded_at, state FROM nodes ORDER BY ref"),
+        ("edges", """
+            SELECT s.ref, d.ref, e.role, e.recorded_at FROM edges e JOIN nodes s ON s.id = e.src JOIN nodes d ON d.id = e.dst
+            ORDER BY s.ref, d.ref, e.role
+            """),
+        ("deployments", """
+            SELECT d.seq, e.ref, m.ref, d.valid_from, d.recorded_at, d.config
+            FROM deployments d JOIN nodes e ON e.id = d.endpoint_node JOIN nodes m ON m.id = d.model_node ORDER BY d.seq
+            """),
+    ]
+
+    private func verifyProjections(_ problems: inout [VerificationReport.Problem]) throws {
+        let scratch = try DatabaseQueue()
+        do {
+            try scratch.write { replayDB in
+                try replayDB.execute(sql: SQLiteSchema.projectionSQL(schema: "main"))
+                try EventLogReplayer.replay(from: db, into: SQLiteSession(db: replayDB))
+            }
+        } catch {
+            problems.append(VerificationReport.Problem(namespace: nil, sequence: nil, message: "replaying the log failed: \(error)"))
+            return
+        }
+        try scratch.read { replayDB in
+            let replay = SQLiteSession(db: replayDB)
+            for comparison in Self.comparisons {
+                let stored = try db.rows(comparison.sql), replayed = try replay.rows(comparison.sql)
+                for i in 0..<max(stored.count, replayed.count) {
+                    let a = i < stored.count ? stored[i] : nil, b = i < replayed.count ? replayed[i] : nil
+                    if a == b { continue }
+                    problems.append(VerificationReport.Problem(namespace: nil, sequence: nil, message: Self.describe(comparison.table, stored: a, replayed: b)))
+                    break
+                }
+            }
+        }
+    }
+
+    static func describe(_ table: String, stored: SQLRow?, replayed: SQLRow?) -> String {
+        func text(_ row: SQLRow) -> String {
+            row.map {
+                switch $0 {
+                case .null: "NULL"
+                case .int(let n): String(n)
+                case .text(let s): s
+                }
+            }.joined(separator: " | ")
+        }
+        switch (stored, replayed) {
+        case (let s?, let r?): return "\(table) differ from a replay of the log: stored [\(text(s))], replay gives [\(text(r))]"
+        case (let s?, nil): return "\(table) hold a row the log does not produce: [\(text(s))]"
+        case (nil, let r?): return "\(table) lack a row the log produces: [\(text(r))]"
+        default: return "\(table) differ"
+        }
+    }
+}
