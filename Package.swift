@@ -105,8 +105,11 @@ let package = Package(
         .testTarget(name: "PedigreeCaptureTests", dependencies: ["PedigreeCapture", "PedigreeCore"], swiftSettings: strictSettings),
         .testTarget(
             name: "PedigreeStoreTests",
-            // GRDB directly, to tamper with stored history the way a stray SQL shell would.
-            dependencies: ["PedigreeStore", .product(name: "GRDB", package: "GRDB.swift")],
+            // GRDB and PostgresNIO directly, to tamper with stored history the way a stray SQL shell would.
+            dependencies: [
+                "PedigreeStore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         // Runs the real `pedigree` binary; GRDB to tamper with its store from outside.

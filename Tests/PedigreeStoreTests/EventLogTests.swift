@@ -6,9 +6,9 @@ import Testing
 
 @Suite("Event log")
 struct EventLogTests {
-    @Test("the same event delivered twice is stored once, across and within batches")
-    func idempotence() async throws {
-        let store = try makeStore()
+    @Test("the same event delivered twice is stored once, across and within batches", arguments: StoreKind.available)
+    func idempotence(kind: StoreKind) async throws {
+        let store = try await makeStore(kind)
         let event = try artifactEvent("w", "tx", version: "1", digest: digest("tx1"))
         let first = try await store.append([event], recordedBy: "test")
         let second = try await store.append([event, event], recordedBy: "test")
@@ -20,9 +20,9 @@ struct EventLogTests {
         #expect(report.ok, "\(report.problems)")
     }
 
-    @Test("a batch with one bad event stores nothing")
-    func atomicity() async throws {
-        let store = try makeStore()
+    @Test("a batch with one bad event stores nothing", arguments: StoreKind.available)
+    func atomicity(kind: StoreKind) async throws {
+        let store = try await makeStore(kind)
         try await store.append([try artifactEvent("w", "tx", version: "1", digest: digest("a"))], recordedBy: "test")
         let good = try artifactEvent("w", "other", version: "1", digest: digest("b"))
         let conflicting = try artifactEvent("w", "tx", version: "1", digest: digest("changed content"))
@@ -36,9 +36,9 @@ struct EventLogTests {
         #expect(try await store.verify().ok)
     }
 
-    @Test("concurrent appends commit together yet succeed or fail one by one")
-    func groupCommit() async throws {
-        let store = try makeStore()
+    @Test("concurrent appends commit together yet succeed or fail one by one", arguments: StoreKind.available)
+    func groupCommit(kind: StoreKind) async throws {
+        let store = try await makeStore(kind)
         try await store.append([try artifactEvent("w", "taken", version: "1", digest: digest("original"))], recordedBy: "setup")
         let results = await withTaskGroup(of: (Int, Bool).self) { group in
             for i in 0..<60 {
@@ -68,9 +68,9 @@ struct EventLogTests {
         #expect(report.ok, "\(report.problems)")
     }
 
-    @Test("deploying an unregistered model is rejected, naming the field")
-    func deploymentNeedsModel() async throws {
-        let store = try makeStore()
+    @Test("deploying an unregistered model is rejected, naming the field", arguments: StoreKind.available)
+    func deploymentNeedsModel(kind: StoreKind) async throws {
+        let store = try await makeStore(kind)
         await #expect {
             try await store.append([try deploymentEvent(endpoint: "api", model: "model:team/m@1", validFrom: "2026-01-01T00:00:00Z")], recordedBy: "t")
         } throws: { error in
@@ -78,18 +78,18 @@ struct EventLogTests {
         }
     }
 
-    @Test("events are immutable in the database itself")
-    func triggers() async throws {
-        let store = try makeStore()
+    @Test("events are immutable in the database itself", arguments: StoreKind.available)
+    func triggers(kind: StoreKind) async throws {
+        let store = try await makeStore(kind)
         try await store.append([try artifactEvent("w", "tx", version: "1")], recordedBy: "test")
-        let queue = try DatabaseQueue(path: store.path)
-        #expect(throws: DatabaseError.self) { try queue.write { try $0.execute(sql: "UPDATE events SET body = '{}'") } }
-        #expect(throws: DatabaseError.self) { try queue.write { try $0.execute(sql: "DELETE FROM events") } }
+        await #expect(throws: (any Error).self) { try await execute(store, "UPDATE events SET body = '{}'") }
+        await #expect(throws: (any Error).self) { try await execute(store, "DELETE FROM events") }
+        #expect(try await store.events(afterSequence: 0, limit: 10).count == 1)
     }
 
-    @Test("each namespace has its own gapless chain and records who wrote each event")
-    func chains() async throws {
-        let store = try makeStore()
+    @Test("each namespace has its own gapless chain and records who wrote each event", arguments: StoreKind.available)
+    func chains(kind: StoreKind) async throws {
+        let store = try await makeStore(kind)
         try await store.append([try artifactEvent("a", "x", version: "1"), try artifactEvent("b", "y", version: "1")], recordedBy: "alice")
         try await store.append([try artifactEvent("a", "x", version: "2")], recordedBy: "bob")
         let events = try await store.events(afterSequence: 0, limit: 10)
@@ -103,12 +103,12 @@ struct EventLogTests {
         #expect(report.chains.map(\.events) == [2, 1])
     }
 
-    @Test("rebuilding the projections from the log gives the same answers")
-    func rebuild() async throws {
-        let store = try makeStore()
+    @Test("rebuilding the projections from the log gives the same answers", arguments: StoreKind.available)
+    func rebuild(kind: StoreKind) async throws {
+        let store = try await makeStore(kind)
         try await store.append(try ExampleGraph.events(), recordedBy: "test")
         let before = try await store.lineage(try ref("model:team/m@2"), direction: .upstream, depth: nil, asOf: nil)
-        try tamper(store, "DELETE FROM edges")
+        try await tamper(store, "DELETE FROM edges")
         #expect(try await !store.verify().ok, "lost projections are detected")
         try await store.rebuildProjections()
         let after = try await store.lineage(try ref("model:team/m@2"), direction: .upstream, depth: nil, asOf: nil)
@@ -117,11 +117,11 @@ struct EventLogTests {
         #expect(try await store.verify().ok)
     }
 
-    @Test("data written survives closing and reopening the store")
-    func persistence() async throws {
-        let store = try makeStore()
+    @Test("data written survives closing and reopening the store", arguments: StoreKind.available)
+    func persistence(kind: StoreKind) async throws {
+        let store = try await makeStore(kind)
         try await store.append(try ExampleGraph.events(), recordedBy: "test")
-        let reopened = try SQLiteStore(path: store.path)
+        let reopened = try await reopen(store)
         #expect(try await reopened.show(try ref("model:team/m@2"), asOf: nil).summary.ref == "model:team/m@2")
         #expect(try await reopened.verify().ok)
     }

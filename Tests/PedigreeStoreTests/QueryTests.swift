@@ -5,15 +5,15 @@ import Testing
 
 @Suite("Graph queries")
 struct QueryTests {
-    func exampleStore() async throws -> SQLiteStore {
-        let store = try makeStore()
+    func exampleStore(_ kind: StoreKind) async throws -> any LineageStore {
+        let store = try await makeStore(kind)
         try await store.append(try ExampleGraph.events(), recordedBy: "test")
         return store
     }
 
-    @Test("versions: explicit, by digest, automatic, latest")
-    func versions() async throws {
-        let store = try await exampleStore()
+    @Test("versions: explicit, by digest, automatic, latest", arguments: StoreKind.available)
+    func versions(kind: StoreKind) async throws {
+        let store = try await exampleStore(kind)
         #expect(try await store.show(try ref("dataset:team/features"), asOf: nil).summary.version == "2")
         #expect(try await store.show(try ref("model:team/m@1"), asOf: nil).summary.digest?.description == digest("m1"))
         // The same content registered again without a version is the same version.
@@ -29,9 +29,9 @@ struct QueryTests {
         }
     }
 
-    @Test("upstream lineage reaches the data, code-side parents and the external base model")
-    func upstream() async throws {
-        let store = try await exampleStore()
+    @Test("upstream lineage reaches the data, code-side parents and the external base model", arguments: StoreKind.available)
+    func upstream(kind: StoreKind) async throws {
+        let store = try await exampleStore(kind)
         let graph = try await store.lineage(try ref("model:team/m@2"), direction: .upstream, depth: nil, asOf: nil)
         let refs = Set(graph.nodes.map(\.node.ref))
         #expect(refs == ["model:team/m@2", "run:r2", "dataset:team/features@2", "dataset:team/holdout@1", "model:hf/google/bert@abc",
@@ -43,17 +43,17 @@ struct QueryTests {
         #expect(!bounded.nodes.contains { $0.node.ref == "run:r-prep2" })
     }
 
-    @Test("downstream lineage reaches models, fine-tunes and endpoints")
-    func downstream() async throws {
-        let store = try await exampleStore()
+    @Test("downstream lineage reaches models, fine-tunes and endpoints", arguments: StoreKind.available)
+    func downstream(kind: StoreKind) async throws {
+        let store = try await exampleStore(kind)
         let graph = try await store.lineage(try ref("dataset:team/raw@2"), direction: .downstream, depth: nil, asOf: nil)
         #expect(Set(graph.nodes.map(\.node.ref)).isSuperset(of: ["model:team/m@2", "model:team/m-eu@1", "deployment:team/api"]))
         #expect(!graph.nodes.contains { $0.node.ref == "model:team/m@1" })
     }
 
-    @Test("cycles terminate")
-    func cycles() async throws {
-        let store = try makeStore()
+    @Test("cycles terminate", arguments: StoreKind.available)
+    func cycles(kind: StoreKind) async throws {
+        let store = try await makeStore(kind)
         try await store.append([
             try runEvent(id: "a", inputs: [(dataset("x", version: "1"), "input")], outputs: [(dataset("y", version: "1"), "output")]),
             try runEvent(id: "b", inputs: [(dataset("y", version: "1"), "input")], outputs: [(dataset("x", version: "1"), "output")]),
@@ -63,9 +63,9 @@ struct QueryTests {
         #expect(try await store.impact(try ref("dataset:team/x@1"), asOf: nil).affected.count == 3)
     }
 
-    @Test("a chain of 600 fine-tunes is walked to the pretrained original, with no hop cap")
-    func longChains() async throws {
-        let store = try makeStore()
+    @Test("a chain of 600 fine-tunes is walked to the pretrained original, with no hop cap", arguments: StoreKind.available)
+    func longChains(kind: StoreKind) async throws {
+        let store = try await makeStore(kind)
         var events = [try artifactEvent("team", kind: "model", "base", version: "0")]
         for i in 1...600 {
             events.append(try runEvent(id: "ft\(i)", job: "finetune", outputs: [(model("m\(i)", version: "1"), "model")],
@@ -78,9 +78,9 @@ struct QueryTests {
         #expect(graph.nodes.last?.depth == 1200)
     }
 
-    @Test("models trained on a dataset: through preprocessing, not test data, not fine-tunes")
-    func trainedOn() async throws {
-        let store = try await exampleStore()
+    @Test("models trained on a dataset: through preprocessing, not test data, not fine-tunes", arguments: StoreKind.available)
+    func trainedOn(kind: StoreKind) async throws {
+        let store = try await exampleStore(kind)
         let all = try await store.modelsTrainedOn(try artifactRef("dataset:team/raw"), asOf: nil)
         #expect(all.datasets.map(\.ref) == ["dataset:team/raw@1", "dataset:team/raw@2"])
         #expect(all.models.map(\.model.ref) == ["model:team/m@1", "model:team/m@2"])
@@ -94,9 +94,9 @@ struct QueryTests {
         #expect(direct.models.map(\.hops) == [2])
     }
 
-    @Test("impact lists derived models and the endpoints serving them now")
-    func impact() async throws {
-        let store = try await exampleStore()
+    @Test("impact lists derived models and the endpoints serving them now", arguments: StoreKind.available)
+    func impact(kind: StoreKind) async throws {
+        let store = try await exampleStore(kind)
         try await store.append([try deploymentEvent(endpoint: "eu-api", model: "model:team/m-eu@1", validFrom: "2026-03-01T00:00:00Z")], recordedBy: "t")
         let bad2 = try await store.impact(try ref("dataset:team/raw@2"), asOf: nil)
         #expect(Set(bad2.affected(kind: "model").map(\.ref)) == ["model:team/m@2", "model:team/m-eu@1"])
@@ -107,9 +107,9 @@ struct QueryTests {
         #expect(bad1.serving.isEmpty)
     }
 
-    @Test("diff reports what changed in every dimension")
-    func diff() async throws {
-        let store = try await exampleStore()
+    @Test("diff reports what changed in every dimension", arguments: StoreKind.available)
+    func diff(kind: StoreKind) async throws {
+        let store = try await exampleStore(kind)
         let a = try await store.modelPedigree(try artifactRef("model:team/m@1"), asOf: nil)
         let b = try await store.modelPedigree(try artifactRef("model:team/m@2"), asOf: nil)
         let diff = LineageDiff(a, b)
@@ -126,9 +126,9 @@ struct QueryTests {
         await #expect(throws: StoreError.self) { try await store.modelPedigree(try artifactRef("dataset:team/raw@1"), asOf: nil) }
     }
 
-    @Test("deployment history and as-of")
-    func historyAndAsOf() async throws {
-        let store = try await exampleStore()
+    @Test("deployment history and as-of", arguments: StoreKind.available)
+    func historyAndAsOf(kind: StoreKind) async throws {
+        let store = try await exampleStore(kind)
         let history = try await store.deploymentHistory(namespace: "team", endpoint: "api", asOf: nil)
         #expect(history.map(\.model.ref) == ["model:team/m@1", "model:team/m@2"])
         #expect(history[0].validUntil == Timestamp("2026-02-01T00:00:00Z"))
@@ -148,9 +148,9 @@ struct QueryTests {
         }
     }
 
-    @Test("a run's START and COMPLETE fold into one node; show at an earlier time shows the START")
-    func runFolding() async throws {
-        let store = try makeStore()
+    @Test("a run's START and COMPLETE fold into one node; show at an earlier time shows the START", arguments: StoreKind.available)
+    func runFolding(kind: StoreKind) async throws {
+        let store = try await makeStore(kind)
         try await store.append([try runEvent(id: "r", inputs: [(dataset("d", version: "1"), "train")], extra: ["hyperparameters": ["lr": 0.1]], status: "START")], recordedBy: "t")
         let afterStart = Timestamp.now
         try await Task.sleep(for: .milliseconds(5))
@@ -168,9 +168,9 @@ struct QueryTests {
         #expect(earlier.downstream.isEmpty)
     }
 
-    @Test("a correction supersedes without rewriting history")
-    func corrections() async throws {
-        let store = try makeStore()
+    @Test("a correction supersedes without rewriting history", arguments: StoreKind.available)
+    func corrections(kind: StoreKind) async throws {
+        let store = try await makeStore(kind)
         let wrong = try runEvent(id: "r", inputs: [(dataset("d", version: "1"), "train")], outputs: [(model("m", version: "1"), "model")],
                                  extra: ["hyperparameters": ["lr": 0.1]])
         try await store.append([wrong], recordedBy: "t")
@@ -193,9 +193,9 @@ struct QueryTests {
         await #expect(throws: StoreError.self) { try await store.append([try LineageEvent(json: .object(stray))], recordedBy: "t") }
     }
 
-    @Test("correcting a run keeps the versions it generated")
-    func correctionKeepsOutputs() async throws {
-        let store = try makeStore()
+    @Test("correcting a run keeps the versions it generated", arguments: StoreKind.available)
+    func correctionKeepsOutputs(kind: StoreKind) async throws {
+        let store = try await makeStore(kind)
         let original = try runEvent(id: "r", inputs: [(dataset("d", version: "1"), "train")], outputs: [(model("m"), "model")], extra: ["hyperparameters": ["lr": 0.1]])
         try await store.append([original], recordedBy: "t")
         var body = try #require(original.body.objectValue)
@@ -212,9 +212,9 @@ struct QueryTests {
         #expect(try await store.verify().ok)
     }
 
-    @Test("OpenLineage START and COMPLETE from the official client make one run with its model")
-    func openLineage() async throws {
-        let store = try makeStore()
+    @Test("OpenLineage START and COMPLETE from the official client make one run with its model", arguments: StoreKind.available)
+    func openLineage(kind: StoreKind) async throws {
+        let store = try await makeStore(kind)
         for fixture in ["run-start.json", "run-complete.json", "dataset-event.json", "job-event.json"] {
             let data = try Data(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
                 .appendingPathComponent("Fixtures/openlineage/\(fixture)"))

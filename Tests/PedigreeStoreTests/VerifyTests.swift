@@ -36,9 +36,9 @@ struct VerifyTests {
         return events
     }
 
-    @Test("random valid histories verify", arguments: [1, 2, 3, 4, 5] as [UInt64])
-    func randomHistoriesVerify(seed: UInt64) async throws {
-        let store = try makeStore()
+    @Test("random valid histories verify", arguments: StoreKind.available, [1, 2, 3, 4, 5] as [UInt64])
+    func randomHistoriesVerify(kind: StoreKind, seed: UInt64) async throws {
+        let store = try await makeStore(kind)
         let events = try Self.randomEvents(seed: seed, count: 60)
         // Appended in several batches, as separate clients would.
         for batch in stride(from: 0, to: events.count, by: 7) {
@@ -49,21 +49,20 @@ struct VerifyTests {
         #expect(report.eventCount == Int64(Set(events.map { "\($0.namespace) \($0.digest)" }).count))
     }
 
-    @Test("any single changed byte in stored history fails verification", arguments: [11, 12, 13] as [UInt64])
-    func anyChangedByteIsDetected(seed: UInt64) async throws {
-        let store = try makeStore()
+    @Test("any single changed byte in stored history fails verification", arguments: StoreKind.available, [11, 12, 13] as [UInt64])
+    func anyChangedByteIsDetected(kind: StoreKind, seed: UInt64) async throws {
+        let store = try await makeStore(kind)
         try await store.append(try Self.randomEvents(seed: seed, count: 30), recordedBy: "writer")
         #expect(try await store.verify().ok)
-        let queue = try DatabaseQueue(path: store.path)
-        let rows = try await queue.read { db in try Row.fetchAll(db, sql: "SELECT * FROM events ORDER BY seq") }
+        let rows = try await rawRows(store, "SELECT * FROM events ORDER BY seq")
         var rng = SplitMix64(seed: seed)
         // Every column of a random sample of events: flip one byte (or bump one number) and expect a failure.
         let columns = ["namespace", "ns_seq", "type", "subject", "digest", "body", "recorded_at", "recorded_by", "prev_hash", "chain_hash"]
         for _ in 0..<4 {
             let row = rows[Int(rng.next() % UInt64(rows.count))]
-            let seq: Int64 = row["seq"]
+            let seq = try #require(row["seq"])
             for column in columns {
-                let original = row[column] as DatabaseValue
+                let original = try #require(row[column])
                 let altered: DatabaseValue
                 switch original.storage {
                 case .int64(let n): altered = (n ^ 0x10_0000).databaseValue  // one flipped bit, clear of the unique indexes
@@ -74,20 +73,20 @@ struct VerifyTests {
                     altered = String(decoding: bytes, as: UTF8.self).databaseValue
                 default: continue
                 }
-                try tamper(store, "UPDATE events SET \(column) = ? WHERE seq = ?", [altered, seq])
+                try await tamper(store, "UPDATE events SET \(column) = ? WHERE seq = ?", [altered, seq])
                 let report = try await store.verify()
                 #expect(!report.ok, "changing \(column) of event \(seq) went unnoticed")
-                try tamper(store, "UPDATE events SET \(column) = ? WHERE seq = ?", [original, seq])
+                try await tamper(store, "UPDATE events SET \(column) = ? WHERE seq = ?", [original, seq])
             }
         }
         #expect(try await store.verify().ok, "restoring the bytes restores the chain")
     }
 
-    @Test("the first broken link is named: namespace, sequence, what differs")
-    func firstBrokenLink() async throws {
-        let store = try makeStore()
+    @Test("the first broken link is named: namespace, sequence, what differs", arguments: StoreKind.available)
+    func firstBrokenLink(kind: StoreKind) async throws {
+        let store = try await makeStore(kind)
         try await store.append((1...5).map { try! artifactEvent("ns", "d", version: "\($0)") }, recordedBy: "w")
-        try tamper(store, "UPDATE events SET body = replace(body, '\"3\"', '\"33\"') WHERE ns_seq = 3")
+        try await tamper(store, "UPDATE events SET body = replace(body, '\"3\"', '\"33\"') WHERE ns_seq = 3")
         let report = try await store.verify()
         let problem = try #require(report.problems.first)
         #expect(problem.namespace == "ns")
@@ -95,22 +94,22 @@ struct VerifyTests {
         #expect(problem.message.contains("altered"))
     }
 
-    @Test("removed events are detected, at the end of a chain as well as in the middle")
-    func truncation() async throws {
-        let store = try makeStore()
+    @Test("removed events are detected, at the end of a chain as well as in the middle", arguments: StoreKind.available)
+    func truncation(kind: StoreKind) async throws {
+        let store = try await makeStore(kind)
         try await store.append((1...4).map { try! artifactEvent("ns", "d", version: "\($0)") }, recordedBy: "w")
-        try tamper(store, "DELETE FROM events WHERE ns_seq = 4")
+        try await tamper(store, "DELETE FROM events WHERE ns_seq = 4")
         let report = try await store.verify()
         #expect(report.problems.contains { $0.namespace == "ns" && $0.message.contains("removed") })
-        try tamper(store, "DELETE FROM events WHERE ns_seq = 2")
+        try await tamper(store, "DELETE FROM events WHERE ns_seq = 2")
         #expect(try await store.verify().problems.contains { $0.namespace == "ns" && $0.sequence == 2 })
     }
 
-    @Test("projections that disagree with the log are reported")
-    func projections() async throws {
-        let store = try makeStore()
+    @Test("projections that disagree with the log are reported", arguments: StoreKind.available)
+    func projections(kind: StoreKind) async throws {
+        let store = try await makeStore(kind)
         try await store.append(try ExampleGraph.events(), recordedBy: "w")
-        try tamper(store, "UPDATE nodes SET digest = NULL WHERE ref = 'model:team/m@1'")
+        try await tamper(store, "UPDATE nodes SET digest = NULL WHERE ref = 'model:team/m@1'")
         let report = try await store.verify()
         #expect(report.problems.contains { $0.namespace == nil && $0.message.contains("nodes") })
     }
