@@ -96,6 +96,15 @@ let package = Package(
             path: "Benchmarks/Sources/pedigree-bench",
             swiftSettings: strictSettings
         ),
+        // Test helpers shared by the suites: a database per test on the PostgreSQL server the tests are given.
+        .target(
+            name: "PedigreeTestSupport",
+            dependencies: [
+                "PedigreeStore", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/PedigreeTestSupport",
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "PedigreeCoreTests", dependencies: ["PedigreeCore"], swiftSettings: strictSettings),
         .testTarget(
             name: "PedigreeServerTests",
@@ -107,15 +116,15 @@ let package = Package(
             name: "PedigreeStoreTests",
             // GRDB and PostgresNIO directly, to tamper with stored history the way a stray SQL shell would.
             dependencies: [
-                "PedigreeStore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Logging", package: "swift-log"),
+                "PedigreeStore", "PedigreeTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
         // Runs the real `pedigree` binary; GRDB to tamper with its store from outside.
         .testTarget(
             name: "PedigreeCLITests",
-            dependencies: ["pedigree", "PedigreeCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["pedigree", "PedigreeCore", "PedigreeTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),
     ]

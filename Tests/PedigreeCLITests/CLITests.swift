@@ -9,10 +9,11 @@ struct CLI {
     /// PEDIGREE_HOME: the spool and the capture caches, private to each test.
     let home: URL
 
-    init() throws {
+    /// A temporary directory for the home; the store is a SQLite file there unless `store` names another.
+    init(store: String? = nil) throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pedigree-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        store = directory.appendingPathComponent("pedigree.db").path
+        self.store = store ?? directory.appendingPathComponent("pedigree.db").path
         home = directory.appendingPathComponent("home")
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import PedigreeCore
 import PedigreeStore
+import PedigreeTestSupport
 import Testing
 
 /// The promise of a second backend: the same log gives the same answers, history moves between stores

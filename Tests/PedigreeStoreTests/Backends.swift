@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Logging
 import PedigreeStore
+import PedigreeTestSupport
 import PostgresNIO
 import Testing
 
@@ -24,7 +25,7 @@ struct PostgresSetup {
             if: TestPostgres.serverURL != nil,
             "set PEDIGREE_TEST_POSTGRES_URL=postgres://USER@HOST/DATABASE (a user who may create databases), or run scripts/test, which starts a throwaway PostgreSQL"))
     func postgresReachable() async throws {
-        let store = PostgresStore(location: try await TestPostgres.freshDatabase())
+        let store = PostgresStore(location: try PostgresLocation(try await TestPostgres.freshDatabase()))
         #expect(try await store.schemaVersion().current == 0)
         await #expect(throws: StoreError.self) { try await store.checkSchema() }
         #expect(try await store.migrate().count == 2)
@@ -40,7 +41,7 @@ func makeStore(_ kind: StoreKind) async throws -> any LineageStore & TokenStore 
     switch kind {
     case .sqlite: return try makeStore()
     case .postgres:
-        let store = PostgresStore(location: try await TestPostgres.freshDatabase())
+        let store = PostgresStore(location: try PostgresLocation(try await TestPostgres.freshDatabase()))
         try await store.migrate()
         return store
     }
@@ -61,7 +62,7 @@ func tamper(_ store: any LineageStore, _ sql: String, _ arguments: [DatabaseValu
     switch store {
     case let sqlite as SQLiteStore: try tamper(sqlite, sql, StatementArguments(arguments))
     case let postgres as PostgresStore:
-        try await TestPostgres.withClient(postgres.location.configuration) { client in
+        try await TestPostgres.withClient(postgres.location) { client in
             try await client.withConnection { connection in
                 try await connection.query("ALTER TABLE events DISABLE TRIGGER USER", logger: TestPostgres.logger)
                 try await connection.query(TestPostgres.query(sql, arguments), logger: TestPostgres.logger)
@@ -78,7 +79,7 @@ func execute(_ store: any LineageStore, _ sql: String) async throws {
     switch store {
     case let sqlite as SQLiteStore: try await DatabaseQueue(path: sqlite.path).write { try $0.execute(sql: sql) }
     case let postgres as PostgresStore:
-        try await TestPostgres.withClient(postgres.location.configuration) { client in
+        try await TestPostgres.withClient(postgres.location) { client in
             try await client.query(PostgresQuery(unsafeSQL: sql), logger: TestPostgres.logger)
         }
     default: throw StoreError(.invalid, "unknown store type \(type(of: store))")
@@ -93,7 +94,7 @@ func rawRows(_ store: any LineageStore, _ sql: String) async throws -> [[String:
             try Row.fetchAll(db, sql: sql).map { row in Dictionary(uniqueKeysWithValues: row.columnNames.map { ($0, row[$0] as DatabaseValue) }) }
         }
     case let postgres as PostgresStore:
-        return try await TestPostgres.withClient(postgres.location.configuration) { client in
+        return try await TestPostgres.withClient(postgres.location) { client in
             var rows: [[String: DatabaseValue]] = []
             for try await row in try await client.query(PostgresQuery(unsafeSQL: sql), logger: TestPostgres.logger) {
                 var values: [String: DatabaseValue] = [:]
@@ -113,35 +114,7 @@ func rawRows(_ store: any LineageStore, _ sql: String) async throws -> [[String:
     }
 }
 
-enum TestPostgres {
-    static let logger = Logger(label: "pedigree.tests")
-
-    static var serverURL: String? {
-        ProcessInfo.processInfo.environment["PEDIGREE_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
-    }
-
-    /// A new database on the test server, named uniquely, for one test.
-    static func freshDatabase() async throws -> PostgresLocation {
-        let serverURL = try #require(serverURL, "PEDIGREE_TEST_POSTGRES_URL is not set")
-        let name = "pedigree_t_\(UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: ""))"
-        try await withClient(try PostgresLocation(serverURL).configuration) { client in
-            try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
-        }
-        var url = try #require(URLComponents(string: serverURL))
-        url.path = "/\(name)"
-        return try PostgresLocation(try #require(url.string))
-    }
-
-    /// Runs `body` with a client of its own, closed afterwards.
-    static func withClient<T: Sendable>(_ configuration: PostgresClient.Configuration, _ body: @Sendable (PostgresClient) async throws -> T) async throws -> T {
-        let client = PostgresClient(configuration: configuration)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            return try await body(client)
-        }
-    }
-
+extension TestPostgres {
     /// `?` placeholders numbered for PostgreSQL, with GRDB values bound.
     static func query(_ sql: String, _ arguments: [DatabaseValue]) -> PostgresQuery {
         var numbered = "", index = 0
