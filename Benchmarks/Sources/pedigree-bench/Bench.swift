@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import GRDB
 import PedigreeCore
 import PedigreeStore
 
@@ -14,8 +13,13 @@ struct Bench: AsyncParsableCommand {
 
 struct Spine: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Batched ingest and graph-query latency of the SQLite store on synthetic lineage graphs.",
-        discussion: ".build/release/pedigree-bench spine --nodes 10000,100000,1000000")
+        abstract: "Batched ingest and graph-query latency of the stores on synthetic lineage graphs.",
+        discussion: """
+            .build/release/pedigree-bench spine --nodes 100000,1000000 --postgres postgres://USER@HOST/DATABASE
+
+            With --postgres, each size runs on SQLite and on PostgreSQL in the same run; the benchmark creates (and \
+            drops) its own database per size on that server.
+            """)
 
     @Option(help: "Graph sizes in nodes, comma-separated.")
     var nodes: String = "10000,100000"
@@ -23,8 +27,10 @@ struct Spine: AsyncParsableCommand {
     var samples: Int = 1000
     @Option(help: "Events per append transaction.")
     var batch: Int = 10_000
-    @Option(help: "Directory for the store files (default: a temporary directory).")
+    @Option(help: "Directory for the SQLite files (default: a temporary directory).")
     var directory: String?
+    @Option(help: "A PostgreSQL server to run the same benchmark on (a user who may create databases).")
+    var postgres: String?
 
     func run() async throws {
         let sizes = nodes.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -32,18 +38,20 @@ struct Spine: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory / 1_073_741_824) GiB")
         for size in sizes {
-            try await benchmark(size: size, in: dir)
+            let generator = SyntheticLineage()
+            let projects = generator.projects(forNodes: size)
+            let lines = (0..<projects).flatMap { generator.events(project: $0) }
+            var backends: [any BenchBackend] = [SQLiteBench(path: dir.appendingPathComponent("spine-\(size).db").path, batch: batch)]
+            if let postgres { backends.append(try PostgresBench(server: postgres, database: "pedigree_bench_\(size)", batch: batch)) }
+            for backend in backends {
+                try await benchmark(backend, lines: lines, projects: projects, generator: generator)
+            }
         }
         try? FileManager.default.removeItem(at: dir)
     }
 
-    func benchmark(size: Int, in dir: URL) async throws {
-        let generator = SyntheticLineage()
-        let projects = generator.projects(forNodes: size)
-        let lines = (0..<projects).flatMap { generator.events(project: $0) }
-        let path = dir.appendingPathComponent("spine-\(size).db").path
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-        let store = try SQLiteStore(path: path)
+    func benchmark(_ backend: any BenchBackend, lines: [String], projects: Int, generator: SyntheticLineage) async throws {
+        let store = try await backend.freshStore()
 
         // Ingest: parse + validate + normalise + hash on both cores, pipelined with append + project of the
         // previous batch, as `pedigree record` does for large files.
@@ -57,15 +65,15 @@ struct Spine: AsyncParsableCommand {
             pending = try await decoded
         }
         let ingest = clock.now - t0
-        let (nodeCount, edgeCount) = try await counts(path)
-        let baseline = try baselineIngest(lines: lines, path: dir.appendingPathComponent("baseline-\(size).db").path)
+        let statistics = try await store.statistics()
+        let baseline = try await backend.baselineIngest(lines: lines)
 
-        print("\n== \(nodeCount) nodes, \(edgeCount) edges, \(lines.count) events (\(projects) projects) ==")
+        print("\n== \(backend.name): \(statistics.nodes) nodes, \(statistics.edges) edges, \(lines.count) events (\(projects) projects) ==")
         let eventsPerSecond = Double(lines.count) / ingest.seconds
-        let recordsPerSecond = Double(nodeCount + edgeCount) / ingest.seconds
+        let recordsPerSecond = Double(statistics.nodes + statistics.edges) / ingest.seconds
         print(String(format: "ingest: %.0f events/s, %.0f graph records/s (nodes + edges), %.2f s",
                      eventsPerSecond, recordsPerSecond, ingest.seconds))
-        print(String(format: "baseline (hash + insert the same event bytes into one plain table): %.0f events/s; Pedigree runs at %.2f× that",
+        print(String(format: "baseline (hash + insert the same event bytes into one plain table, same batches): %.0f events/s; Pedigree runs at %.2f× that",
                      baseline, eventsPerSecond / baseline))
 
         var rng = SystemRandomNumberGenerator()
@@ -88,54 +96,14 @@ struct Spine: AsyncParsableCommand {
             let b = try await store.modelPedigree(ArtifactRef(kind: "model", namespace: ns(p), name: "model-\(p)", version: "5"), asOf: nil)
             _ = LineageDiff(a, b)
         }))
-        let pool = try DatabasePool(path: path)
-        results.append(("baseline: recursive CTE, depth 50", try await measure(samples) {
-            let ref = tip(pick()).description
-            _ = try await pool.read { db in
-                try Row.fetchAll(db, sql: """
-                    WITH RECURSIVE walk(id, depth) AS (
-                        SELECT id, 0 FROM nodes WHERE ref = ?
-                        UNION SELECT e.src, w.depth + 1 FROM walk w JOIN edges e ON e.dst = w.id WHERE w.depth < 50)
-                    SELECT n.ref, min(w.depth) FROM walk w JOIN nodes n ON n.id = w.id GROUP BY w.id
-                    """, arguments: [ref])
-            }
-        }))
+        results.append(("baseline: recursive CTE, depth 50", try await measure(samples) { try await backend.recursiveCTE(from: tip(pick()).description) }))
         print("query                               p50 ms   p99 ms   mean ms")
         for (name, latency) in results {
             print(name.padding(toLength: 34, withPad: " ", startingAt: 0) + String(format: "%8.3f %8.3f %8.3f", latency.p50, latency.p99, latency.mean))
         }
         let walk = results[0].1.p50, cte = results[5].1.p50
         print(String(format: "depth-50 walk vs recursive-CTE baseline (p50): %.2f×", walk / cte))
-        try? FileManager.default.removeItem(atPath: path)
-    }
-
-    func counts(_ path: String) async throws -> (Int, Int) {
-        let queue = try DatabaseQueue(path: path)
-        return try await queue.read { db in
-            (try Int.fetchOne(db, sql: "SELECT count(*) FROM nodes") ?? 0, try Int.fetchOne(db, sql: "SELECT count(*) FROM edges") ?? 0)
-        }
-    }
-
-    /// The floor: hash each event's bytes and insert them, with the same durability settings, in the same batches.
-    func baselineIngest(lines: [String], path: String) throws -> Double {
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-        var configuration = Configuration()
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        let pool = try DatabasePool(path: path, configuration: configuration)
-        try pool.write { try $0.execute(sql: "CREATE TABLE events (seq INTEGER PRIMARY KEY, digest TEXT NOT NULL UNIQUE, body TEXT NOT NULL)") }
-        let clock = ContinuousClock()
-        let t0 = clock.now
-        for start in stride(from: 0, to: lines.count, by: batch) {
-            try pool.write { db in
-                let statement = try db.cachedStatement(sql: "INSERT INTO events(digest, body) VALUES (?, ?)")
-                for line in lines[start..<min(start + batch, lines.count)] {
-                    try statement.execute(arguments: [ContentDigest(hashing: Array(line.utf8)).hex, line])
-                }
-            }
-        }
-        let elapsed = (clock.now - t0).seconds
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-        return Double(lines.count) / elapsed
+        try await backend.dispose(store)
     }
 
     struct Latency {

@@ -4,14 +4,20 @@ import PostgresNIO
 
 /// The shared store logic's view of one PostgreSQL connection inside a transaction.
 ///
-/// Blocking: each statement waits for its round trip. It runs only on a `PostgresStore` worker thread,
-/// never on an event loop or in the Swift concurrency pool, so the wait ties up nothing else. That is
-/// what lets the projector, the graph reader and the verifier — synchronous because SQLite transactions
-/// are — run unchanged on PostgreSQL.
+/// Blocking: a query waits for its round trip. It runs only on a `PostgresStore` worker thread, never on
+/// an event loop or in the Swift concurrency pool, so the wait ties up nothing else. That is what lets
+/// the projector, the graph reader and the verifier — synchronous because SQLite transactions are — run
+/// unchanged on PostgreSQL.
+///
+/// Statements that return nothing are pipelined: sent at once, waited for at the next query, savepoint
+/// release or commit (PostgreSQL runs a connection's statements in order, so a query sees every write
+/// before it). Ingest is mostly such writes, so most of its round trips overlap. The first failure among
+/// them is the one reported; later statements fail only because the transaction was aborted.
 final class PostgresSession: SQLSession {
     private let connection: PostgresConnection
     private let logger: Logger
     private var savepointDepth = 0
+    private var inFlight: [EventLoopFuture<PostgresQueryResult>] = []
 
     init(connection: PostgresConnection, logger: Logger) {
         self.connection = connection
@@ -23,7 +29,14 @@ final class PostgresSession: SQLSession {
     }
 
     func execute(_ sql: String, _ values: [SQLValue]) throws {
-        _ = try run(PostgresQuery(unsafeSQL: Self.numberingPlaceholders(sql), binds: Self.bindings(values)))
+        inFlight.append(connection.query(PostgresQuery(unsafeSQL: Self.numberingPlaceholders(sql), binds: Self.bindings(values)), logger: logger))
+        if inFlight.count >= 512 { try settle() }
+    }
+
+    /// Runs a statement and waits for it and everything sent before it.
+    func executeNow(_ sql: String, _ values: SQLValue...) throws {
+        try execute(sql, values)
+        try settle()
     }
 
     func savepoint<T>(_ body: () throws -> T) throws -> T {
@@ -33,12 +46,25 @@ final class PostgresSession: SQLSession {
         try execute("SAVEPOINT \(name)")
         do {
             let result = try body()
-            try execute("RELEASE SAVEPOINT \(name)")
+            try executeNow("RELEASE SAVEPOINT \(name)")
             return result
         } catch {
-            try execute("ROLLBACK TO SAVEPOINT \(name)")
+            try? settle()
+            try executeNow("ROLLBACK TO SAVEPOINT \(name)")
             throw error
         }
+    }
+
+    /// Waits for every pipelined statement; throws the first one's failure.
+    func settle() throws {
+        let waiting = inFlight
+        inFlight = []
+        var failure: (any Error)?
+        for statement in waiting {
+            do { _ = try statement.wait() } catch { failure = failure ?? error }
+        }
+        if let error = failure as? PSQLError { throw PostgresStore.storeError(error) }
+        if let failure { throw failure }
     }
 
     /// One recursive query finds every node the walk can reach and returns the neighbours of each node it
@@ -91,6 +117,7 @@ final class PostgresSession: SQLSession {
     }
 
     private func run(_ query: PostgresQuery) throws -> PostgresQueryResult {
+        try settle()
         do {
             return try connection.query(query, logger: logger).wait()
         } catch let error as PSQLError {

@@ -271,10 +271,11 @@ public final class PostgresStore: LineageStore, TokenStore, GroupCommitting, Ser
                     do {
                         if let key = kind.lock { try session.execute("SELECT pg_advisory_xact_lock(?)", .int(key)) }
                         let result = try body(session)
-                        try session.execute("COMMIT")
+                        try session.executeNow("COMMIT")
                         return result
                     } catch {
-                        try? session.execute("ROLLBACK")
+                        try? session.settle()
+                        try? session.executeNow("ROLLBACK")
                         throw error
                     }
                 }
