@@ -1,7 +1,7 @@
 import PedigreeCore
 
-/// The store contract. Every backend (SQLite now, PostgreSQL next) implements it with the same semantics,
-/// and the same contract tests run against each.
+/// The store contract. Both backends (SQLite, PostgreSQL) implement it with the same semantics — largely with
+/// the same code (see `SQLSession`) — and the same contract tests run against each.
 ///
 /// Writes go through `append` only: validate → append to the namespace's hash chain → project into the
 /// graph tables, in one transaction. Queries read the projections; `asOf` answers as the store knew it at

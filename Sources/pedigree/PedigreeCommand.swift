@@ -55,7 +55,8 @@ struct StoreOptions: ParsableArguments {
 
     /// The store's location with any password masked, for messages.
     var displayLocation: String {
-        (try? PostgresLocation(resolvedPath).description) ?? resolvedPath
+        guard PostgresLocation.isPostgresURL(resolvedPath) else { return resolvedPath }
+        return (try? PostgresLocation(resolvedPath).description) ?? "postgres://…"
     }
 
     /// Opens the store and delivers any events spooled while it was unreachable.

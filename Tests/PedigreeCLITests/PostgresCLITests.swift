@@ -124,7 +124,14 @@ struct PostgresCLITests {
         }
 
         let again = try postgres.run(["import", file])
-        #expect(again.status == 4 && again.stderr.contains("import into an empty store"), "\(again.stderr)")
+        #expect(again.status == 0 && again.stderr.contains("imported 0 events") && again.stderr.contains("11 already there"), "\(again.stderr)")
+        #expect(try postgres.eventCount() == 11, "importing the same file again changes nothing")
+        let other = try CLI()
+        #expect(try other.run(["quickstart"]).status == 0)
+        let otherFile = file + ".other"
+        #expect(try other.run(["export", "--all", otherFile]).status == 0)
+        let different = try postgres.run(["import", otherFile])
+        #expect(different.status == 4 && different.stderr.contains("import into an empty store"), "another history is refused: \(different.stderr)")
 
         var lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").map(String.init)
         lines[4] = lines[4].replacingOccurrences(of: "fraud-team", with: "fraud-tean")
@@ -134,8 +141,34 @@ struct PostgresCLITests {
         #expect(try fresh.run(["migrate"]).status == 0)
         let refused = try fresh.run(["import", altered])
         #expect(refused.status == 2, "\(refused.stderr)")
-        #expect(try fresh.eventCount() < 11)
-        #expect(try fresh.run(["verify"]).status == 0, "what was imported before the altered event is intact")
+        #expect(try fresh.eventCount() == 0, "the batch holding the altered event is not stored")
+    }
+
+    @Test("an interrupted import is finished by running it again; a truncated file is recognised")
+    func resumedImport() async throws {
+        // More events than one import batch (2,000), so part of the file is committed before the end.
+        let sqlite = try CLI()
+        let events = (0..<2_500).map { i in
+            #"{"type":"artifact","namespace":"bulk","artifact":{"kind":"dataset","name":"d\#(i % 50)","version":"\#(i)"}}"#
+        }.joined(separator: "\n")
+        #expect(try sqlite.run(["record", "-"], stdin: events).status == 0)
+        let file = sqlite.home.deletingLastPathComponent().appendingPathComponent("export.jsonl").path
+        #expect(try sqlite.run(["export", "--all", file]).status == 0)
+        let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 2_502, "header, events, trailer")
+        let truncated = file + ".truncated"
+        try (lines.prefix(2_200).joined(separator: "\n") + "\n").write(toFile: truncated, atomically: true, encoding: .utf8)
+
+        let postgres = try CLI(store: try await TestPostgres.freshDatabase())
+        #expect(try postgres.run(["migrate"]).status == 0)
+        let stopped = try postgres.run(["import", truncated])
+        #expect(stopped.status == 2 && stopped.stderr.contains("truncated"), "\(stopped.stderr)")
+        #expect(try postgres.eventCount() == 2_000, "the first batch was committed")
+        let finished = try postgres.run(["import", file])
+        #expect(finished.status == 0, "\(finished.stderr)")
+        #expect(finished.stderr.contains("imported 500 events") && finished.stderr.contains("2000 already there"), "\(finished.stderr)")
+        #expect(finished.stdout.hasPrefix("ok: 2500 events in 1 chain verified"), "\(finished.stdout)")
+        #expect(try postgres.run(["log"]).stdout == sqlite.run(["log"]).stdout)
     }
 }
 

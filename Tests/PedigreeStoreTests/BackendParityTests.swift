@@ -7,8 +7,10 @@ import Testing
 
 /// The promise of a second backend: the same log gives the same answers, history moves between stores
 /// intact, and several writers (server replicas) sharing one PostgreSQL keep every chain verifiable.
-@Suite("Backend parity and replicas", .enabled(if: TestPostgres.serverURL != nil, "needs PEDIGREE_TEST_POSTGRES_URL (see PostgreSQL setup)"))
+@Suite("Backend parity and replicas")
 struct BackendParityTests {
+    static let needsPostgres = ConditionTrait.enabled(if: TestPostgres.serverURL != nil, "needs PEDIGREE_TEST_POSTGRES_URL (see PostgreSQL setup)")
+
     /// A history exercising every kind of event: random runs, models and deployments in three namespaces,
     /// the example graph, a cycle, and a corrected run.
     static func history() throws -> [LineageEvent] {
@@ -34,7 +36,7 @@ struct BackendParityTests {
         }
     }
 
-    @Test("a history moved from SQLite into PostgreSQL verifies and answers every query identically, as of any time")
+    @Test("a history moved from SQLite into PostgreSQL verifies and answers every query identically, as of any time", Self.needsPostgres)
     func identicalAnswers() async throws {
         let sqlite = try await makeStore(.sqlite)
         let events = try Self.history()
@@ -91,28 +93,38 @@ struct BackendParityTests {
         #expect(compared > 2_000)
     }
 
-    @Test("an import refuses history that does not continue the chain, and stores none of the batch")
-    func importChecksChains() async throws {
+    @Test("an import refuses history that does not continue the chain, or was altered, and stores none of the batch", arguments: StoreKind.available)
+    func importChecksChains(target kind: StoreKind) async throws {
         let source = try await makeStore(.sqlite)
         _ = try await source.append((1...4).map { try! artifactEvent("ns", "d", version: "\($0)") }, recordedBy: "w")
         let events = try await source.events(afterSequence: 0, limit: 10)
-        let target = try await makeStore(.postgres)
-        let altered = events.enumerated().map { i, event in
-            i != 2 ? event : StoredEvent(
-                sequence: event.sequence, namespace: event.namespace, namespaceSequence: event.namespaceSequence, recordedAt: event.recordedAt,
-                recordedBy: "mallory", digest: event.digest, previousHash: event.previousHash, chainHash: event.chainHash, body: event.body)
+        let target = try await makeStore(kind)
+        func altered(_ change: (StoredEvent) -> StoredEvent) -> [StoredEvent] {
+            events.enumerated().map { i, event in i == 2 ? change(event) : event }
         }
-        await #expect {
-            try await target.restore(altered)
-        } throws: { error in
-            (error as? StoreError)?.code == .invalid && "\(error)".contains("does not continue the chain")
+        let forgeries: [(String, [StoredEvent])] = [
+            ("another recorder", altered { StoredEvent(
+                sequence: $0.sequence, namespace: $0.namespace, namespaceSequence: $0.namespaceSequence, recordedAt: $0.recordedAt,
+                recordedBy: "mallory", digest: $0.digest, previousHash: $0.previousHash, chainHash: $0.chainHash, body: $0.body) }),
+            ("the same JSON, not canonical", altered { StoredEvent(
+                sequence: $0.sequence, namespace: $0.namespace, namespaceSequence: $0.namespaceSequence, recordedAt: $0.recordedAt,
+                recordedBy: $0.recordedBy, digest: $0.digest, previousHash: $0.previousHash, chainHash: $0.chainHash, body: " " + $0.body) }),
+            ("an event left out", events.enumerated().filter { $0.offset != 1 }.map(\.element)),
+        ]
+        for (forgery, batch) in forgeries {
+            await #expect(Comment(rawValue: forgery)) {
+                try await target.restore(batch)
+            } throws: { error in
+                (error as? StoreError)?.code == .invalid
+            }
+            #expect(try await target.events(afterSequence: 0, limit: 10).isEmpty, "\(forgery): nothing stored")
         }
-        #expect(try await target.events(afterSequence: 0, limit: 10).isEmpty)
         try await target.restore(events)
+        #expect(try await target.events(afterSequence: 0, limit: 10) == events)
         #expect(try await target.verify().ok)
     }
 
-    @Test("two writers on one database, as two server replicas: one gapless chain per namespace, retries stored once, nothing lost")
+    @Test("two writers on one database, as two server replicas: one gapless chain per namespace, retries stored once, nothing lost", Self.needsPostgres)
     func replicas() async throws {
         let first = try await makeStore(.postgres)
         let second = try await reopen(first)

@@ -51,7 +51,10 @@ func makeStore(_ kind: StoreKind) async throws -> any LineageStore & TokenStore 
 func reopen(_ store: any LineageStore) async throws -> any LineageStore {
     switch store {
     case let sqlite as SQLiteStore: return try SQLiteStore(path: sqlite.path)
-    case let postgres as PostgresStore: return try await PostgresStore.open(postgres.location.description)
+    case let postgres as PostgresStore:
+        let reopened = PostgresStore(location: postgres.location)
+        try await reopened.checkSchema()
+        return reopened
     default: throw StoreError(.invalid, "unknown store type \(type(of: store))")
     }
 }

@@ -82,9 +82,15 @@ struct EventLogTests {
     func triggers(kind: StoreKind) async throws {
         let store = try await makeStore(kind)
         try await store.append([try artifactEvent("w", "tx", version: "1")], recordedBy: "test")
-        await #expect(throws: (any Error).self) { try await execute(store, "UPDATE events SET body = '{}'") }
-        await #expect(throws: (any Error).self) { try await execute(store, "DELETE FROM events") }
-        #expect(try await store.events(afterSequence: 0, limit: 10).count == 1)
+        let before = try await store.events(afterSequence: 0, limit: 10)
+        for statement in ["UPDATE events SET body = '{}'", "DELETE FROM events"] {
+            await #expect(Comment(rawValue: statement)) {
+                try await execute(store, statement)
+            } throws: { error in
+                "\(String(reflecting: error))".contains("events are immutable")
+            }
+        }
+        #expect(try await store.events(afterSequence: 0, limit: 10) == before)
     }
 
     @Test("each namespace has its own gapless chain and records who wrote each event", arguments: StoreKind.available)

@@ -4,20 +4,22 @@ import PostgresNIO
 
 /// The shared store logic's view of one PostgreSQL connection inside a transaction.
 ///
-/// Blocking: a query waits for its round trip. It runs only on a `PostgresStore` worker thread, never on
-/// an event loop or in the Swift concurrency pool, so the wait ties up nothing else. That is what lets
+/// Blocking: a statement waits for its round trip. It runs only on a `PostgresStore` worker thread, never
+/// on an event loop or in the Swift concurrency pool, so the wait ties up nothing else. That is what lets
 /// the projector, the graph reader and the verifier — synchronous because SQLite transactions are — run
 /// unchanged on PostgreSQL.
 ///
-/// Statements that return nothing are pipelined: sent at once, waited for at the next query, savepoint
-/// release or commit (PostgreSQL runs a connection's statements in order, so a query sees every write
-/// before it). Ingest is mostly such writes, so most of its round trips overlap. The first failure among
-/// them is the one reported; later statements fail only because the transaction was aborted.
+/// Every statement costs a round trip (PostgresNIO sends the next only after the previous completes), so
+/// the rows ingest writes most — log entries and edges — are gathered (`insert(into:_:)`) and sent as one
+/// multi-row `INSERT … SELECT FROM unnest(…)` per table: before any statement that mentions the table,
+/// and at the end of each savepoint (each client request), so a failure is still that request's.
 final class PostgresSession: SQLSession {
     private let connection: PostgresConnection
     private let logger: Logger
     private var savepointDepth = 0
-    private var inFlight: [EventLoopFuture<PostgresQueryResult>] = []
+    private var gathered: [BatchedTable: [[SQLValue]]] = [:]
+    /// Rows per multi-row insert: large enough to amortise the round trip, small enough to bound a message.
+    private static let batchRows = 1_000
 
     init(connection: PostgresConnection, logger: Logger) {
         self.connection = connection
@@ -25,46 +27,77 @@ final class PostgresSession: SQLSession {
     }
 
     func rows(_ sql: String, _ values: [SQLValue]) throws -> [SQLRow] {
-        try run(PostgresQuery(unsafeSQL: Self.numberingPlaceholders(sql), binds: Self.bindings(values))).rows.map(Self.decode)
+        try sendGathered(readBy: sql)
+        return try run(PostgresQuery(unsafeSQL: Self.numberingPlaceholders(sql), binds: Self.bindings(values))).rows.map(Self.decode)
     }
 
     func execute(_ sql: String, _ values: [SQLValue]) throws {
-        inFlight.append(connection.query(PostgresQuery(unsafeSQL: Self.numberingPlaceholders(sql), binds: Self.bindings(values)), logger: logger))
-        if inFlight.count >= 512 { try settle() }
+        try sendGathered(readBy: sql)
+        _ = try run(PostgresQuery(unsafeSQL: Self.numberingPlaceholders(sql), binds: Self.bindings(values)))
     }
 
-    /// Runs a statement and waits for it and everything sent before it.
-    func executeNow(_ sql: String, _ values: SQLValue...) throws {
-        try execute(sql, values)
-        try settle()
+    /// Runs SQL as written: `?` is not a placeholder here (schema migrations).
+    func executeVerbatim(_ sql: String) throws {
+        try sendGathered()
+        _ = try run(PostgresQuery(unsafeSQL: sql))
+    }
+
+    func insert(into table: BatchedTable, _ values: [SQLValue]) throws {
+        gathered[table, default: []].append(values)
+        if gathered[table, default: []].count >= Self.batchRows { try send(table) }
     }
 
     func savepoint<T>(_ body: () throws -> T) throws -> T {
         savepointDepth += 1
         defer { savepointDepth -= 1 }
         let name = "request_\(savepointDepth)"
+        try sendGathered()
         try execute("SAVEPOINT \(name)")
         do {
             let result = try body()
-            try executeNow("RELEASE SAVEPOINT \(name)")
+            try sendGathered()
+            try execute("RELEASE SAVEPOINT \(name)")
             return result
         } catch {
-            try? settle()
-            try executeNow("ROLLBACK TO SAVEPOINT \(name)")
+            // Rows the failed request gathered are dropped with it, unsent.
+            gathered = [:]
+            try execute("ROLLBACK TO SAVEPOINT \(name)")
+            try execute("RELEASE SAVEPOINT \(name)")
             throw error
         }
     }
 
-    /// Waits for every pipelined statement; throws the first one's failure.
-    func settle() throws {
-        let waiting = inFlight
-        inFlight = []
-        var failure: (any Error)?
-        for statement in waiting {
-            do { _ = try statement.wait() } catch { failure = failure ?? error }
+    /// Sends every gathered row; called before commit.
+    func sendGathered() throws {
+        for table in BatchedTable.allCases { try send(table) }
+    }
+
+    private func sendGathered(readBy sql: String) throws {
+        for table in BatchedTable.allCases where gathered[table]?.isEmpty == false && sql.contains(table.rawValue) { try send(table) }
+    }
+
+    private func send(_ table: BatchedTable) throws {
+        guard let rows = gathered[table], !rows.isEmpty else { return }
+        gathered[table] = []
+        let columns = table.columns
+        let names = columns.map(\.name).joined(separator: ", ")
+        let selected = columns.enumerated().map { i, column in column.nullable ? "NULLIF(c\(i), '')" : "c\(i)" }.joined(separator: ", ")
+        let arrays = columns.enumerated().map { i, column in "$\(i + 1)::\(column.integer ? "bigint" : "text")[]" }.joined(separator: ", ")
+        let aliases = columns.indices.map { "c\($0)" }.joined(separator: ", ")
+        let sql = "INSERT INTO \(table.rawValue)(\(names)) SELECT \(selected) FROM unnest(\(arrays)) AS u(\(aliases))\(table.conflictClause)"
+        for start in stride(from: 0, to: rows.count, by: Self.batchRows) {
+            let chunk = rows[start..<min(start + Self.batchRows, rows.count)]
+            var binds = PostgresBindings(capacity: columns.count)
+            for (i, column) in columns.enumerated() {
+                if column.integer {
+                    binds.append(chunk.map { $0[i].int ?? 0 })
+                } else {
+                    // NULL travels as '' (NULLIF above): only columns that never hold '' are nullable.
+                    binds.append(chunk.map { $0[i].text ?? "" })
+                }
+            }
+            _ = try run(PostgresQuery(unsafeSQL: sql, binds: binds))
         }
-        if let error = failure as? PSQLError { throw PostgresStore.storeError(error) }
-        if let failure { throw failure }
     }
 
     /// One recursive query finds every node the walk can reach and returns the neighbours of each node it
@@ -117,7 +150,6 @@ final class PostgresSession: SQLSession {
     }
 
     private func run(_ query: PostgresQuery) throws -> PostgresQueryResult {
-        try settle()
         do {
             return try connection.query(query, logger: logger).wait()
         } catch let error as PSQLError {

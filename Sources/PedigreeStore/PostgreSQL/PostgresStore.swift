@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOPosix
@@ -31,25 +32,43 @@ public final class PostgresStore: LineageStore, TokenStore, GroupCommitting, Ser
     private let workers: NIOThreadPool
     private let logger: Logger
     private let groupCommit = GroupCommit()
+    /// How long a request waits for a connection before the store answers "unavailable".
+    private let connectTimeout: Duration
 
     /// Key of the advisory lock appends take; any constant unlikely to collide with another application's.
     static let appendLockKey: Int64 = 0x7065_6469_6772_6565  // "pedigree"
     static let migrationLockKey: Int64 = 0x7065_6469_676d_6967  // "pedigmig"
 
+    /// Connections, and threads to run their sessions on: as many of each, so a request that has a
+    /// connection never waits for a thread (and the connect timeout bounds the whole wait).
+    static let connections = 8
+
     /// Connects lazily: the first query opens the first connection. Use `open(_:)` to also check the schema.
-    public init(location: PostgresLocation, logger: Logger = Logger(label: "pedigree.postgres")) {
+    /// `connectTimeout`: how long a request waits for a connection (a database that is down or unreachable
+    /// fails requests after it, rather than holding them — or a training run — indefinitely).
+    public init(location: PostgresLocation, connectTimeout: Duration = .seconds(10), logger: Logger = PostgresStore.defaultLogger) {
         self.location = location
         self.logger = logger
-        client = PostgresClient(configuration: location.configuration, backgroundLogger: logger)
+        self.connectTimeout = connectTimeout
+        var configuration = location.configuration
+        configuration.options.maximumConnections = Self.connections
+        client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         clientTask = Task { [client] in await client.run() }
-        workers = NIOThreadPool(numberOfThreads: max(4, 2 * System.coreCount))
+        workers = NIOThreadPool(numberOfThreads: Self.connections)
         workers.start()
         groupCommit.store = self
     }
 
+    /// Connection failures are reported as the store's errors; the driver's own retries stay quiet.
+    public static var defaultLogger: Logger {
+        var logger = Logger(label: "pedigree.postgres")
+        logger.logLevel = .error
+        return logger
+    }
+
     /// Opens the store and checks that its schema is the one this build of Pedigree expects.
-    public static func open(_ url: String) async throws -> PostgresStore {
-        let store = PostgresStore(location: try PostgresLocation(url))
+    public static func open(_ url: String, connectTimeout: Duration = .seconds(10)) async throws -> PostgresStore {
+        let store = PostgresStore(location: try PostgresLocation(url), connectTimeout: connectTimeout)
         do {
             try await store.checkSchema()
         } catch {
@@ -67,6 +86,7 @@ public final class PostgresStore: LineageStore, TokenStore, GroupCommitting, Ser
     /// Closes the connections and stops the worker threads.
     public func close() async {
         clientTask.cancel()
+        await clientTask.value
         try? await workers.shutdownGracefully()
     }
 
@@ -104,19 +124,20 @@ public final class PostgresStore: LineageStore, TokenStore, GroupCommitting, Ser
         }
     }
 
-    /// Applies the migrations the database lacks, each in its own transaction, under a lock so replicas
-    /// starting together migrate once. Returns the ones applied.
+    /// Applies the migrations the database lacks, all in one transaction (PostgreSQL's DDL is
+    /// transactional: a failed upgrade leaves the schema as it was), under a lock so replicas starting
+    /// together migrate once. Returns the ones applied.
     @discardableResult
     public func migrate() async throws -> [String] {
         try await transaction(.migrate) { db in
-            try db.execute(PostgresSchema.migrationsTable)
+            try db.executeVerbatim(PostgresSchema.migrationsTable)
             let current = try db.int("SELECT coalesce(max(version), 0) FROM schema_migrations") ?? 0
             guard current <= PostgresSchema.latestVersion else {
                 throw StoreError(.unavailable, "the database has schema version \(current), newer than this Pedigree understands; upgrade Pedigree")
             }
             var applied: [String] = []
             for migration in PostgresSchema.migrations where migration.version > current {
-                for statement in migration.statements { try db.execute(statement) }
+                for statement in migration.statements { try db.executeVerbatim(statement) }
                 try db.execute(
                     "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
                     .int(Int64(migration.version)), .text(migration.name), .int(Timestamp.now.microseconds))
@@ -130,7 +151,11 @@ public final class PostgresStore: LineageStore, TokenStore, GroupCommitting, Ser
 
     public func append(_ events: [LineageEvent], recordedBy identity: String, authority: WriteAuthority) async throws -> [AppendOutcome] {
         guard !events.isEmpty else { return [] }
-        return try await groupCommit.append(events, recordedBy: identity, authority: authority)
+        do {
+            return try await groupCommit.append(events, recordedBy: identity, authority: authority)
+        } catch {
+            throw Self.storeError(error, location: location)
+        }
     }
 
     func appendGroup(_ requests: [AppendRequest]) async throws -> [Result<[AppendOutcome], any Error>] {
@@ -151,7 +176,9 @@ public final class PostgresStore: LineageStore, TokenStore, GroupCommitting, Ser
 
     public func rebuildProjections() async throws {
         try await transaction(.write) { db in
-            try db.execute("TRUNCATE nodes, edges, deployments RESTART IDENTITY")
+            // DELETE, not TRUNCATE: readers on other replicas keep their snapshots instead of waiting on an
+            // exclusive lock for the whole replay.
+            for table in ["nodes", "edges", "deployments"] { try db.execute("DELETE FROM \(table)") }
             try EventLogReplayer.replay(from: db, into: db)
         }
     }
@@ -248,7 +275,9 @@ public final class PostgresStore: LineageStore, TokenStore, GroupCommitting, Ser
         var begin: String {
             switch self {
             case .read: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
-            case .write, .plainWrite, .migrate: "BEGIN"
+            // Explicitly, whatever the database's default: each statement after the lock must see every
+            // append committed before the lock was granted.
+            case .write, .plainWrite, .migrate: "BEGIN ISOLATION LEVEL READ COMMITTED"
             }
         }
 
@@ -264,33 +293,80 @@ public final class PostgresStore: LineageStore, TokenStore, GroupCommitting, Ser
     /// Runs `body` in a transaction on a worker thread; commits if it returns, rolls back if it throws.
     private func transaction<T: Sendable>(_ kind: TransactionKind, _ body: @escaping @Sendable (PostgresSession) throws -> T) async throws -> T {
         do {
-            return try await client.withConnection { [workers, logger] connection in
+            return try await withConnection { [workers, logger] connection in
                 try await workers.runIfActive {
                     let session = PostgresSession(connection: connection, logger: logger)
                     try session.execute(kind.begin)
                     do {
                         if let key = kind.lock { try session.execute("SELECT pg_advisory_xact_lock(?)", .int(key)) }
                         let result = try body(session)
-                        try session.executeNow("COMMIT")
+                        try session.sendGathered()
+                        try session.execute("COMMIT")
                         return result
                     } catch {
-                        try? session.settle()
-                        try? session.executeNow("ROLLBACK")
+                        try? session.execute("ROLLBACK")
                         throw error
                     }
                 }
             }
-        } catch let error as PSQLError {
-            throw Self.storeError(error)
-        } catch let error as ValidationError {
-            throw StoreError(error)
-        } catch let error as JSONParseError {
-            throw StoreError(.unavailable, "the store holds a record that is not valid JSON (\(error)); run `pedigree verify`")
-        } catch let error as StoreError {
-            throw error
         } catch {
-            throw StoreError(.unavailable, "PostgreSQL at \(location): \(error)")
+            throw Self.storeError(error, location: location)
         }
+    }
+
+    /// Every error the store throws is a `StoreError`, as SQLite's are.
+    static func storeError(_ error: any Error, location: PostgresLocation) -> StoreError {
+        switch error {
+        case let error as StoreError: error
+        case let error as PSQLError: storeError(error)
+        case let error as ValidationError: StoreError(error)
+        case let error as JSONParseError: StoreError(.unavailable, "the store holds a record that is not valid JSON (\(error)); run `pedigree verify`")
+        default: StoreError(.unavailable, "PostgreSQL at \(location): \(error)")
+        }
+    }
+
+    /// Leases a connection for `body`, or fails after `connectTimeout` without one, naming the reason. A
+    /// connection that arrives after the deadline is not used: the caller has been told the store is
+    /// unavailable, so nothing may happen on its behalf.
+    private func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let lease = LeaseState()
+        return try await withThrowingTaskGroup(of: T?.self) { [client, connectTimeout] group in
+            group.addTask {
+                try await client.withConnection { connection in
+                    guard lease.claim() else { throw CancellationError() }
+                    return try await body(connection)
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: connectTimeout)
+                guard lease.expire() else { return nil }
+                throw await self.unreachable()
+            }
+            while let result = try await group.next() {
+                if let result {
+                    group.cancelAll()
+                    return result
+                }
+            }
+            throw CancellationError()
+        }
+    }
+
+    /// Why no connection could be had: one direct attempt says (refused, unknown database, bad password…).
+    private func unreachable() async -> StoreError {
+        let reason: String
+        do {
+            let connection = try await PostgresConnection.connect(
+                on: PostgresClient.defaultEventLoopGroup.any(), configuration: location.singleConnection, id: 0, logger: logger
+            ).get()
+            try? await connection.close()
+            reason = "all connections are busy"
+        } catch let error as PSQLError {
+            reason = Self.storeError(error).message
+        } catch {
+            reason = "\(error)"
+        }
+        return StoreError(.unavailable, "no connection to PostgreSQL at \(location) within \(connectTimeout): \(reason)")
     }
 
     /// PostgresNIO hides the server's message from `description` (it may contain data); the store's
@@ -302,6 +378,27 @@ public final class PostgresStore: LineageStore, TokenStore, GroupCommitting, Ser
         }
         let cause = error.underlying.map { ": \($0)" } ?? ""
         return StoreError(.unavailable, "cannot reach PostgreSQL (\(error.code))\(cause)")
+    }
+}
+
+/// Whichever comes first: the connection (`claim`) or the deadline (`expire`); the other then fails.
+private final class LeaseState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var claimed = false
+    private var expired = false
+
+    func claim() -> Bool {
+        lock.withLock {
+            if !expired { claimed = true }
+            return claimed
+        }
+    }
+
+    func expire() -> Bool {
+        lock.withLock {
+            if !claimed { expired = true }
+            return expired
+        }
     }
 }
 

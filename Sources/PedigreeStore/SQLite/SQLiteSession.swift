@@ -25,6 +25,10 @@ struct SQLiteSession: SQLSession {
         _ = try rows(sql, values)
     }
 
+    func insert(into table: BatchedTable, _ values: [SQLValue]) throws {
+        try execute(table.singleRowSQL, values)
+    }
+
     func savepoint<T>(_ body: () throws -> T) throws -> T {
         var result: T?
         try db.inSavepoint {

@@ -32,6 +32,11 @@ public final class SQLiteStore: LineageStore, GroupCommitting {
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
+            // The shared SQL uses RETURNING and row values.
+            let version = try pool.read { try String.fetchOne($0, sql: "SELECT sqlite_version()") } ?? "0"
+            guard version.split(separator: ".").compactMap({ Int($0) }).lexicographicallyPrecedes([3, 35]) == false else {
+                throw StoreError(.unavailable, "SQLite \(version) is too old for Pedigree; it needs 3.35 or later (install a newer libsqlite3)")
+            }
             try SQLiteSchema.migrator.migrate(pool)
             groupCommit.store = self
         } catch let error as DatabaseError {

@@ -17,15 +17,46 @@ struct EventLogWriter {
     private var lastSequence: Int64
     let now = Timestamp.now
 
+    private struct DuplicateKey: Hashable {
+        let namespace: String
+        let digest: String
+    }
+
+    /// Chain positions of events appended in this transaction, and of stored events looked up in advance
+    /// (`prefetchStored`): with these, a duplicate check reads nothing, so the log's inserts can be batched.
+    private var appended: [DuplicateKey: Int64] = [:]
+    private var prefetched: Set<String> = []
+
     init(db: any SQLSession) throws {
         self.db = db
         projector = Projector(db: db, log: db)
         lastSequence = try db.int("SELECT coalesce(max(seq), 0) FROM events") ?? 0
     }
 
+    /// Looks up at once which of these events are stored already.
+    mutating func prefetchStored(_ events: [LineageEvent]) throws {
+        let digests = Array(Set(events.map(\.digest.hex)).subtracting(prefetched))
+        for start in stride(from: 0, to: digests.count, by: 500) {
+            let chunk = digests[start..<min(start + 500, digests.count)]
+            let placeholders = chunk.map { _ in "?" }.joined(separator: ", ")
+            for row in try db.rows("SELECT namespace, digest, ns_seq FROM events WHERE digest IN (\(placeholders))", chunk.map(SQLValue.text)) {
+                appended[DuplicateKey(namespace: try row.text(0), digest: try row.text(1))] = try row.int(2)
+            }
+        }
+        prefetched.formUnion(digests)
+    }
+
+    /// Where the event is in its namespace's chain, if it is stored.
+    private func storedSequence(of event: LineageEvent) throws -> Int64? {
+        let key = DuplicateKey(namespace: event.namespace, digest: event.digest.hex)
+        if let known = appended[key] { return known }
+        if prefetched.contains(key.digest) { return nil }
+        return try db.int("SELECT ns_seq FROM events WHERE namespace = ? AND digest = ?", .text(key.namespace), .text(key.digest))
+    }
+
     mutating func append(_ event: LineageEvent, recordedBy identity: String) throws -> AppendOutcome {
         let namespace = event.namespace
-        if let existing = try db.int("SELECT ns_seq FROM events WHERE namespace = ? AND digest = ?", .text(namespace), .text(event.digest.hex)) {
+        if let existing = try storedSequence(of: event) {
             return AppendOutcome(digest: event.digest, namespace: namespace, sequence: existing, duplicate: true)
         }
         if let superseded = event.supersedes {
@@ -65,28 +96,31 @@ struct EventLogWriter {
         let expectedHash = EventChain.link(
             previous: head.hash, namespace: stored.namespace, sequence: head.sequence + 1, recordedAt: stored.recordedAt,
             recordedBy: stored.recordedBy, digest: event.digest)
-        guard stored.sequence > lastSequence, event.namespace == stored.namespace, event.digest == stored.digest,
-            stored.namespaceSequence == head.sequence + 1, stored.previousHash == head.hash, stored.chainHash == expectedHash,
-            stored.recordedAt >= head.recordedAt
+        guard ContentDigest(hashing: Array(stored.body.utf8)) == stored.digest, event.digest == stored.digest, event.namespace == stored.namespace
+        else {
+            throw StoreError(
+                .invalid, "event \(stored.sequence)'s body does not hash to its recorded digest \(stored.digest), or is not in canonical form: it was altered",
+                field: "body")
+        }
+        guard stored.sequence == lastSequence + 1, stored.namespaceSequence == head.sequence + 1, stored.previousHash == head.hash,
+            stored.chainHash == expectedHash, stored.recordedAt >= head.recordedAt
         else {
             throw StoreError(
                 .invalid,
-                "event \(stored.sequence) (\(stored.namespace) #\(stored.namespaceSequence)) does not continue the chain this store holds (#\(head.sequence) ending in \(head.hash)); import into an empty store, in the order exported",
+                "event \(stored.sequence) (\(stored.namespace) #\(stored.namespaceSequence)) does not continue the log this store holds (event \(lastSequence); \(stored.namespace) #\(head.sequence) ending in \(head.hash)): events are missing, reordered or altered",
                 field: "events")
         }
         try insert(stored, event)
     }
 
     private mutating func insert(_ stored: StoredEvent, _ event: LineageEvent) throws {
-        try db.execute(
-            """
-            INSERT INTO events(seq, namespace, ns_seq, type, subject, digest, body, recorded_at, recorded_by, prev_hash, chain_hash, supersedes)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
+        try db.insert(into: .events, [
             .int(stored.sequence), .text(stored.namespace), .int(stored.namespaceSequence), .text(event.typeName), .text(event.subject),
             .text(stored.digest.hex), .text(stored.body), .int(stored.recordedAt.microseconds), .text(stored.recordedBy),
-            .text(stored.previousHash), .text(stored.chainHash), .init(event.supersedes?.hex))
+            .text(stored.previousHash), .text(stored.chainHash), .init(event.supersedes?.hex),
+        ])
         try projector.apply(event, sequence: stored.sequence, recordedAt: stored.recordedAt)
+        appended[DuplicateKey(namespace: stored.namespace, digest: stored.digest.hex)] = stored.namespaceSequence
         lastSequence = stored.sequence
         heads[stored.namespace] = Head(sequence: stored.namespaceSequence, hash: stored.chainHash, recordedAt: stored.recordedAt)
     }
@@ -113,6 +147,7 @@ struct EventLogWriter {
     mutating func appendGroup(_ requests: [AppendRequest]) throws -> [Result<[AppendOutcome], any Error>] {
         var results: [Result<[AppendOutcome], any Error>] = []
         let db = self.db
+        try prefetchStored(requests.flatMap(\.events))
         for request in requests {
             let checkpoint = self
             do {

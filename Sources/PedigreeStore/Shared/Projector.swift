@@ -303,9 +303,7 @@ struct Projector {
 
     private mutating func addEdge(from src: Int64, to dst: Int64, role: String, recordedAt: Timestamp) throws {
         touchedEdges?.insert(EdgeKey(src: src, dst: dst, role: role))
-        try db.execute(
-            "INSERT INTO edges(src, dst, role, recorded_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            .int(src), .int(dst), .text(role), .int(recordedAt.microseconds))
+        try db.insert(into: .edges, [.int(src), .int(dst), .text(role), .int(recordedAt.microseconds)])
     }
 }
 

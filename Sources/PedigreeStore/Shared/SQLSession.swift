@@ -26,6 +26,11 @@ typealias SQLRow = [SQLValue]
 protocol SQLSession {
     func rows(_ sql: String, _ values: [SQLValue]) throws -> [SQLRow]
     func execute(_ sql: String, _ values: [SQLValue]) throws
+    /// Inserts a row of one of the tables ingest fills fastest, now or later in the transaction but before
+    /// any query that reads that table: PostgreSQL gathers them and sends each table's rows as one
+    /// multi-row statement (every statement costs a network round trip); SQLite inserts at once (in
+    /// process, a statement costs microseconds).
+    func insert(into table: BatchedTable, _ values: [SQLValue]) throws
     /// Runs `body` in a savepoint, rolled back when it throws.
     func savepoint<T>(_ body: () throws -> T) throws -> T
     /// The part of the graph a walk can reach, fetched at once; nil makes the walk look up each node's
@@ -60,6 +65,34 @@ extension [SQLValue] {
 
     private func unexpected(_ column: Int, _ expected: String) -> StoreError {
         StoreError(.unavailable, "the store returned \(self[column]) where \(expected) was expected (column \(column)); run `pedigree verify`")
+    }
+}
+
+/// The tables whose rows `SQLSession.insert(into:_:)` may batch.
+enum BatchedTable: String, CaseIterable {
+    case events, edges
+
+    /// Columns in insert order: integer (else text), and whether NULL occurs.
+    var columns: [(name: String, integer: Bool, nullable: Bool)] {
+        switch self {
+        case .events:
+            [("seq", true, false), ("namespace", false, false), ("ns_seq", true, false), ("type", false, false), ("subject", false, false),
+             ("digest", false, false), ("body", false, false), ("recorded_at", true, false), ("recorded_by", false, false),
+             ("prev_hash", false, false), ("chain_hash", false, false), ("supersedes", false, true)]
+        case .edges: [("src", true, false), ("dst", true, false), ("role", false, false), ("recorded_at", true, false)]
+        }
+    }
+
+    /// Edges are a set: adding one that exists changes nothing.
+    var conflictClause: String {
+        switch self {
+        case .events: ""
+        case .edges: " ON CONFLICT DO NOTHING"
+        }
+    }
+
+    var singleRowSQL: String {
+        "INSERT INTO \(rawValue)(\(columns.map(\.name).joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))\(conflictClause)"
     }
 }
 

@@ -125,6 +125,8 @@ struct StoreVerifier {
                 try replayDB.execute(sql: SQLiteSchema.projectionSQL(schema: "main"))
                 try EventLogReplayer.replay(from: db, into: SQLiteSession(db: replayDB))
             }
+        } catch let error as StoreError where error.code == .unavailable {
+            throw error  // the database failed, not the log
         } catch {
             problems.append(VerificationReport.Problem(namespace: nil, sequence: nil, message: "replaying the log failed: \(error)"))
             return

@@ -31,7 +31,7 @@ struct Quickstart: AsyncParsableCommand {
                   pedigree verify                                            # is the history intact?
                 """)
             if storeOptions.store != nil {
-                print("\n(each command needs the same --store \(storeOptions.resolvedPath))")
+                print("\n(each command needs the same --store \(storeOptions.displayLocation))")
             }
         }
     }

@@ -25,18 +25,23 @@ struct Migrate: AsyncParsableCommand {
                 return
             }
             let store = PostgresStore(location: try PostgresLocation(location))
-            defer { Task { await store.close() } }
             let applied = try await store.migrate()
             let version = try await store.schemaVersion()
+            await store.close()
             for migration in applied { print("applied migration \(migration)") }
             print("\(store.location): schema version \(version.current)\(applied.isEmpty ? ", already up to date" : "")")
         }
     }
 }
 
-/// The backup format: a header line, then one line per event with everything its chain hash covers.
+/// The backup format: a header line, one line per event with everything its chain hash covers, and a
+/// trailer with the count, so a truncated file is recognised.
 enum BackupFormat {
     static let header: JSONValue = ["format": "pedigree-export", "version": 1]
+
+    static func trailer(events: Int, lastSequence: Int64) -> JSONValue {
+        ["end": true, "events": .int(Int64(events)), "lastSeq": .int(lastSequence)]
+    }
 
     static func line(_ event: StoredEvent) -> String {
         JSONValue.object([
@@ -46,8 +51,7 @@ enum BackupFormat {
         ]).canonicalString
     }
 
-    static func event(_ line: String, number: Int) throws -> StoredEvent {
-        let json = try JSONValue.parse(line)
+    static func event(_ json: JSONValue, line number: Int) throws -> StoredEvent {
         func field<T>(_ name: String, _ value: (JSONValue) -> T?) throws -> T {
             guard let field = json[name], let value = value(field) else {
                 throw PedigreeCore.ValidationError(field: "line \(number).\(name)", "missing or malformed; is this file a `pedigree export`?")
@@ -87,7 +91,8 @@ struct Export: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             guard all else { throw PedigreeCore.ValidationError(field: "--all", "exports are of the whole store; pass --all") }
-            let store = try await storeOptions.open()
+            // Not `storeOptions.open()`: a backup must not change its source by delivering the spool into it.
+            let store = try await StoreLocation.open(storeOptions.resolvedPath)
             let output: FileHandle
             if file == "-" {
                 output = .standardOutput
@@ -97,17 +102,20 @@ struct Export: AsyncParsableCommand {
                 }
                 output = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
             }
-            output.write(Data((BackupFormat.header.canonicalString + "\n").utf8))
+            try output.write(contentsOf: Data((BackupFormat.header.canonicalString + "\n").utf8))
             var after: Int64 = 0, count = 0
             while true {
                 let page = try await store.events(afterSequence: after, limit: 5_000)
                 guard let last = page.last else { break }
-                output.write(Data(page.map { BackupFormat.line($0) + "\n" }.joined().utf8))
+                try output.write(contentsOf: Data(page.map { BackupFormat.line($0) + "\n" }.joined().utf8))
                 count += page.count
                 after = last.sequence
             }
-            try output.synchronize()
-            if file != "-" { try output.close() }
+            try output.write(contentsOf: Data((BackupFormat.trailer(events: count, lastSequence: after).canonicalString + "\n").utf8))
+            if file != "-" {
+                try output.synchronize()
+                try output.close()
+            }
             warn("exported \(count) event\(count == 1 ? "" : "s") from \(storeOptions.displayLocation)")
         }
     }
@@ -118,7 +126,9 @@ struct Import: AsyncParsableCommand {
         abstract: "Load a `pedigree export` into an empty store, build its graph and verify it.",
         discussion: """
             Each event must continue its namespace's hash chain exactly as exported, so a file that was altered \
-            is refused at the first altered event. Exits 1 if the verification afterwards finds problems.
+            is refused at the first altered event, and a truncated one at its end. Events are committed in batches; \
+            if an import stops part-way, run it again: the events already imported (the same, verified by their \
+            chain hashes) are skipped. Exits 1 if the verification afterwards finds problems.
 
             Example: pedigree import --store postgres://pedigree@db.internal/lineage lineage.jsonl
             """)
@@ -130,36 +140,85 @@ struct Import: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let store = try await storeOptions.open()
-            let existing = try await store.statistics().events
-            guard existing == 0 else {
-                throw StoreError(.conflict, "\(storeOptions.displayLocation) already holds \(existing) events; import into an empty store", field: "store")
-            }
+            // Not `storeOptions.open()`: spooled events delivered first would make the store non-empty.
+            let store = try await StoreLocation.open(storeOptions.resolvedPath)
             let input = file == "-" ? FileHandle.standardInput : try FileHandle(forReadingFrom: URL(fileURLWithPath: file))
-            var batch: [StoredEvent] = []
-            var count = 0, number = 0
             var lines = LineReader(input)
+            guard let first = try lines.next(), (try? JSONValue.parse(first)) == BackupFormat.header else {
+                throw PedigreeCore.ValidationError(field: "file", "\(file) does not start with a pedigree-export header; is it a `pedigree export`?")
+            }
+            var resume = try await ImportResume(store: store)
+            var batch: [StoredEvent] = []
+            var count = 0, skipped = 0, number = 1
+            var trailer: JSONValue?
             while let line = try lines.next() {
                 number += 1
-                if number == 1 {
-                    guard (try? JSONValue.parse(line)) == BackupFormat.header else {
-                        throw PedigreeCore.ValidationError(field: "file", "\(file) does not start with a pedigree-export header; is it a `pedigree export`?")
-                    }
+                guard trailer == nil else {
+                    throw PedigreeCore.ValidationError(field: "line \(number)", "text after the export's last line; the file was altered")
+                }
+                let json = try JSONValue.parse(line)
+                if json["end"] == true {
+                    trailer = json
                     continue
                 }
-                batch.append(try BackupFormat.event(line, number: number))
+                let event = try BackupFormat.event(json, line: number)
+                count += 1
+                if try await resume.alreadyStored(event) {
+                    skipped += 1
+                    continue
+                }
+                batch.append(event)
                 if batch.count == 2_000 {
                     try await store.restore(batch)
-                    count += batch.count
                     batch = []
                 }
             }
+            guard let trailer, trailer["events"] == .int(Int64(count)) else {
+                throw PedigreeCore.ValidationError(
+                    field: "file", "\(file) ends after \(count) events without the export's last line: it is truncated; import the complete file (what was imported is kept and skipped)")
+            }
+            try resume.requireComplete()
             try await store.restore(batch)
-            count += batch.count
-            warn("imported \(count) event\(count == 1 ? "" : "s") into \(storeOptions.displayLocation); verifying")
+            let imported = count - skipped
+            warn("imported \(imported) event\(imported == 1 ? "" : "s") into \(storeOptions.displayLocation)\(skipped > 0 ? " (\(skipped) already there)" : ""); verifying")
             let report = try await store.verify()
             if output.json { printJSON(report.json) } else { print(TextRenderer.verification(report)) }
             if !report.ok { throw ExitCode(1) }
+        }
+    }
+}
+
+/// Lets an import that stopped part-way be run again: the target must hold exactly a prefix of the file.
+struct ImportResume {
+    private let store: any LineageStore
+    private let stored: Int64
+    private var page: [StoredEvent] = []
+    private var checked: Int64 = 0
+
+    init(store: any LineageStore) async throws {
+        self.store = store
+        stored = try await store.statistics().events
+    }
+
+    /// Whether the target already holds this event, identical; a conflict if it holds something else there.
+    mutating func alreadyStored(_ event: StoredEvent) async throws -> Bool {
+        guard event.sequence <= stored else { return false }
+        if page.isEmpty || page.last!.sequence < event.sequence {
+            page = try await store.events(afterSequence: event.sequence - 1, limit: 5_000)
+        }
+        guard let existing = page.first(where: { $0.sequence == event.sequence }), existing == event else {
+            throw StoreError(
+                .conflict, "the store already holds events, and event \(event.sequence) differs from the file's; import into an empty store",
+                field: "store")
+        }
+        checked = event.sequence
+        return true
+    }
+
+    /// The file must have covered everything the target holds.
+    func requireComplete() throws {
+        guard checked == stored else {
+            throw StoreError(.conflict, "the store holds \(stored) events, more than this export's \(checked); import into an empty store", field: "store")
         }
     }
 }
@@ -169,26 +228,36 @@ struct LineReader {
     private let handle: FileHandle
     private var buffer: [UInt8] = []
     private var start = 0
+    /// Where to resume looking for a newline: everything before it has none.
+    private var scanned = 0
     private var atEnd = false
 
     init(_ handle: FileHandle) { self.handle = handle }
 
     mutating func next() throws -> String? {
         while true {
-            if let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
-                let line = String(decoding: buffer[start..<newline], as: UTF8.self)
+            if let newline = buffer[max(start, scanned)...].firstIndex(of: UInt8(ascii: "\n")) {
+                let line = text(buffer[start..<newline])
                 start = newline + 1
+                scanned = start
                 return line
             }
+            scanned = buffer.count
             if atEnd {
                 guard start < buffer.count else { return nil }
                 defer { start = buffer.count }
-                return String(decoding: buffer[start...], as: UTF8.self)
+                return text(buffer[start...])
             }
             buffer.removeFirst(start)
+            scanned -= start
             start = 0
             let block = try handle.read(upToCount: 1 << 20) ?? Data()
             if block.isEmpty { atEnd = true } else { buffer.append(contentsOf: block) }
         }
+    }
+
+    /// A line without a Windows line ending's carriage return.
+    private func text(_ bytes: ArraySlice<UInt8>) -> String {
+        String(decoding: bytes.last == UInt8(ascii: "\r") ? bytes.dropLast() : bytes, as: UTF8.self)
     }
 }
