@@ -20,8 +20,9 @@ struct PostgresCLITests {
         let urls = servers.map(\.url)
 
         // Each client sends its requests to alternating replicas and sends every request a second time to the
-        // other replica, as a client retrying after a timeout behind a load balancer would. All clients of a
-        // namespace register versions of the same model, so the replicas contend for the same chain and names.
+        // other replica, as a client retrying after a timeout behind a load balancer would — after the first
+        // answer, or while the first delivery is still in flight. All clients of a namespace register versions
+        // of the same model, so the replicas contend for the same chain and names.
         let clients = 16, requests = 4
         let acknowledged = try await withThrowingTaskGroup(of: Int.self) { group in
             for client in 0..<clients {
@@ -30,12 +31,22 @@ struct PostgresCLITests {
                     for request in 0..<requests {
                         let body = try Self.request(client: client, request: request)
                         let first = urls[(client + request) % 2], retry = urls[(client + request + 1) % 2]
-                        let outcomes = try await Self.post(body, to: first)
-                        let retried = try await Self.post(body, to: retry)
-                        #expect(outcomes.allSatisfy { $0["duplicate"] == false }, "a first delivery is new")
-                        #expect(retried.allSatisfy { $0["duplicate"] == true }, "a retry on the other replica is a duplicate")
-                        #expect(retried.map { $0["sequence"] } == outcomes.map { $0["sequence"] }, "and names the same chain positions")
-                        stored += outcomes.count
+                        if request % 2 == 0 {
+                            let outcomes = try await Self.post(body, to: first)
+                            let retried = try await Self.post(body, to: retry)
+                            #expect(outcomes.allSatisfy { $0["duplicate"] == false }, "a first delivery is new")
+                            #expect(retried.allSatisfy { $0["duplicate"] == true }, "a retry on the other replica is a duplicate")
+                            #expect(retried.map { $0["sequence"] } == outcomes.map { $0["sequence"] }, "and names the same chain positions")
+                            stored += outcomes.count
+                        } else {
+                            // A retry sent while the first delivery is still in flight: exactly one of them stores each event.
+                            async let a = Self.post(body, to: first)
+                            async let b = Self.post(body, to: retry)
+                            let (outcomes, retried) = try await (a, b)
+                            #expect(zip(outcomes, retried).allSatisfy { ($0["duplicate"] == false) != ($1["duplicate"] == false) })
+                            #expect(retried.map { $0["sequence"] } == outcomes.map { $0["sequence"] })
+                            stored += (outcomes + retried).filter { $0["duplicate"] == false }.count
+                        }
                     }
                     return stored
                 }

@@ -36,6 +36,13 @@ final class PostgresSession: SQLSession {
         _ = try run(PostgresQuery(unsafeSQL: Self.numberingPlaceholders(sql), binds: Self.bindings(values)))
     }
 
+    func insertReturningID(_ sql: String, _ values: [SQLValue]) throws -> Int64 {
+        guard let id = try rows(sql + " RETURNING id", values).first?.first?.int else {
+            throw StoreError(.unavailable, "PostgreSQL returned no id for an insert")
+        }
+        return id
+    }
+
     /// Runs SQL as written: `?` is not a placeholder here (schema migrations).
     func executeVerbatim(_ sql: String) throws {
         try sendGathered()

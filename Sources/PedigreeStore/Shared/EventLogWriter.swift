@@ -25,32 +25,38 @@ struct EventLogWriter {
     /// Chain positions of events appended in this transaction, and of stored events looked up in advance
     /// (`prefetchStored`): with these, a duplicate check reads nothing, so the log's inserts can be batched.
     private var appended: [DuplicateKey: Int64] = [:]
-    private var prefetched: Set<String> = []
+    private var prefetched: Set<DuplicateKey> = []
 
     init(db: any SQLSession) throws {
         self.db = db
         projector = Projector(db: db, log: db)
-        lastSequence = try db.int("SELECT coalesce(max(seq), 0) FROM events") ?? 0
+        lastSequence = try db.int("SELECT max(seq) FROM events") ?? 0
     }
 
-    /// Looks up at once which of these events are stored already.
+    /// Looks up at once which of these events are stored already: per namespace, a few hundred digests per
+    /// query, along the (namespace, digest) unique index.
     mutating func prefetchStored(_ events: [LineageEvent]) throws {
-        let digests = Array(Set(events.map(\.digest.hex)).subtracting(prefetched))
-        for start in stride(from: 0, to: digests.count, by: 500) {
-            let chunk = digests[start..<min(start + 500, digests.count)]
-            let placeholders = chunk.map { _ in "?" }.joined(separator: ", ")
-            for row in try db.rows("SELECT namespace, digest, ns_seq FROM events WHERE digest IN (\(placeholders))", chunk.map(SQLValue.text)) {
-                appended[DuplicateKey(namespace: try row.text(0), digest: try row.text(1))] = try row.int(2)
+        let keys = Set(events.map { DuplicateKey(namespace: $0.namespace, digest: $0.digest.hex) }).subtracting(prefetched)
+        for (namespace, group) in Dictionary(grouping: keys, by: \.namespace) {
+            let digests = group.map(\.digest)
+            for start in stride(from: 0, to: digests.count, by: 500) {
+                let chunk = digests[start..<min(start + 500, digests.count)]
+                let placeholders = chunk.map { _ in "?" }.joined(separator: ", ")
+                for row in try db.rows(
+                    "SELECT digest, ns_seq FROM events WHERE namespace = ? AND digest IN (\(placeholders))", [.text(namespace)] + chunk.map(SQLValue.text))
+                {
+                    appended[DuplicateKey(namespace: namespace, digest: try row.text(0))] = try row.int(1)
+                }
             }
         }
-        prefetched.formUnion(digests)
+        prefetched.formUnion(keys)
     }
 
     /// Where the event is in its namespace's chain, if it is stored.
     private func storedSequence(of event: LineageEvent) throws -> Int64? {
         let key = DuplicateKey(namespace: event.namespace, digest: event.digest.hex)
         if let known = appended[key] { return known }
-        if prefetched.contains(key.digest) { return nil }
+        if prefetched.contains(key) { return nil }
         return try db.int("SELECT ns_seq FROM events WHERE namespace = ? AND digest = ?", .text(key.namespace), .text(key.digest))
     }
 

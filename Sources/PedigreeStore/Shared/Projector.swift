@@ -281,13 +281,13 @@ struct Projector {
         ref: String, kind: String, namespace: String, name: String, version: String?, ordinal: Int64?, digest: String?,
         status: String?, recordedAt: Timestamp, state: String?
     ) throws -> Int64 {
-        guard let id = try db.int("""
+        let id = try db.insertReturningID(
+            """
             INSERT INTO nodes(ref, kind, namespace, name, version, ordinal, digest, status, recorded_at, state)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
-            .text(ref), .text(kind), .text(namespace), .text(name), .init(version), .init(ordinal), .init(digest), .init(status),
-            .int(recordedAt.microseconds), .init(state))
-        else { throw StoreError(.unavailable, "inserting node \(ref) returned no id") }
+            [.text(ref), .text(kind), .text(namespace), .text(name), .init(version), .init(ordinal), .init(digest), .init(status),
+             .int(recordedAt.microseconds), .init(state)])
         nodeIDs[ref] = id
         return id
     }

@@ -19,13 +19,15 @@ typealias SQLRow = [SQLValue]
 /// One connection inside one transaction, as the logic both backends share sees it: the log writer, the
 /// projector, the graph reader and the verifier are written once against this, so the same events give the
 /// same graph and the same answers on SQLite and PostgreSQL. SQL here uses `?` placeholders and only what
-/// both dialects accept (`ON CONFLICT`, `RETURNING`, row values, `COALESCE`).
+/// both dialects accept (`ON CONFLICT`, row values, `COALESCE`).
 ///
 /// It is synchronous because SQLite transactions are (GRDB runs them on the connection's own queue); the
 /// PostgreSQL session runs on a thread of its own and waits on each round trip.
 protocol SQLSession {
     func rows(_ sql: String, _ values: [SQLValue]) throws -> [SQLRow]
     func execute(_ sql: String, _ values: [SQLValue]) throws
+    /// Runs an `INSERT` into a table with an integer `id` key and returns the new row's id.
+    func insertReturningID(_ sql: String, _ values: [SQLValue]) throws -> Int64
     /// Inserts a row of one of the tables ingest fills fastest, now or later in the transaction but before
     /// any query that reads that table: PostgreSQL gathers them and sends each table's rows as one
     /// multi-row statement (every statement costs a network round trip); SQLite inserts at once (in

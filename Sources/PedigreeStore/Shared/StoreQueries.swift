@@ -41,7 +41,7 @@ struct StoreQueries {
 
     func statistics(bytes: Int64) throws -> StoreStatistics {
         StoreStatistics(
-            events: try db.int("SELECT coalesce(max(seq), 0) FROM events") ?? 0,
+            events: try db.int("SELECT max(seq) FROM events") ?? 0,
             nodes: try db.int("SELECT count(*) FROM nodes") ?? 0,
             edges: try db.int("SELECT count(*) FROM edges") ?? 0, bytes: bytes)
     }
