@@ -18,6 +18,8 @@ final class PostgresSession: SQLSession {
     private let logger: Logger
     private var savepointDepth = 0
     private var gathered: [BatchedTable: [[SQLValue]]] = [:]
+    /// Transaction control sent without waiting (see `send`); the next statement waits for them.
+    private var unanswered: [EventLoopFuture<PostgresQueryResult>] = []
     /// Rows per multi-row insert: large enough to amortise the round trip, small enough to bound a message.
     private static let batchRows = 1_000
 
@@ -156,8 +158,19 @@ final class PostgresSession: SQLSession {
         return subgraph
     }
 
+    /// Sends transaction control (`BEGIN`, the lock, a read's `COMMIT`) without waiting for the answer.
+    /// PostgresNIO queues statements on the connection in order, so the next one still runs after it; what
+    /// is saved is waking this thread for an answer that carries nothing. A failure surfaces at the next
+    /// statement, which cannot succeed after it anyway.
+    func send(_ sql: String, _ values: SQLValue...) {
+        unanswered.append(connection.query(PostgresQuery(unsafeSQL: Self.numberingPlaceholders(sql), binds: Self.bindings(values)), logger: logger))
+    }
+
     private func run(_ query: PostgresQuery) throws -> PostgresQueryResult {
         do {
+            let earlier = unanswered
+            unanswered = []
+            for statement in earlier { _ = try statement.wait() }
             return try connection.query(query, logger: logger).wait()
         } catch let error as PSQLError {
             throw PostgresStore.storeError(error)

@@ -296,12 +296,16 @@ public final class PostgresStore: LineageStore, TokenStore, GroupCommitting, Ser
             return try await withConnection { [workers, logger] connection in
                 try await workers.runIfActive {
                     let session = PostgresSession(connection: connection, logger: logger)
-                    try session.execute(kind.begin)
+                    session.send(kind.begin)
+                    if let key = kind.lock { session.send("SELECT pg_advisory_xact_lock(?)", .int(key)) }
                     do {
-                        if let key = kind.lock { try session.execute("SELECT pg_advisory_xact_lock(?)", .int(key)) }
                         let result = try body(session)
                         try session.sendGathered()
-                        try session.execute("COMMIT")
+                        if kind == .read {
+                            session.send("COMMIT")  // nothing to make durable; the connection runs it before its next use
+                        } else {
+                            try session.execute("COMMIT")
+                        }
                         return result
                     } catch {
                         try? session.execute("ROLLBACK")
