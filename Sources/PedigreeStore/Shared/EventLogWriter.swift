@@ -153,7 +153,9 @@ struct EventLogWriter {
     mutating func appendGroup(_ requests: [AppendRequest]) throws -> [Result<[AppendOutcome], any Error>] {
         var results: [Result<[AppendOutcome], any Error>] = []
         let db = self.db
-        try prefetchStored(requests.flatMap(\.events))
+        let events = requests.flatMap(\.events)
+        try prefetchStored(events)
+        try projector.prefetch(events)
         for request in requests {
             let checkpoint = self
             do {

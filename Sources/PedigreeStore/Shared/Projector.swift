@@ -10,6 +10,12 @@ struct Projector {
     let log: any SQLSession
     /// Node ids by canonical reference, for the life of one transaction.
     private var nodeIDs: [String: Int64] = [:]
+    /// Run nodes' ids and namespaces by reference, for the life of one transaction.
+    private var runNodes: [String: (id: Int64, namespace: String)] = [:]
+    /// References looked up in advance (`prefetch`) and not stored: lookups of them skip the database.
+    private var absent: Set<String> = []
+    /// The largest ordinal of each artifact's versions, once looked up, by unversioned reference.
+    private var maxOrdinals: [String: Int64] = [:]
     private var artifacts: [String: KnownArtifact] = [:]
     /// Checked whenever a new artifact version would be created.
     var authority = WriteAuthority.unrestricted
@@ -39,8 +45,7 @@ struct Projector {
     private mutating func applyRun(_ run: RunRecord, namespace: String, recordedAt: Timestamp) throws {
         let ref = "run:\(run.id)"
         let runID: Int64
-        if let existing = try db.row("SELECT id, namespace FROM nodes WHERE ref = ?", .text(ref)) {
-            let id = try existing.int(0), existingNamespace = try existing.text(1)
+        if let (id, existingNamespace) = try runNode(ref) {
             guard existingNamespace == namespace else {
                 throw StoreError(.conflict, "run \(run.id) belongs to another namespace; a run's events must all use the namespace of its first event", field: "namespace")
             }
@@ -50,6 +55,7 @@ struct Projector {
             runID = try insertNode(
                 ref: ref, kind: "run", namespace: namespace, name: run.job, version: nil, ordinal: nil, digest: nil,
                 status: run.status?.rawValue, recordedAt: recordedAt, state: nil)
+            runNodes[ref] = (runID, namespace)
         }
         try addRunEdges(run, runID: runID, recordedAt: recordedAt)
     }
@@ -152,6 +158,7 @@ struct Projector {
 
     private mutating func knownArtifact(_ ref: String) throws -> KnownArtifact? {
         if let known = artifacts[ref] { return known }
+        if absent.contains(ref) { return nil }
         guard let row = try db.row("SELECT id, digest, CASE WHEN state IS NULL THEN 0 ELSE 1 END FROM nodes WHERE ref = ?", .text(ref))
         else { return nil }
         let known = KnownArtifact(id: try row.int(0), digest: row.optionalText(1), hasState: try row.int(2) == 1)
@@ -169,14 +176,17 @@ struct Projector {
         }
     }
 
-    private func nextOrdinal(_ ref: ArtifactRef) throws -> Int64 {
+    private mutating func nextOrdinal(_ ref: ArtifactRef) throws -> Int64 {
+        let key = ref.unversioned.description
+        if let max = maxOrdinals[key] { return max + 1 }
         let max = try db.int(
             "SELECT max(ordinal) FROM nodes WHERE kind = ? AND namespace = ? AND name = ?", .text(ref.kind), .text(ref.namespace), .text(ref.name))
+        maxOrdinals[key] = max ?? 0
         return (max ?? 0) + 1
     }
 
     /// Automatic versions are 1, 2, 3, … in registration order, skipping names already taken explicitly.
-    private func nextVersionName(_ ref: ArtifactRef) throws -> String {
+    private mutating func nextVersionName(_ ref: ArtifactRef) throws -> String {
         var candidate = try nextOrdinal(ref)
         while try db.row(
             "SELECT 1 FROM nodes WHERE ref = ?", .text(ArtifactRef(kind: ref.kind, namespace: ref.namespace, name: ref.name, version: String(candidate)).description)) != nil
@@ -272,6 +282,7 @@ struct Projector {
 
     private mutating func nodeID(ref: String) throws -> Int64? {
         if let id = nodeIDs[ref] { return id }
+        if absent.contains(ref) { return nil }
         let id = try db.int("SELECT id FROM nodes WHERE ref = ?", .text(ref))
         if let id { nodeIDs[ref] = id }
         return id
@@ -289,7 +300,61 @@ struct Projector {
             [.text(ref), .text(kind), .text(namespace), .text(name), .init(version), .init(ordinal), .init(digest), .init(status),
              .int(recordedAt.microseconds), .init(state)])
         nodeIDs[ref] = id
+        absent.remove(ref)
+        if let ordinal {
+            let key = ArtifactRef(kind: kind, namespace: namespace, name: name).description
+            if let max = maxOrdinals[key] { maxOrdinals[key] = Swift.max(max, ordinal) }
+        }
         return id
+    }
+
+    private mutating func runNode(_ ref: String) throws -> (id: Int64, namespace: String)? {
+        if let node = runNodes[ref] { return node }
+        if absent.contains(ref) { return nil }
+        guard let row = try db.row("SELECT id, namespace FROM nodes WHERE ref = ?", .text(ref)) else { return nil }
+        let node = (id: try row.int(0), namespace: try row.text(1))
+        runNodes[ref] = node
+        return node
+    }
+
+    /// Looks up at once the stored nodes these events name by full reference (runs, versioned artifacts,
+    /// endpoints), so projecting a batch does not ask the database about each one — a round trip each on
+    /// PostgreSQL.
+    mutating func prefetch(_ events: [LineageEvent]) throws {
+        var refs: Set<String> = []
+        for event in events {
+            switch event.payload {
+            case .run(let run):
+                refs.insert("run:\(run.id)")
+                let artifacts = (run.inputs + run.outputs).map(\.artifact.ref) + run.parents
+                refs.formUnion(artifacts.filter { $0.version != nil }.map(\.description))
+            case .artifact(let spec):
+                if spec.ref.version != nil { refs.insert(spec.ref.description) }
+            case .deployment(let deployment):
+                refs.insert(Reference.deployment(namespace: event.namespace, endpoint: deployment.endpoint).description)
+                if deployment.model.version != nil { refs.insert(deployment.model.description) }
+            }
+        }
+        let unknown = Array(refs.filter { nodeIDs[$0] == nil && !absent.contains($0) })
+        for start in stride(from: 0, to: unknown.count, by: 500) {
+            let chunk = unknown[start..<min(start + 500, unknown.count)]
+            var found: Set<String> = []
+            let placeholders = chunk.map { _ in "?" }.joined(separator: ", ")
+            for row in try db.rows(
+                "SELECT id, ref, kind, namespace, digest, CASE WHEN state IS NULL THEN 0 ELSE 1 END FROM nodes WHERE ref IN (\(placeholders))",
+                chunk.map(SQLValue.text))
+            {
+                let id = try row.int(0), ref = try row.text(1), kind = try row.text(2)
+                found.insert(ref)
+                nodeIDs[ref] = id
+                switch kind {
+                case "run": runNodes[ref] = (id, try row.text(3))
+                case "deployment": break
+                default: artifacts[ref] = KnownArtifact(id: id, digest: row.optionalText(4), hasState: try row.int(5) == 1)
+                }
+            }
+            absent.formUnion(Set(chunk).subtracting(found))
+        }
     }
 
     private struct EdgeKey: Hashable {
