@@ -95,6 +95,22 @@ struct PostgresCLITests {
         return try JSONValue.parse(String(decoding: data, as: UTF8.self))["events"]?.arrayValue ?? []
     }
 
+    @Test("a database that is missing or unreachable is an error that says why, and the password is never shown")
+    func unreachableDatabase() async throws {
+        let server = try #require(TestPostgres.serverURL)
+        var missing = try #require(URLComponents(string: server))
+        missing.path = "/no_such_database"
+        missing.percentEncodedPassword = "s3cret%21"
+        let refused = "postgres://pedigree:s3cret%21@127.0.0.1:1/lineage?sslmode=disable"
+        let missingURL = try #require(missing.string)
+        for (store, reason) in [(missingURL, "does not exist"), (refused, "refused")] {
+            let result = try CLI(store: store).run(["verify"])
+            #expect(result.status == 5, "\(result.stderr)")
+            #expect(result.stderr.contains(reason), "\(result.stderr)")
+            #expect(!result.stderr.contains("s3cret") && result.stderr.contains("***"), "\(result.stderr)")
+        }
+    }
+
     @Test("a server refuses a database whose schema is behind or ahead of its own")
     func schemaVersionChecked() async throws {
         let url = try await TestPostgres.freshDatabase()

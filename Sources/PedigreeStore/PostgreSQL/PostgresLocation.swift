@@ -39,7 +39,7 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
         guard !database.isEmpty else {
             throw StoreError(.invalid, "the PostgreSQL URL names no database; write postgres://USER@HOST/DATABASE", field: "store")
         }
-        let password = url.password?.removingPercentEncoding ?? environment["PGPASSWORD"]
+        let password = url.percentEncodedPassword.map { $0.removingPercentEncoding ?? $0 } ?? environment["PGPASSWORD"]
         let port = url.port ?? 5432
         var configuration: PostgresClient.Configuration
         if let socketDirectory = query["host"], socketDirectory.hasPrefix("/") {
@@ -58,7 +58,7 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
         self.configuration = configuration
         singleConnection.options.connectTimeout = .seconds(2)
         var masked = url
-        if url.password != nil { masked.password = "***" }
+        if url.percentEncodedPassword != nil { masked.percentEncodedPassword = "***" }
         description = masked.string ?? "postgres://\(user)@…/\(database)"
     }
 

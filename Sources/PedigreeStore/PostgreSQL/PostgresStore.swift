@@ -329,12 +329,15 @@ public final class PostgresStore: LineageStore, TokenStore, GroupCommitting, Ser
         }
     }
 
-    /// Leases a connection for `body`, or fails after `connectTimeout` without one, naming the reason. A
-    /// connection that arrives after the deadline is not used: the caller has been told the store is
+    /// Leases a connection for `body`. When none comes within a second, one direct connection attempt
+    /// says why (refused, unknown host or database, bad password…) and the request fails at once with that
+    /// reason; when the database is fine but every connection is busy, it waits up to `connectTimeout`. A
+    /// connection that arrives after the request failed is not used: the caller has been told the store is
     /// unavailable, so nothing may happen on its behalf.
     private func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let lease = LeaseState()
-        return try await withThrowingTaskGroup(of: T?.self) { [client, connectTimeout] group in
+        let deadline = ContinuousClock.now + connectTimeout
+        return try await withThrowingTaskGroup(of: T?.self) { [client, connectTimeout, location] group in
             group.addTask {
                 try await client.withConnection { connection in
                     guard lease.claim() else { throw CancellationError() }
@@ -342,9 +345,16 @@ public final class PostgresStore: LineageStore, TokenStore, GroupCommitting, Ser
                 }
             }
             group.addTask {
-                try await Task.sleep(for: connectTimeout)
+                try await Task.sleep(for: min(.seconds(1), connectTimeout))
+                guard !lease.isClaimed else { return nil }
+                if let reason = await self.whyUnreachable() {
+                    guard lease.expire() else { return nil }
+                    throw StoreError(.unavailable, "cannot connect to PostgreSQL at \(location): \(reason)")
+                }
+                try await Task.sleep(until: deadline)
                 guard lease.expire() else { return nil }
-                throw await self.unreachable()
+                throw StoreError(
+                    .unavailable, "no connection to PostgreSQL at \(location) within \(connectTimeout): all \(Self.connections) connections are busy")
             }
             while let result = try await group.next() {
                 if let result {
@@ -356,21 +366,19 @@ public final class PostgresStore: LineageStore, TokenStore, GroupCommitting, Ser
         }
     }
 
-    /// Why no connection could be had: one direct attempt says (refused, unknown database, bad password…).
-    private func unreachable() async -> StoreError {
-        let reason: String
+    /// Why a direct connection fails, or nil when it succeeds.
+    private func whyUnreachable() async -> String? {
         do {
             let connection = try await PostgresConnection.connect(
                 on: PostgresClient.defaultEventLoopGroup.any(), configuration: location.singleConnection, id: 0, logger: logger
             ).get()
             try? await connection.close()
-            reason = "all connections are busy"
+            return nil
         } catch let error as PSQLError {
-            reason = Self.storeError(error).message
+            return Self.storeError(error).message
         } catch {
-            reason = "\(error)"
+            return "\(error)"
         }
-        return StoreError(.unavailable, "no connection to PostgreSQL at \(location) within \(connectTimeout): \(reason)")
     }
 
     /// PostgresNIO hides the server's message from `description` (it may contain data); the store's
@@ -397,6 +405,8 @@ private final class LeaseState: @unchecked Sendable {
             return claimed
         }
     }
+
+    var isClaimed: Bool { lock.withLock { claimed } }
 
     func expire() -> Bool {
         lock.withLock {

@@ -142,6 +142,9 @@ struct Import: AsyncParsableCommand {
         try await reportingErrors {
             // Not `storeOptions.open()`: spooled events delivered first would make the store non-empty.
             let store = try await StoreLocation.open(storeOptions.resolvedPath)
+            guard file == "-" || FileManager.default.isReadableFile(atPath: file) else {
+                throw PedigreeCore.ValidationError(field: "file", "cannot read \(file): no such file, or not readable")
+            }
             let input = file == "-" ? FileHandle.standardInput : try FileHandle(forReadingFrom: URL(fileURLWithPath: file))
             var lines = LineReader(input)
             guard let first = try lines.next(), (try? JSONValue.parse(first)) == BackupFormat.header else {
