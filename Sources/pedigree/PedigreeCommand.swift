@@ -53,6 +53,15 @@ struct StoreOptions: ParsableArguments {
         return PedigreeDirectories.home.appendingPathComponent("pedigree.db").path
     }
 
+    /// For commands that work on the store itself, never through a server: refuses `--server`/`PEDIGREE_URL`
+    /// rather than silently using the local store instead.
+    func requireStoreItself(_ purpose: String) throws {
+        guard serverURL == nil else {
+            throw PedigreeCore.ValidationError(
+                field: "--server", "\(purpose) works on the store itself (--store or PEDIGREE_STORE), not through a server; drop --server/PEDIGREE_URL")
+        }
+    }
+
     /// The store's location with any password masked, for messages.
     var displayLocation: String {
         guard PostgresLocation.isPostgresURL(resolvedPath) else { return resolvedPath }

@@ -35,7 +35,7 @@ struct EventLogWriter {
 
     /// Looks up at once which of these events are stored already: per namespace, a few hundred digests per
     /// query, along the (namespace, digest) unique index.
-    mutating func prefetchStored(_ events: [LineageEvent]) throws {
+    private mutating func prefetchStored(_ events: [LineageEvent]) throws {
         let keys = Set(events.map { DuplicateKey(namespace: $0.namespace, digest: $0.digest.hex) }).subtracting(prefetched)
         for (namespace, group) in Dictionary(grouping: keys, by: \.namespace) {
             let digests = group.map(\.digest)

@@ -10,8 +10,6 @@ import PedigreeCore
 /// subgraph with one recursive query (`SQLSession.reachableSubgraph`), because there each lookup would be
 /// a network round trip. The visiting order is the same on both: neighbours by node id, then role.
 struct GraphReader {
-    typealias Node = GraphNode
-
     let db: any SQLSession
     /// Transaction-time cut-off: only what was recorded at or before this instant is visible.
     let cutoff: Int64
@@ -23,14 +21,12 @@ struct GraphReader {
         cutoff = asOf?.microseconds ?? Int64.max
     }
 
-    static let nodeColumns = GraphNode.columns
-
     // MARK: Resolving references
 
-    func resolve(_ ref: Reference) throws -> Node {
+    func resolve(_ ref: Reference) throws -> GraphNode {
         switch ref {
         case .run, .deployment:
-            if let node = try fetchNode("SELECT \(Self.nodeColumns) FROM nodes n WHERE n.ref = ? AND n.recorded_at <= ?", .text(ref.description), .int(cutoff)) {
+            if let node = try fetchNode("SELECT \(GraphNode.columns) FROM nodes n WHERE n.ref = ? AND n.recorded_at <= ?", .text(ref.description), .int(cutoff)) {
                 return node
             }
             throw StoreError(.notFound, "\(ref) is not recorded\(asOfPhrase)", field: "ref")
@@ -39,25 +35,25 @@ struct GraphReader {
         }
     }
 
-    func resolve(_ ref: ArtifactRef) throws -> Node {
+    func resolve(_ ref: ArtifactRef) throws -> GraphNode {
         if let version = ref.version {
-            if let node = try fetchNode("SELECT \(Self.nodeColumns) FROM nodes n WHERE n.ref = ? AND n.recorded_at <= ?", .text(ref.description), .int(cutoff)) {
+            if let node = try fetchNode("SELECT \(GraphNode.columns) FROM nodes n WHERE n.ref = ? AND n.recorded_at <= ?", .text(ref.description), .int(cutoff)) {
                 return node
             }
             // `@sha256:ab12…` names a version by (a prefix of) its digest.
             if version.hasPrefix(ContentDigest.prefix), version.count >= ContentDigest.prefix.count + 8 {
                 let matches = try db.rows("""
-                    SELECT \(Self.nodeColumns) FROM nodes n
+                    SELECT \(GraphNode.columns) FROM nodes n
                     WHERE n.kind = ? AND n.namespace = ? AND n.name = ? AND n.digest >= ? AND n.digest < ? AND n.recorded_at <= ?
                     ORDER BY n.ordinal LIMIT 2
                     """, .text(ref.kind), .text(ref.namespace), .text(ref.name), .text(version.lowercased()), .text(version.lowercased() + "~"), .int(cutoff))
-                if matches.count == 1 { return try Node(row: matches[0]) }
+                if matches.count == 1 { return try GraphNode(row: matches[0]) }
                 if matches.count > 1 {
                     throw StoreError(.invalid, "\(ref) matches several versions; give more digits of the digest", field: "ref")
                 }
             }
         } else if let node = try fetchNode("""
-            SELECT \(Self.nodeColumns) FROM nodes n WHERE n.kind = ? AND n.namespace = ? AND n.name = ? AND n.recorded_at <= ?
+            SELECT \(GraphNode.columns) FROM nodes n WHERE n.kind = ? AND n.namespace = ? AND n.name = ? AND n.recorded_at <= ?
             ORDER BY n.ordinal DESC LIMIT 1
             """, .text(ref.kind), .text(ref.namespace), .text(ref.name), .int(cutoff))
         {
@@ -74,27 +70,27 @@ struct GraphReader {
 
     private var asOfPhrase: String { asOf.map { " as of \($0)" } ?? "" }
 
-    private func fetchNode(_ sql: String, _ values: SQLValue...) throws -> Node? {
-        try db.rows(sql, values).first.map { try Node(row: $0) }
+    private func fetchNode(_ sql: String, _ values: SQLValue...) throws -> GraphNode? {
+        try db.rows(sql, values).first.map { try GraphNode(row: $0) }
     }
 
     // MARK: Neighbours and walks
 
     /// Nodes one hop away, with the role of the connecting edge, by node id and role.
-    func neighbours(of id: Int64, _ direction: LineageDirection) throws -> [(node: Node, role: String)] {
+    func neighbours(of id: Int64, _ direction: LineageDirection) throws -> [(node: GraphNode, role: String)] {
         let sql = switch direction {
         case .upstream:
-            "SELECT \(Self.nodeColumns), e.role FROM edges e JOIN nodes n ON n.id = e.src WHERE e.dst = ? AND e.recorded_at <= ? ORDER BY e.src, e.role"
+            "SELECT \(GraphNode.columns), e.role FROM edges e JOIN nodes n ON n.id = e.src WHERE e.dst = ? AND e.recorded_at <= ? ORDER BY e.src, e.role"
         case .downstream:
-            "SELECT \(Self.nodeColumns), e.role FROM edges e JOIN nodes n ON n.id = e.dst WHERE e.src = ? AND e.recorded_at <= ? ORDER BY e.dst, e.role"
+            "SELECT \(GraphNode.columns), e.role FROM edges e JOIN nodes n ON n.id = e.dst WHERE e.src = ? AND e.recorded_at <= ? ORDER BY e.dst, e.role"
         }
-        return try db.rows(sql, .int(id), .int(cutoff)).map { (try Node(row: $0), try $0.text(GraphNode.columnCount)) }
+        return try db.rows(sql, .int(id), .int(cutoff)).map { (try GraphNode(row: $0), try $0.text(GraphNode.columnCount)) }
     }
 
     /// Breadth-first walk. Nodes of `stopKinds` are reached but not continued past (the root always is);
     /// edges with `skipRoles` are not taken.
     func walk(
-        from root: Node, _ direction: LineageDirection, depth limit: Int?, stopKinds: Set<String> = [], skipRoles: Set<String> = []
+        from root: GraphNode, _ direction: LineageDirection, depth limit: Int?, stopKinds: Set<String> = [], skipRoles: Set<String> = []
     ) throws -> (nodes: [LineageGraph.Entry], edges: [LineageEdge], ids: [Int64]) {
         let prefetched = try db.reachableSubgraph(WalkSpecification(
             root: root.id, direction: direction, depth: limit, cutoff: cutoff, stopKinds: stopKinds, skipRoles: skipRoles))
@@ -106,7 +102,7 @@ struct GraphReader {
         var depth = 0
         while !frontier.isEmpty, limit.map({ depth < $0 }) ?? true {
             depth += 1
-            var next: [Node] = []
+            var next: [GraphNode] = []
             for node in frontier where depth == 1 || !stopKinds.contains(node.summary.kind) {
                 let links = try prefetched.map { $0[node.id] ?? [] } ?? neighbours(of: node.id, direction)
                 for (neighbour, role) in links where !skipRoles.contains(role) {
@@ -139,11 +135,11 @@ struct GraphReader {
     /// Walks downstream through datasets and runs (not through models: a model fine-tuned from another is
     /// derived from it, not trained on its data; `impact` follows that path), collecting the models reached.
     func modelsTrainedOn(_ ref: ArtifactRef) throws -> TrainedOnReport {
-        let starts: [Node]
+        let starts: [GraphNode]
         if ref.version == nil {
             starts = try db.rows("""
-                SELECT \(Self.nodeColumns) FROM nodes n WHERE n.kind = ? AND n.namespace = ? AND n.name = ? AND n.recorded_at <= ? ORDER BY n.ordinal
-                """, .text(ref.kind), .text(ref.namespace), .text(ref.name), .int(cutoff)).map { try Node(row: $0) }
+                SELECT \(GraphNode.columns) FROM nodes n WHERE n.kind = ? AND n.namespace = ? AND n.name = ? AND n.recorded_at <= ? ORDER BY n.ordinal
+                """, .text(ref.kind), .text(ref.namespace), .text(ref.name), .int(cutoff)).map { try GraphNode(row: $0) }
             if starts.isEmpty { _ = try resolve(ref) }
         } else {
             starts = [try resolve(ref)]
@@ -180,7 +176,7 @@ struct GraphReader {
 
     // MARK: Deployments
 
-    func history(endpoint: Node) throws -> [DeploymentEntry] {
+    func history(endpoint: GraphNode) throws -> [DeploymentEntry] {
         guard endpoint.summary.kind == "deployment" else {
             throw StoreError(.invalid, "\(endpoint.summary.ref) is not a deployment endpoint", field: "ref")
         }
@@ -190,7 +186,7 @@ struct GraphReader {
     /// Deployments of one endpoint in valid-time order; each is valid until the next one starts.
     func history(endpointID: Int64) throws -> [DeploymentEntry] {
         let rows = try db.rows("""
-            SELECT d.valid_from, d.recorded_at, d.config, e.ref, \(Self.nodeColumns)
+            SELECT d.valid_from, d.recorded_at, d.config, e.ref, \(GraphNode.columns)
             FROM deployments d JOIN nodes n ON n.id = d.model_node JOIN nodes e ON e.id = d.endpoint_node
             WHERE d.endpoint_node = ? AND d.recorded_at <= ? ORDER BY d.valid_from, d.seq
             """, .int(endpointID), .int(cutoff))
@@ -198,7 +194,7 @@ struct GraphReader {
             let config = try row.optionalText(2).map { try JSONValue.parse($0).objectValue ?? [:] } ?? [:]
             let until = i + 1 < rows.count ? try rows[i + 1].int(0) : nil
             return DeploymentEntry(
-                endpoint: try row.text(3), model: try Node(row: row, at: 4).summary, validFrom: Timestamp(microseconds: try row.int(0)),
+                endpoint: try row.text(3), model: try GraphNode(row: row, at: 4).summary, validFrom: Timestamp(microseconds: try row.int(0)),
                 validUntil: until.map(Timestamp.init(microseconds:)), config: config, recordedAt: Timestamp(microseconds: try row.int(1)))
         }
     }
@@ -206,7 +202,7 @@ struct GraphReader {
     // MARK: Details
 
     /// The run's five dimensions as known at the cut-off: its events recorded by then, folded.
-    func runRecord(_ node: Node) throws -> RunRecord? {
+    func runRecord(_ node: GraphNode) throws -> RunRecord? {
         let rows = try db.rows(
             "SELECT digest, body, supersedes FROM events WHERE subject = ? AND recorded_at <= ? ORDER BY seq", .text(node.summary.ref), .int(cutoff))
         return RunFold.fold(try RunFold.effectiveParts(rows).map(\.run))

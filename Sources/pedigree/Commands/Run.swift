@@ -173,9 +173,7 @@ struct Sync: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            if storeOptions.serverURL != nil {
-                throw PedigreeCore.ValidationError(field: "--server", "sync delivers the spool to a local store; a server is not supported yet")
-            }
+            try storeOptions.requireStoreItself("sync")
             let spool = EventSpool(directory: PedigreeDirectories.spool)
             let pending = spool.pendingFiles.count
             let store = try await StoreLocation.open(storeOptions.resolvedPath)

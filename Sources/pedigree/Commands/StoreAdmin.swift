@@ -18,6 +18,7 @@ struct Migrate: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
+            try storeOptions.requireStoreItself("migrate")
             let location = storeOptions.resolvedPath
             guard PostgresLocation.isPostgresURL(location) else {
                 _ = try SQLiteStore(path: location)
@@ -91,6 +92,7 @@ struct Export: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             guard all else { throw PedigreeCore.ValidationError(field: "--all", "exports are of the whole store; pass --all") }
+            try storeOptions.requireStoreItself("export")
             // Not `storeOptions.open()`: a backup must not change its source by delivering the spool into it.
             let store = try await StoreLocation.open(storeOptions.resolvedPath)
             let output: FileHandle
@@ -140,6 +142,7 @@ struct Import: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
+            try storeOptions.requireStoreItself("import")
             // Not `storeOptions.open()`: spooled events delivered first would make the store non-empty.
             let store = try await StoreLocation.open(storeOptions.resolvedPath)
             guard file == "-" || FileManager.default.isReadableFile(atPath: file) else {
