@@ -6,14 +6,20 @@ let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+// Linux only: capture uses Glibc, /proc and strace, and CI runs on Linux. (No `platforms`: claiming a macOS
+// version would promise a build nobody runs.)
 let package = Package(
     name: "Pedigree",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "pedigree", targets: ["pedigree"]),
         .library(name: "PedigreeCore", targets: ["PedigreeCore"]),
         .library(name: "PedigreeStore", targets: ["PedigreeStore"]),
+        .library(name: "PedigreeSQLite", targets: ["PedigreeSQLite"]),
+        .library(name: "PedigreePostgres", targets: ["PedigreePostgres"]),
         .library(name: "PedigreeCapture", targets: ["PedigreeCapture"]),
+        .library(name: "PedigreeRender", targets: ["PedigreeRender"]),
+        .library(name: "PedigreeClient", targets: ["PedigreeClient"]),
+        .library(name: "PedigreeServer", targets: ["PedigreeServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -23,13 +29,13 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.0.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
-        .package(url: "https://github.com/apple/swift-metrics", from: "2.4.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.60.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.21.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.27.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // Domain types, canonical JSON, digests, references, OpenLineage mapping, diff. No I/O.
@@ -38,11 +44,27 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
-        // The LineageStore contract, the hash-chained event log and its SQLite and PostgreSQL implementations.
+        // The store contract (by role), and the store logic written once over an SQL engine: the hash-chained
+        // log writer, projector, graph reader, verifier, tokens, spool. No database driver.
         .target(
             name: "PedigreeStore",
+            dependencies: ["PedigreeCore", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            swiftSettings: strictSettings
+        ),
+        // The embedded engine: SQLite through GRDB.
+        .target(
+            name: "PedigreeSQLite",
             dependencies: [
-                "PedigreeCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                "PedigreeCore", "PedigreeStore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The shared engine: PostgreSQL through PostgresNIO (verify's scratch replay runs on SQLite).
+        .target(
+            name: "PedigreePostgres",
+            dependencies: [
+                "PedigreeCore", "PedigreeStore", "PedigreeSQLite",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -52,10 +74,25 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        // Capture at training time: git, environment, Python packages, data fingerprints, configs, DVC, the child process.
+        // Capture at training time: git, environment, Python packages, data fingerprints, configs, DVC, the child
+        // process; and the capture session that records or spools what it captured.
         .target(
             name: "PedigreeCapture",
-            dependencies: ["PedigreeCore", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "PedigreeCore", "PedigreeStore", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Yams", package: "Yams"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Human output: tables and trees of query results, with recorded text escaped. No store, no driver.
+        .target(name: "PedigreeRender", dependencies: ["PedigreeCore"], swiftSettings: strictSettings),
+        // A Pedigree server's API as the same result types a local store answers with.
+        .target(
+            name: "PedigreeClient",
+            dependencies: [
+                "PedigreeCore", "PedigreeStore", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         // The lineage server: REST API, OpenLineage and Marquez-compatible endpoints, tokens, metrics.
@@ -65,8 +102,8 @@ let package = Package(
                 "PedigreeCore", "PedigreeStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -77,8 +114,9 @@ let package = Package(
         .executableTarget(
             name: "pedigree",
             dependencies: [
-                "PedigreeCore", "PedigreeStore", "PedigreeCapture", "PedigreeServer",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "PedigreeCore", "PedigreeStore", "PedigreeSQLite", "PedigreePostgres", "PedigreeCapture", "PedigreeServer", "PedigreeRender",
+                "PedigreeClient", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
@@ -86,7 +124,7 @@ let package = Package(
         .executableTarget(
             name: "pedigree-bench",
             dependencies: [
-                "PedigreeCore", "PedigreeStore", "PedigreeCapture",
+                "PedigreeCore", "PedigreeStore", "PedigreeSQLite", "PedigreePostgres", "PedigreeCapture",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -101,7 +139,8 @@ let package = Package(
         .target(
             name: "PedigreeTestSupport",
             dependencies: [
-                "PedigreeStore", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+                "PedigreeStore", "PedigreeSQLite", "PedigreePostgres", .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/PedigreeTestSupport",
             swiftSettings: strictSettings
@@ -109,15 +148,19 @@ let package = Package(
         .testTarget(name: "PedigreeCoreTests", dependencies: ["PedigreeCore"], swiftSettings: strictSettings),
         .testTarget(
             name: "PedigreeServerTests",
-            dependencies: ["PedigreeServer", "PedigreeStore", "PedigreeCore", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: [
+                "PedigreeServer", "PedigreeStore", "PedigreeSQLite", "PedigreePostgres", "PedigreeCore", "PedigreeTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "CompressNIO", package: "compress-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "PedigreeCaptureTests", dependencies: ["PedigreeCapture", "PedigreeCore"], swiftSettings: strictSettings),
+        .testTarget(name: "PedigreeRenderTests", dependencies: ["PedigreeRender", "PedigreeCore"], swiftSettings: strictSettings),
         .testTarget(
             name: "PedigreeStoreTests",
             // GRDB and PostgresNIO directly, to tamper with stored history the way a stray SQL shell would.
             dependencies: [
-                "PedigreeStore", "PedigreeTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                "PedigreeStore", "PedigreeSQLite", "PedigreePostgres", "PedigreeTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

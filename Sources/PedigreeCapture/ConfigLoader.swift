@@ -1,5 +1,6 @@
 import Foundation
 import PedigreeCore
+import TOMLKit
 import Yams
 
 /// The hyperparameter dimension: configuration files (YAML, JSON, TOML) and `--param KEY=VALUE` pairs,
@@ -38,7 +39,7 @@ public enum ConfigLoader {
         case "json":
             do { return try JSONValue.parse(text) } catch { throw Failure.malformed(file, error.description) }
         case "toml":
-            do { return try MiniTOML.parse(text) } catch { throw Failure.malformed(file, "\(error)") }
+            return try toml(text, file: file)
         default:
             do {
                 guard let node = try Yams.compose(yaml: text) else { return .object([:]) }
@@ -109,144 +110,20 @@ public enum ConfigLoader {
     }
 }
 
-/// The part of TOML that training configurations use: tables (`[a.b]`), arrays of tables (`[[x]]`),
-/// `key = value` with dotted and quoted keys, strings, integers, floats, booleans, arrays and inline tables.
-/// Dates are kept as strings.
-enum MiniTOML {
-    struct SyntaxError: Error, CustomStringConvertible {
-        let line: Int
-        let reason: String
-        var description: String { "line \(line): \(reason)" }
-    }
-
-    static func parse(_ text: String) throws -> JSONValue {
-        var root: JSONValue = .object([:])
-        var table: [String] = []
-        for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = stripComment(String(rawLine)).trimmingCharacters(in: .whitespaces)
-            if line.isEmpty { continue }
-            if line.hasPrefix("[[") && line.hasSuffix("]]") {
-                table = keyPath(String(line.dropFirst(2).dropLast(2)))
-                let existing = get(root, table)?.arrayValue ?? []
-                root = ConfigLoader.setting(root, path: table, to: .array(existing + [.object([:])]))
-                continue
-            }
-            if line.hasPrefix("[") && line.hasSuffix("]") {
-                table = keyPath(String(line.dropFirst().dropLast()))
-                if get(root, table) == nil { root = ConfigLoader.setting(root, path: table, to: .object([:])) }
-                continue
-            }
-            guard let eq = line.firstIndex(of: "=") else { throw SyntaxError(line: number + 1, reason: "expected key = value") }
-            let key = keyPath(String(line[..<eq]))
-            var scanner = ValueScanner(text: Array(String(line[line.index(after: eq)...]).trimmingCharacters(in: .whitespaces).utf8), line: number + 1)
-            let value = try scanner.value()
-            root = assign(root, table: table, key: key, value: value)
+extension ConfigLoader {
+    /// TOML through TOMLKit (toml++): the whole of TOML 1.0, read as the JSON it converts to. Dates and
+    /// times become RFC 3339 strings.
+    static func toml(_ text: String, file: String) throws -> JSONValue {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw Failure.malformed(file, "\(error.description) (\(error.source))")
         }
-        return root
-    }
-
-    /// Inside an array of tables, keys belong to its last element.
-    static func assign(_ root: JSONValue, table: [String], key: [String], value: JSONValue) -> JSONValue {
-        if let array = get(root, table)?.arrayValue, let last = array.last {
-            let updated = ConfigLoader.setting(last, path: key, to: value)
-            return ConfigLoader.setting(root, path: table, to: .array(array.dropLast() + [updated]))
-        }
-        return ConfigLoader.setting(root, path: table + key, to: value)
-    }
-
-    static func get(_ value: JSONValue, _ path: [String]) -> JSONValue? {
-        path.reduce(Optional(value)) { $0?[$1] }
-    }
-
-    static func keyPath(_ text: String) -> [String] {
-        text.split(separator: ".").map { $0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"'")) }
-    }
-
-    static func stripComment(_ line: String) -> String {
-        var inString: Character?
-        for (i, ch) in zip(line.indices, line) {
-            if let quote = inString {
-                if ch == quote { inString = nil }
-            } else if ch == "\"" || ch == "'" {
-                inString = ch
-            } else if ch == "#" {
-                return String(line[..<i])
-            }
-        }
-        return line
-    }
-
-    struct ValueScanner {
-        let text: [UInt8]
-        let line: Int
-        var i = 0
-
-        mutating func skipSpace() { while i < text.count, text[i] == 0x20 || text[i] == 0x09 { i += 1 } }
-
-        mutating func value() throws -> JSONValue {
-            skipSpace()
-            guard i < text.count else { throw SyntaxError(line: line, reason: "missing value") }
-            switch text[i] {
-            case UInt8(ascii: "\""), UInt8(ascii: "'"):
-                let quote = text[i]
-                i += 1
-                var bytes: [UInt8] = []
-                while i < text.count, text[i] != quote {
-                    if quote == UInt8(ascii: "\""), text[i] == UInt8(ascii: "\\"), i + 1 < text.count {
-                        i += 1
-                        switch text[i] {
-                        case UInt8(ascii: "n"): bytes.append(0x0A)
-                        case UInt8(ascii: "t"): bytes.append(0x09)
-                        default: bytes.append(text[i])
-                        }
-                    } else {
-                        bytes.append(text[i])
-                    }
-                    i += 1
-                }
-                guard i < text.count else { throw SyntaxError(line: line, reason: "unterminated string") }
-                i += 1
-                return .string(String(decoding: bytes, as: UTF8.self))
-            case UInt8(ascii: "["):
-                i += 1
-                var elements: [JSONValue] = []
-                while true {
-                    skipSpace()
-                    if i < text.count, text[i] == UInt8(ascii: "]") { i += 1; return .array(elements) }
-                    elements.append(try value())
-                    skipSpace()
-                    if i < text.count, text[i] == UInt8(ascii: ",") { i += 1 }
-                    guard i < text.count else { throw SyntaxError(line: line, reason: "unterminated array (arrays must fit on one line)") }
-                }
-            case UInt8(ascii: "{"):
-                i += 1
-                var members: JSONValue = .object([:])
-                while true {
-                    skipSpace()
-                    if i < text.count, text[i] == UInt8(ascii: "}") { i += 1; return members }
-                    let start = i
-                    while i < text.count, text[i] != UInt8(ascii: "=") { i += 1 }
-                    guard i < text.count else { throw SyntaxError(line: line, reason: "expected key = value in inline table") }
-                    let key = MiniTOML.keyPath(String(decoding: text[start..<i], as: UTF8.self))
-                    i += 1
-                    members = ConfigLoader.setting(members, path: key, to: try value())
-                    skipSpace()
-                    if i < text.count, text[i] == UInt8(ascii: ",") { i += 1 }
-                }
-            default:
-                let start = i
-                while i < text.count, ![UInt8(ascii: ","), UInt8(ascii: "]"), UInt8(ascii: "}")].contains(text[i]) { i += 1 }
-                let word = String(decoding: text[start..<i], as: UTF8.self).trimmingCharacters(in: .whitespaces)
-                switch word {
-                case "true": return .bool(true)
-                case "false": return .bool(false)
-                default:
-                    let cleaned = word.replacingOccurrences(of: "_", with: "")
-                    if let int = Int64(cleaned) { return .int(int) }
-                    if let double = Double(cleaned), double.isFinite { return JSONValue(number: double) }
-                    return .string(word)
-                }
-            }
+        do {
+            return try JSONValue.parse(table.convert(to: .json, options: [.quoteDateAndTimes]))
+        } catch {
+            throw Failure.malformed(file, "cannot be represented as JSON: \(error)")
         }
     }
 }

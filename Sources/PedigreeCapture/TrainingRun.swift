@@ -3,7 +3,7 @@ import PedigreeCore
 
 /// What `pedigree run` was asked to do.
 public struct RunRequest: Sendable {
-    public var namespace: String
+    public var namespace: Namespace
     public var job: String?
     public var model: String?
     /// Paths or artifact references, optionally `ROLE=…` (`validation=data/val.csv`).
@@ -21,7 +21,7 @@ public struct RunRequest: Sendable {
     public var directory: URL
     public var environment: [String: String]
 
-    public init(namespace: String, command: [String], directory: URL, environment: [String: String]) {
+    public init(namespace: Namespace, command: [String], directory: URL, environment: [String: String]) {
         self.namespace = namespace
         self.command = command
         self.directory = directory
@@ -69,6 +69,8 @@ public final class TrainingRun: @unchecked Sendable {
         if self.request.command.isEmpty, let stage {
             self.request.command = ["/bin/sh", "-c", stage.command]
         }
+        // Refuse a bad role now, before the command runs, rather than after training when the run is recorded.
+        for input in request.inputs { _ = try Self.splitRole(input, defaultRole: "train", flag: "--input") }
     }
 
     /// The command to execute, with `strace` in front when tracing.
@@ -144,7 +146,7 @@ public final class TrainingRun: @unchecked Sendable {
         run.environment = try await environmentCapture.asEnvironmentFacet()
         run.facets["workingDirectory"] = .string(request.directory.path)
         if let stage { run.facets["dvcStage"] = .string(stage.name) }
-        return LineageEvent(namespace: request.namespace, eventTime: startedAt, producer: Self.producer, payload: .run(run))
+        return LineageEvent(namespace: request.namespace.rawValue, eventTime: startedAt, producer: Self.producer, payload: .run(run))
     }
 
     public static let producer = "https://github.com/pedigree/pedigree/capture"
@@ -162,14 +164,22 @@ public final class TrainingRun: @unchecked Sendable {
         case reference(ArtifactRef)
     }
 
-    /// `ROLE=TARGET` when the prefix is a plain word; TARGET is an existing path or an artifact reference.
-    private func parseUse(_ text: String, defaultRole: String, flag: String) throws -> (role: String, target: Target) {
-        var role = defaultRole
-        var target = text
-        if let eq = text.firstIndex(of: "="), text[..<eq].allSatisfy({ $0.isLetter || $0 == "-" || $0 == "_" }), eq != text.startIndex {
-            role = String(text[..<eq])
-            target = String(text[text.index(after: eq)...])
+    /// `ROLE=TARGET` when the prefix is a word (`validation=data/val.csv`); otherwise the whole text is the target.
+    /// A prefix that reads as a role but is not a valid one (non-ASCII letters) is refused, not taken for a path.
+    static func splitRole(_ text: String, defaultRole: String, flag: String) throws -> (role: String, target: String) {
+        guard let eq = text.firstIndex(of: "="), eq != text.startIndex,
+            text[..<eq].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." })
+        else { return (defaultRole, text) }
+        do {
+            return (try Role(String(text[..<eq]), field: flag).rawValue, String(text[text.index(after: eq)...]))
+        } catch {
+            throw Failure.badInput(flag, "in '\(text)', \(error.message)")
         }
+    }
+
+    /// `ROLE=TARGET`; TARGET is an existing path or an artifact reference.
+    private func parseUse(_ text: String, defaultRole: String, flag: String) throws -> (role: String, target: Target) {
+        let (role, target) = try Self.splitRole(text, defaultRole: defaultRole, flag: flag)
         if FileManager.default.fileExists(atPath: absolute(target).path) { return (role, .path(target, alias: nil)) }
         if target.contains(":"), let parsed = try? Reference(parsingModel: target), case .artifact(let ref) = parsed {
             return (role, .reference(ref))
@@ -209,7 +219,7 @@ public final class TrainingRun: @unchecked Sendable {
 
     private func artifactSpec(for print: Fingerprint, kind: String, name: String, alias: String?) -> ArtifactSpec {
         ArtifactSpec(
-            ref: ArtifactRef(kind: kind, namespace: request.namespace, name: name), digest: print.digest,
+            ref: ArtifactRef(kind: kind, namespace: request.namespace.rawValue, name: name), digest: print.digest,
             aliasDigests: alias.map { [$0] } ?? [], uri: "file://" + print.path, facets: print.facets())
     }
 
@@ -264,7 +274,7 @@ public final class TrainingRun: @unchecked Sendable {
             }
             facets["paths"] = .array(existing.map { .string(artifactName($0)) })
             run.outputs = [ArtifactUse(
-                artifact: ArtifactSpec(ref: ArtifactRef(kind: "model", namespace: request.namespace, name: model), digest: digest, facets: facets),
+                artifact: ArtifactSpec(ref: ArtifactRef(kind: "model", namespace: request.namespace.rawValue, name: model), digest: digest, facets: facets),
                 role: "model")]
         } else {
             run.outputs = zip(existing, prints).map { path, print in
@@ -281,7 +291,7 @@ public final class TrainingRun: @unchecked Sendable {
         run.facets["durationSeconds"] = .double(Double(endedAt.microseconds - startedAt.microseconds) / 1e6)
         try? FileManager.default.removeItem(at: metricsFile)
         try? FileManager.default.removeItem(at: traceFile)
-        return LineageEvent(namespace: request.namespace, eventTime: endedAt, producer: Self.producer, payload: .run(run))
+        return LineageEvent(namespace: request.namespace.rawValue, eventTime: endedAt, producer: Self.producer, payload: .run(run))
     }
 }
 

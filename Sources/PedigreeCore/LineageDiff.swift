@@ -1,8 +1,8 @@
 import Foundation
 
 /// One difference (or, with `--all`, one sameness) at a key path.
-public struct Change: Hashable, Sendable {
-    public enum Kind: String, Sendable { case added, removed, changed, unchanged }
+public struct Change: Hashable, Sendable, Codable {
+    public enum Kind: String, Sendable, Codable { case added, removed, changed, unchanged }
     public let path: String
     public let kind: Kind
     public let old: JSONValue?
@@ -15,11 +15,17 @@ public struct Change: Hashable, Sendable {
         self.new = new
     }
 
-    public var json: JSONValue {
-        var out: [String: JSONValue] = ["path": .string(path), "change": .string(kind.rawValue)]
-        if let old { out["old"] = old }
-        if let new { out["new"] = new }
-        return .object(out)
+    private enum CodingKeys: String, CodingKey {
+        case path, kind = "change", old, new
+    }
+
+    /// `old` and `new` are absent when there is no such side; a side that is JSON null is `.null`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        path = try container.decode(String.self, forKey: .path)
+        kind = try container.decode(Kind.self, forKey: .kind)
+        old = container.contains(.old) ? try container.decode(JSONValue.self, forKey: .old) : nil
+        new = container.contains(.new) ? try container.decode(JSONValue.self, forKey: .new) : nil
     }
 }
 
@@ -102,7 +108,7 @@ public struct ModelPedigree: Sendable {
 }
 
 /// The five-dimension difference between two model versions: the root-cause tool.
-public struct LineageDiff: Sendable {
+public struct LineageDiff: QueryResult {
     public let from: ArtifactRef
     public let to: ArtifactRef
     public let data: [Change]
@@ -110,8 +116,6 @@ public struct LineageDiff: Sendable {
     public let parents: [Change]
     public let hyperparameters: [Change]
     public let environment: [Change]
-
-    public static let dimensions = ["data", "code", "parents", "hyperparameters", "environment"]
 
     public init(_ a: ModelPedigree, _ b: ModelPedigree, includeUnchanged: Bool = false) {
         from = a.model
@@ -127,42 +131,49 @@ public struct LineageDiff: Sendable {
             a.run?.environment.map { .object($0.json) }, b.run?.environment.map { .object($0.json) }, includeUnchanged: includeUnchanged)
     }
 
-    public func changes(in dimension: String) -> [Change] {
+    public func changes(in dimension: Dimension) -> [Change] {
         switch dimension {
-        case "data": data
-        case "code": code
-        case "parents": parents
-        case "hyperparameters": hyperparameters
-        default: environment
+        case .data: data
+        case .code: code
+        case .parents: parents
+        case .hyperparameters: hyperparameters
+        case .environment: environment
         }
     }
 
-    public var isEmpty: Bool { Self.dimensions.allSatisfy { changes(in: $0).allSatisfy { $0.kind == .unchanged } } }
+    public var isEmpty: Bool { Dimension.allCases.allSatisfy { changes(in: $0).allSatisfy { $0.kind == .unchanged } } }
 
-    /// Reads a diff back from its JSON (as the server sends it).
-    public init(json: JSONValue) throws(ValidationError) {
-        guard let fromText = json["from"]?.stringValue, let toText = json["to"]?.stringValue,
-            case .artifact(let from) = try Reference(parsing: fromText), case .artifact(let to) = try Reference(parsing: toText)
-        else { throw ValidationError(field: "diff", "is not a model diff") }
-        func changes(_ key: String) -> [Change] {
-            (json[key]?.arrayValue ?? []).compactMap { item in
-                guard let path = item["path"]?.stringValue, let kind = item["change"]?.stringValue.flatMap(Change.Kind.init) else { return nil }
-                return Change(path: path, kind: kind, old: item["old"], new: item["new"])
+    private enum CodingKeys: String, CodingKey {
+        case from, to, data, code, parents, hyperparameters, environment
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        func artifact(_ key: CodingKeys) throws -> ArtifactRef {
+            let text = try container.decode(String.self, forKey: key)
+            guard let parsed = try? Reference(parsing: text), case .artifact(let ref) = parsed else {
+                throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "'\(text)' is not an artifact reference")
             }
+            return ref
         }
-        self.from = from
-        self.to = to
-        data = changes("data")
-        code = changes("code")
-        parents = changes("parents")
-        hyperparameters = changes("hyperparameters")
-        environment = changes("environment")
+        from = try artifact(.from)
+        to = try artifact(.to)
+        data = try container.decode([Change].self, forKey: .data)
+        code = try container.decode([Change].self, forKey: .code)
+        parents = try container.decode([Change].self, forKey: .parents)
+        hyperparameters = try container.decode([Change].self, forKey: .hyperparameters)
+        environment = try container.decode([Change].self, forKey: .environment)
     }
 
-    public var json: JSONValue {
-        var out: [String: JSONValue] = ["from": .string(from.description), "to": .string(to.description)]
-        for dimension in Self.dimensions { out[dimension] = .array(changes(in: dimension).map(\.json)) }
-        return .object(out)
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(from.description, forKey: .from)
+        try container.encode(to.description, forKey: .to)
+        try container.encode(data, forKey: .data)
+        try container.encode(code, forKey: .code)
+        try container.encode(parents, forKey: .parents)
+        try container.encode(hyperparameters, forKey: .hyperparameters)
+        try container.encode(environment, forKey: .environment)
     }
 
     /// Inputs are paired by role and artifact name, so `dataset:warehouse/tx@v1 → @v2` reads as one change.

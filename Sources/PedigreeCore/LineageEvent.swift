@@ -32,8 +32,16 @@ public struct LineageEvent: Sendable, Hashable {
     public let body: JSONValue
     public let canonicalBytes: [UInt8]
     public let digest: ContentDigest
+    /// Whether this event came through `init(json:)`, which validates every field. An event assembled in code
+    /// (capture, importers) has not been, and `validated()` checks it the way a reader of the log will.
+    private let isValidated: Bool
 
     public init(namespace: String, eventTime: Timestamp? = nil, producer: String? = nil, supersedes: ContentDigest? = nil, payload: Payload) {
+        self.init(namespace: namespace, eventTime: eventTime, producer: producer, supersedes: supersedes, payload: payload, validated: false)
+    }
+
+    private init(namespace: String, eventTime: Timestamp?, producer: String?, supersedes: ContentDigest?, payload: Payload, validated: Bool) {
+        isValidated = validated
         self.namespace = namespace
         self.eventTime = eventTime
         self.producer = producer
@@ -85,8 +93,26 @@ public struct LineageEvent: Sendable, Hashable {
             payload = .artifact(try ArtifactSpec(json: payloadJSON, path: reader.fieldPath("artifact"), defaultNamespace: namespace))
         default: payload = .deployment(try DeploymentRecord(json: payloadJSON, path: reader.fieldPath("deployment"), eventTime: eventTime))
         }
-        self.init(namespace: namespace, eventTime: eventTime, producer: try reader.optionalString("producer"), supersedes: supersedes, payload: payload)
+        self.init(
+            namespace: namespace, eventTime: eventTime, producer: try reader.optionalString("producer"), supersedes: supersedes, payload: payload,
+            validated: true)
     }
+
+    /// The event as the log will read it back: its body parsed and validated as the native format, and
+    /// unchanged by that (same digest). The event log writer calls this before every append, so no way in —
+    /// however it assembled the event — can store a record that `show`, `verify` or `rebuild` cannot read.
+    public func validated() throws(ValidationError) -> LineageEvent {
+        if isValidated { return self }
+        let reread = try LineageEvent(json: body)
+        guard reread.digest == digest else {
+            throw ValidationError(field: "", "the \(typeName) event changes when it is read back (\(digest) → \(reread.digest)); this is a bug in the code that built it")
+        }
+        return reread
+    }
+
+    /// Events are their content: two are equal when their normalised bodies are.
+    public static func == (a: LineageEvent, b: LineageEvent) -> Bool { a.digest == b.digest }
+    public func hash(into hasher: inout Hasher) { hasher.combine(digest) }
 
     /// What the event is about; corrections must have the same subject as what they correct.
     public var subject: String {

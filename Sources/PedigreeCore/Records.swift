@@ -272,23 +272,9 @@ func readTimestamp(_ reader: FieldReader, _ key: String) throws(ValidationError)
 }
 
 func validateNamespace(_ namespace: String, field: String) throws(ValidationError) {
-    guard !namespace.isEmpty, namespace.utf8.count <= 1024, namespace.utf8.allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else {
-        throw ValidationError(field: field, "'\(namespace)' must be 1–1024 bytes without spaces or control characters")
-    }
+    _ = try Namespace(namespace, field: field)
 }
 
 func validateIdentifier(_ text: String, field: String) throws(ValidationError) {
-    guard text.utf8.count <= 64, text.utf8.allSatisfy({ isWordByte($0) }) else {
-        throw ValidationError(field: field, "'\(text)' must be a short word of letters, digits, '-', '_' or '.' (e.g. train, validation, base-model)")
-    }
-}
-
-/// ASCII letters, digits, '-', '_' and '.'.
-func isWordByte(_ byte: UInt8) -> Bool {
-    switch byte {
-    case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-        UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
-        true
-    default: false
-    }
+    _ = try Role(text, field: field)
 }

@@ -168,11 +168,6 @@ public struct ArtifactRef: Hashable, Sendable, CustomStringConvertible {
 
     /// Kinds are lower-case identifiers: `dataset`, `model`, `feature-set`, `evaluation-report`, …
     static func validateKind(_ kind: String, field: String) throws(ValidationError) {
-        let bytes = kind.utf8
-        let ok = bytes.first.map { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) } ?? false
-            && bytes.allSatisfy { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }
-        guard ok, kind != "run", kind != "deployment" else {
-            throw ValidationError(field: field, "'\(kind)' is not an artifact kind; use a lower-case word such as dataset or model")
-        }
+        _ = try Kind(kind, field: field)
     }
 }

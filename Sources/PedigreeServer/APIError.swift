@@ -26,6 +26,9 @@ public struct APIError: Error, HTTPResponseError, Sendable {
 
     public static let unauthorized = APIError(.unauthorized, code: "unauthorized", "this server needs a token: send Authorization: Bearer <token>")
 
+    public static let unknownToken = APIError(
+        .unauthorized, code: "unknown_token", "unknown or revoked token: create one with `pedigree token create` and send it as Authorization: Bearer <token>")
+
     public static func forbidden(_ message: String) -> APIError { APIError(.forbidden, code: "forbidden", message) }
 
     public static func notFound(_ message: String, field: String? = nil) -> APIError { APIError(.notFound, code: "not_found", message, field: field) }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOConcurrencyHelpers
 import PedigreeCore
 import PedigreeStore
 
@@ -14,7 +15,7 @@ public struct Identity: Sendable {
     /// Without auth, everyone may do everything (loopback only, by default).
     static let unrestricted = Identity(name: "anonymous", token: nil)
 
-    func allows(_ role: Role, in namespace: String) -> Bool {
+    func allows(_ role: AccessRole, in namespace: String) -> Bool {
         guard let token else { return true }
         return token.allows(role, in: namespace)
     }
@@ -22,14 +23,6 @@ public struct Identity: Sendable {
     /// Reading a namespace one cannot see is answered as if it did not exist.
     func requireRead(_ namespace: String, _ what: @autoclosure () -> String) throws {
         guard allows(.reader, in: namespace) else { throw APIError.notFound("\(what()) is not recorded", field: "ref") }
-    }
-
-    /// Where this identity may create artifacts when it appends: namespaces it can write, and namespaces no
-    /// team has claimed with tokens (OpenLineage's `s3://bucket`-style dataset namespaces are shared ground).
-    func authority(tokens: any TokenStore) async throws -> WriteAuthority {
-        guard let token else { return .unrestricted }
-        let claimed = Set(try await tokens.tokens(namespace: nil).filter { $0.revokedAt == nil }.map(\.namespace))
-        return WriteAuthority { namespace in token.allows(.writer, in: namespace) || !claimed.contains(namespace) }
     }
 
     /// Whether a reference names a readable namespace (run references name none until looked up).
@@ -73,11 +66,16 @@ public struct PedigreeRequestContext: RequestContext {
 
 /// Resolves the bearer token of each request; rejects requests without a valid one when auth is on.
 /// Health, readiness, metrics and the API description stay open: probes and scrapers carry no tokens.
+///
+/// With auth off, a token the server does not know is ignored (the request is served anonymously, and the
+/// log says so once): an OpenLineage client configured with an API key must be able to send to a dev
+/// server. A token the server does know always applies, so its namespace limits hold on any server.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = PedigreeRequestContext
     let tokens: any TokenStore
     let required: Bool
     let maxBodyBytes: Int
+    let unknownTokenNoticed = NIOLockedValueBox(false)
     static let openPaths: Set<String> = ["/healthz", "/readyz", "/metrics", "/openapi.json"]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -85,8 +83,15 @@ struct AuthMiddleware: RouterMiddleware {
         context.maxBodyBytes = maxBodyBytes
         if let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") {
             let secret = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
-            guard let token = try await tokens.token(secret: secret) else { throw APIError.unauthorized }
-            context.identity = Identity(name: "token:\(token.id)", token: token)
+            if let token = try await tokens.token(secret: secret) {
+                context.identity = Identity(name: "token:\(token.id)", token: token)
+            } else if required {
+                // The secret itself is never logged: only that one was refused, and where from.
+                context.logger.notice("refused an unknown or revoked token", metadata: ["path": "\(request.uri.path)"])
+                throw APIError.unknownToken
+            } else if unknownTokenNoticed.withLockedValue({ noticed in defer { noticed = true }; return !noticed }) {
+                context.logger.notice("a request carried a token this server does not know; auth is off, so such requests are served anonymously")
+            }
         } else if required && !Self.openPaths.contains(request.uri.path) {
             throw APIError.unauthorized
         }

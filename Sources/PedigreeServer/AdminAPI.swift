@@ -7,34 +7,26 @@ import PedigreeStore
 /// Token management (admin tokens of a namespace manage that namespace's tokens) and operations: health,
 /// readiness, Prometheus metrics and the API description.
 struct AdminAPI: Sendable {
-    let store: any LineageStore
+    let store: any StoreMaintenance
     let tokens: any TokenStore
     let metrics: ServerMetrics
 
-    static let routes: [RouteSpec] = [
-        RouteSpec(method: .post, path: "/api/v1/tokens"),
-        RouteSpec(method: .get, path: "/api/v1/tokens"),
-        RouteSpec(method: .delete, path: "/api/v1/tokens/{id}"),
-        RouteSpec(method: .get, path: "/healthz"),
-        RouteSpec(method: .get, path: "/readyz"),
-        RouteSpec(method: .get, path: "/metrics"),
-        RouteSpec(method: .get, path: "/openapi.json"),
-    ]
-
-    func register(on router: Router<PedigreeRequestContext>) {
-        router.post("/api/v1/tokens") { request, context in try await createToken(request, context) }
-        router.get("/api/v1/tokens") { request, context in try await listTokens(request, context) }
-        router.delete("/api/v1/tokens/:id") { _, context in try await revokeToken(context) }
-        router.get("/healthz") { _, _ in Response.json(["status": "ok"]) }
-        router.get("/readyz") { _, _ in try await ready() }
-        router.get("/metrics") { _, _ in
+    var routes: RouteCollection<PedigreeRequestContext> {
+        let routes = RouteCollection(context: PedigreeRequestContext.self)
+        routes.post("/api/v1/tokens") { request, context in try await createToken(request, context) }
+        routes.get("/api/v1/tokens") { request, context in try await listTokens(request, context) }
+        routes.delete("/api/v1/tokens/{id}") { _, context in try await revokeToken(context) }
+        routes.get("/healthz") { _, _ in Response.json(["status": "ok"]) }
+        routes.get("/readyz") { _, _ in try await ready() }
+        routes.get("/metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition(try await store.statistics()))))
         }
-        router.get("/openapi.json") { _, _ in
+        routes.get("/openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.bytes)))
         }
+        return routes
     }
 
     func createToken(_ request: Request, _ context: PedigreeRequestContext) async throws -> Response {
@@ -43,7 +35,7 @@ struct AdminAPI: Sendable {
         try reader.rejectUnknownKeys(["namespace", "role", "name"])
         let namespace = try reader.string("namespace")
         let roleText = try reader.string("role", hint: "reader, writer or admin")
-        guard let role = Role(rawValue: roleText) else {
+        guard let role = AccessRole(rawValue: roleText) else {
             throw APIError(.unprocessableContent, code: "invalid", "'\(roleText)' is not reader, writer or admin", field: "role")
         }
         guard namespace != AccessToken.everyNamespace else {

@@ -6,43 +6,24 @@ import NIOCore
 import PedigreeCore
 import PedigreeStore
 
-/// One documented route. The table of these is what the router registers and what the test compares with
-/// `openapi.json`, so the two cannot drift apart.
-public struct RouteSpec: Sendable {
-    public let method: HTTPRequest.Method
-    /// OpenAPI-style path, `{parameter}` for path parameters.
-    public let path: String
-}
-
 /// The native REST API: recording events and every query the CLI has. Thin: parse, check access, call the
 /// store, shape the answer — the same result types and JSON the CLI prints.
 struct LineageAPI: Sendable {
-    let store: any LineageStore
-    let tokens: any TokenStore
-    let metrics: ServerMetrics
+    let store: any LineageQuerying & StoreMaintenance
+    let ingest: IngestService
 
-    static let routes: [RouteSpec] = [
-        RouteSpec(method: .post, path: "/api/v1/events"),
-        RouteSpec(method: .get, path: "/api/v1/events"),
-        RouteSpec(method: .get, path: "/api/v1/nodes"),
-        RouteSpec(method: .get, path: "/api/v1/graph"),
-        RouteSpec(method: .get, path: "/api/v1/models"),
-        RouteSpec(method: .get, path: "/api/v1/impact"),
-        RouteSpec(method: .get, path: "/api/v1/diff"),
-        RouteSpec(method: .get, path: "/api/v1/history"),
-        RouteSpec(method: .get, path: "/api/v1/verify"),
-    ]
-
-    func register(on router: Router<PedigreeRequestContext>) {
-        router.post("/api/v1/events") { request, context in try await record(request, context) }
-        router.get("/api/v1/events") { request, context in try await events(request, context) }
-        router.get("/api/v1/nodes") { request, context in try await show(request, context) }
-        router.get("/api/v1/graph") { request, context in try await graph(request, context) }
-        router.get("/api/v1/models") { request, context in try await trainedOn(request, context) }
-        router.get("/api/v1/impact") { request, context in try await impact(request, context) }
-        router.get("/api/v1/diff") { request, context in try await diff(request, context) }
-        router.get("/api/v1/history") { request, context in try await history(request, context) }
-        router.get("/api/v1/verify") { _, context in try await verify(context) }
+    var routes: RouteCollection<PedigreeRequestContext> {
+        let routes = RouteCollection(context: PedigreeRequestContext.self)
+        routes.post("/api/v1/events") { request, context in try await record(request, context) }
+        routes.get("/api/v1/events") { request, context in try await events(request, context) }
+        routes.get("/api/v1/nodes") { request, context in try await show(request, context) }
+        routes.get("/api/v1/graph") { request, context in try await graph(request, context) }
+        routes.get("/api/v1/models") { request, context in try await trainedOn(request, context) }
+        routes.get("/api/v1/impact") { request, context in try await impact(request, context) }
+        routes.get("/api/v1/diff") { request, context in try await diff(request, context) }
+        routes.get("/api/v1/history") { request, context in try await history(request, context) }
+        routes.get("/api/v1/verify") { _, context in try await verify(context) }
+        return routes
     }
 
     // MARK: Writing
@@ -53,12 +34,10 @@ struct LineageAPI: Sendable {
         do {
             events = try await EventDocument.decode(try await RequestBodyReader.text(request, context))
         } catch {
-            metrics.rejected(1)
+            ingest.rejected(1)
             throw error
         }
-        for namespace in Set(events.map(\.namespace)).sorted() { try context.identity.requireWrite(namespace) }
-        let outcomes = try await store.append(events, recordedBy: context.identity.name, authority: try await context.identity.authority(tokens: tokens))
-        metrics.recorded(outcomes)
+        let outcomes = try await ingest.append(events, as: context.identity)
         return .json(["events": .array(outcomes.map(\.json))], status: .created)
     }
 
@@ -124,7 +103,7 @@ struct LineageAPI: Sendable {
         let ref = try query.reference("ref")
         try context.identity.requireRead(ref)
         let report = try await store.impact(ref, asOf: try query.time("asOf"))
-        try context.identity.requireRead(report.root.namespace, ref.description)
+        try context.identity.requireRead(report.namespace, ref.description)
         return .json(Visibility(identity: context.identity).filter(report).json)
     }
 

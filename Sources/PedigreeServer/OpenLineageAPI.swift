@@ -7,36 +7,32 @@ import PedigreeStore
 /// The OpenLineage endpoint, as the official clients (Airflow, Spark, dbt, openlineage-python) send to it,
 /// and the Marquez-shaped reads that tools built for the reference server use.
 struct OpenLineageAPI: Sendable {
-    let store: any LineageStore
-    let tokens: any TokenStore
-    let metrics: ServerMetrics
+    let store: any LineageQuerying & MarquezListings
+    let ingest: IngestService
 
-    static let routes: [RouteSpec] = [
-        RouteSpec(method: .post, path: "/api/v1/lineage"),
-        RouteSpec(method: .post, path: "/api/v1/lineage/batch"),
-        RouteSpec(method: .get, path: "/api/v1/lineage"),
-        RouteSpec(method: .get, path: "/api/v1/namespaces"),
-        RouteSpec(method: .get, path: "/api/v1/namespaces/{namespace}/datasets"),
-        RouteSpec(method: .get, path: "/api/v1/namespaces/{namespace}/jobs"),
-    ]
-
-    func register(on router: Router<PedigreeRequestContext>) {
-        router.post("/api/v1/lineage") { request, context in try await receive(request, context) }
-        router.post("/api/v1/lineage/batch") { request, context in try await receiveBatch(request, context) }
-        router.get("/api/v1/lineage") { request, context in try await marquezLineage(request, context) }
-        router.get("/api/v1/namespaces") { request, context in try await namespaces(request, context) }
-        router.get("/api/v1/namespaces/:namespace/datasets") { request, context in try await datasets(request, context) }
-        router.get("/api/v1/namespaces/:namespace/jobs") { request, context in try await jobs(request, context) }
+    var routes: RouteCollection<PedigreeRequestContext> {
+        let routes = RouteCollection(context: PedigreeRequestContext.self)
+        routes.post("/api/v1/lineage") { request, context in try await receive(request, context) }
+        routes.post("/api/v1/lineage/batch") { request, context in try await receiveBatch(request, context) }
+        routes.get("/api/v1/lineage") { request, context in try await marquezLineage(request, context) }
+        routes.get("/api/v1/namespaces") { request, context in try await namespaces(request, context) }
+        routes.get("/api/v1/namespaces/{namespace}/datasets") { request, context in try await datasets(request, context) }
+        routes.get("/api/v1/namespaces/{namespace}/jobs") { request, context in try await jobs(request, context) }
+        return routes
     }
 
     /// One event; 201 like the reference server. A retried event is acknowledged and stored once.
     func receive(_ request: Request, _ context: PedigreeRequestContext) async throws -> Response {
         let value = try JSONValue.parse(try await RequestBodyReader.text(request, context))
         guard case .object = value else { throw APIError.badRequest("expected one OpenLineage event object; send arrays to /api/v1/lineage/batch") }
-        let events = try OpenLineageMapping.events(from: value)
-        for namespace in Set(events.map(\.namespace)) { try context.identity.requireWrite(namespace) }
-        let outcomes = try await store.append(events, recordedBy: context.identity.name, authority: try await context.identity.authority(tokens: tokens))
-        metrics.recorded(outcomes)
+        let events: [LineageEvent]
+        do {
+            events = try OpenLineageMapping.events(from: value)
+        } catch {
+            ingest.rejected(1)
+            throw error
+        }
+        let outcomes = try await ingest.append(events, as: context.identity)
         return .json(["events": .array(outcomes.map(\.json))], status: .created)
     }
 
@@ -47,50 +43,25 @@ struct OpenLineageAPI: Sendable {
         guard let elements = value.arrayValue ?? value["events"]?.arrayValue else {
             throw APIError.badRequest("expected a JSON array of OpenLineage events, or {\"events\": [...]}")
         }
-        var accepted: [(index: Int, events: [LineageEvent])] = []
-        var failures: [JSONValue] = []
-        func fail(_ index: Int, _ error: any Error) {
-            let api = APIError.from(error) as? APIError
-            failures.append(["index": .int(Int64(index)), "code": .string(api?.code ?? "error"), "reason": .string(api?.message ?? "\(error)"),
-                             "field": api?.field.map(JSONValue.string) ?? .null])
+        let items = elements.enumerated().map { index, element in
+            BatchItem(index: index, events: Result { try OpenLineageMapping.events(from: element, path: "[\(index)]") })
         }
-        for (index, element) in elements.enumerated() {
-            do {
-                let events = try OpenLineageMapping.events(from: element, path: "[\(index)]")
-                for namespace in Set(events.map(\.namespace)) { try context.identity.requireWrite(namespace) }
-                accepted.append((index, events))
-            } catch {
-                fail(index, error)
-            }
+        let outcome = try await ingest.appendEach(items, as: context.identity)
+        let failures: [JSONValue] = outcome.failures.map { failure in
+            let api = APIError.from(failure.error) as? APIError
+            return [
+                "index": .int(Int64(failure.index)), "code": .string(api?.code ?? "error"), "reason": .string(api?.message ?? "\(failure.error)"),
+                "field": api?.field.map(JSONValue.string) ?? .null,
+            ]
         }
-        var stored = 0
-        let authority = try await context.identity.authority(tokens: tokens)
-        do {
-            // The valid events in one transaction; should one of them conflict with the store, each on its own.
-            let outcomes = try await store.append(accepted.flatMap(\.events), recordedBy: context.identity.name, authority: authority)
-            metrics.recorded(outcomes)
-            stored = accepted.count
-        } catch let error as StoreError where error.code == .unavailable {
-            // Not the events' fault: 503, so clients retry instead of dropping them.
-            throw error
-        } catch {
-            for item in accepted {
-                do {
-                    metrics.recorded(try await store.append(item.events, recordedBy: context.identity.name, authority: authority))
-                    stored += 1
-                } catch {
-                    fail(item.index, error)
-                }
-            }
-        }
-        metrics.rejected(failures.count)
-        let status = failures.isEmpty ? "SUCCESS" : (stored == 0 ? "FAILURE" : "PARTIAL_SUCCESS")
+        let status = failures.isEmpty ? "SUCCESS" : (outcome.stored == 0 ? "FAILURE" : "PARTIAL_SUCCESS")
         let body: JSONValue = [
             "status": .string(status),
-            "summary": ["received": .int(Int64(elements.count)), "successful": .int(Int64(stored)), "failed": .int(Int64(failures.count))],
-            "failed": .array(failures.sorted { (Int($0["index"]?.displayText ?? "") ?? 0) < (Int($1["index"]?.displayText ?? "") ?? 0) }),
+            "summary": ["received": .int(Int64(outcome.received)), "successful": .int(Int64(outcome.stored)), "failed": .int(Int64(failures.count))],
+            "failed": .array(failures),
         ]
-        return .json(body, status: failures.isEmpty ? .ok : (stored == 0 ? .badRequest : HTTPResponse.Status(code: 207, reasonPhrase: "Multi-Status")))
+        return .json(
+            body, status: failures.isEmpty ? .ok : (outcome.stored == 0 ? .badRequest : HTTPResponse.Status(code: 207, reasonPhrase: "Multi-Status")))
     }
 
     // MARK: Marquez-compatible reads

@@ -8,9 +8,6 @@ import UnixSignals
 
 /// Builds the whole application from its dependencies, so `pedigree serve` and the tests run the same app.
 public enum PedigreeServer {
-    /// Every route the server answers, in the form `openapi.json` documents them.
-    public static var routes: [RouteSpec] { LineageAPI.routes + OpenLineageAPI.routes + AdminAPI.routes }
-
     public static func buildRouter(
         store: any LineageStore, tokens: any TokenStore, configuration: ServerConfiguration, metrics: ServerMetrics = ServerMetrics()
     ) -> Router<PedigreeRequestContext> {
@@ -19,9 +16,10 @@ public enum PedigreeServer {
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: LogRequestsMiddleware(.info))
         router.add(middleware: AuthMiddleware(tokens: tokens, required: configuration.requiresAuth, maxBodyBytes: configuration.maxBodyBytes))
-        LineageAPI(store: store, tokens: tokens, metrics: metrics).register(on: router)
-        OpenLineageAPI(store: store, tokens: tokens, metrics: metrics).register(on: router)
-        AdminAPI(store: store, tokens: tokens, metrics: metrics).register(on: router)
+        let ingest = IngestService(store: store, tokens: tokens, metrics: metrics)
+        router.addRoutes(LineageAPI(store: store, ingest: ingest).routes)
+        router.addRoutes(OpenLineageAPI(store: store, ingest: ingest).routes)
+        router.addRoutes(AdminAPI(store: store, tokens: tokens, metrics: metrics).routes)
         return router
     }
 

@@ -2,25 +2,25 @@ import Foundation
 import PedigreeCore
 
 /// What a token may do in its namespace. Each role includes the ones before it.
-public enum Role: String, Sendable, CaseIterable, Comparable {
+public enum AccessRole: String, Sendable, CaseIterable, Comparable, Codable {
     case reader, writer, admin
 
-    public static func < (a: Role, b: Role) -> Bool { allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)! }
+    public static func < (a: AccessRole, b: AccessRole) -> Bool { allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)! }
 }
 
 /// An API token. Only the SHA-256 of its secret is stored; the secret is shown once, when it is created.
-public struct AccessToken: Hashable, Sendable {
+public struct AccessToken: Hashable, QueryResult {
     /// A namespace, or `*` for every namespace (created only by someone with the store file itself).
     public let namespace: String
     public let id: String
-    public let role: Role
+    public let role: AccessRole
     public let name: String?
     public let createdAt: Timestamp
     public let revokedAt: Timestamp?
 
     public static let everyNamespace = "*"
 
-    public init(id: String, namespace: String, role: Role, name: String?, createdAt: Timestamp, revokedAt: Timestamp?) {
+    public init(id: String, namespace: String, role: AccessRole, name: String?, createdAt: Timestamp, revokedAt: Timestamp?) {
         self.id = id
         self.namespace = namespace
         self.role = role
@@ -29,17 +29,20 @@ public struct AccessToken: Hashable, Sendable {
         self.revokedAt = revokedAt
     }
 
-    public func allows(_ role: Role, in namespace: String) -> Bool {
+    public func allows(_ role: AccessRole, in namespace: String) -> Bool {
         revokedAt == nil && self.role >= role && (self.namespace == Self.everyNamespace || self.namespace == namespace)
     }
 
-    public var json: JSONValue {
-        var out: [String: JSONValue] = [
-            "id": .string(id), "namespace": .string(namespace), "role": .string(role.rawValue), "createdAt": .string(createdAt.description),
-        ]
-        if let name { out["name"] = .string(name) }
-        out["revokedAt"] = revokedAt.map { .string($0.description) } ?? .null
-        return .object(out)
+    private enum CodingKeys: String, CodingKey { case id, namespace, role, name, createdAt, revokedAt }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(namespace, forKey: .namespace)
+        try container.encode(role, forKey: .role)
+        try container.encodeIfPresent(name, forKey: .name)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(revokedAt, forKey: .revokedAt)  // null while live
     }
 
     /// A new secret: 32 random bytes, base64url, with a recognisable prefix (so leaked ones can be found by
@@ -57,10 +60,12 @@ public struct AccessToken: Hashable, Sendable {
 /// Where tokens live: beside the lineage they guard, so every server replica sees the same ones.
 public protocol TokenStore: Sendable {
     /// Creates a token and returns it with its secret, which is not stored and cannot be shown again.
-    func createToken(namespace: String, role: Role, name: String?) async throws -> (token: AccessToken, secret: String)
+    func createToken(namespace: String, role: AccessRole, name: String?) async throws -> (token: AccessToken, secret: String)
     /// The live (not revoked) token with this secret.
     func token(secret: String) async throws -> AccessToken?
     func tokens(namespace: String?) async throws -> [AccessToken]
+    /// The namespaces some live token is for: those a team has claimed (`*` included when such a token exists).
+    func claimedNamespaces() async throws -> Set<String>
     /// Revokes a token; false when there is no such token.
     func revokeToken(id: String) async throws -> Bool
 }

@@ -1,13 +1,23 @@
 import Foundation
 import PedigreeCore
 
+/// Where events are meant to go: a store (by its location) or a server (by its URL). The spool keeps this
+/// with every event, so an event captured for production is delivered to production only, never to
+/// whatever store the next command happens to open.
+public protocol EventDestination: Sendable {
+    /// The destination as the spool names it: a SQLite file's absolute path, a PostgreSQL URL without its
+    /// password, or a server's URL.
+    var spoolKey: String { get }
+    func append(_ events: [LineageEvent], recordedBy identity: String) async throws -> [AppendOutcome]
+}
+
 /// Events that could not be stored when they were captured (the store or server was unreachable), kept in
-/// files until they can be. Capture never blocks or breaks training: it spools, and `pedigree sync` — or
-/// any later command that reaches the store — delivers.
+/// files until they can be. Capture never blocks or breaks training: it spools, and `pedigree sync` — or the
+/// next `pedigree run` for the same destination — delivers.
 ///
-/// Each spool file is one batch, written to a temporary name and renamed, so a crash leaves either a
-/// complete file or none. Files are delivered oldest first and removed only after the store acknowledged
-/// them; delivery is idempotent because the store deduplicates events by digest.
+/// Each spool file is one batch for one destination, written to a temporary name and renamed, so a crash
+/// leaves either a complete file or none. Files are delivered oldest first and removed only after the
+/// destination acknowledged them; delivery is idempotent because stores deduplicate events by digest.
 public struct EventSpool: Sendable {
     public let directory: URL
 
@@ -15,10 +25,12 @@ public struct EventSpool: Sendable {
         self.directory = directory
     }
 
-    public func spool(_ events: [LineageEvent], recordedBy identity: String) throws {
+    public func spool(_ events: [LineageEvent], for destination: String, recordedBy identity: String) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let name = String(format: "%020lld-%@.jsonl", Timestamp.now.microseconds, UUID().uuidString.lowercased())
-        let lines = events.map { JSONValue.object(["recordedBy": .string(identity), "event": $0.body]).canonicalString }
+        let lines = events.map {
+            JSONValue.object(["destination": .string(destination), "recordedBy": .string(identity), "event": $0.body]).canonicalString
+        }
         let temporary = directory.appendingPathComponent(".\(name).tmp")
         let bytes = Array((lines.joined(separator: "\n") + "\n").utf8)
         let fd = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
@@ -36,29 +48,62 @@ public struct EventSpool: Sendable {
         return names.filter { $0.hasSuffix(".jsonl") && !$0.hasPrefix(".") }.sorted().map { directory.appendingPathComponent($0) }
     }
 
+    /// One spooled file: its events and who recorded them, for one destination.
+    struct Batch {
+        let file: URL
+        let destination: String?
+        let entries: [(identity: String, event: LineageEvent)]
+    }
+
+    /// Pending events by destination, oldest first; files spooled before destinations were recorded are
+    /// listed under nil. Unreadable files are listed as rejected.
+    public func pending() -> (byDestination: [(destination: String?, events: Int)], unreadable: [String]) {
+        var counts: [String?: Int] = [:]
+        var order: [String?] = []
+        var unreadable: [String] = []
+        for file in pendingFiles {
+            do {
+                let batch = try read(file)
+                if counts[batch.destination] == nil { order.append(batch.destination) }
+                counts[batch.destination, default: 0] += batch.entries.count
+            } catch {
+                unreadable.append("\(file.lastPathComponent): \(error)")
+            }
+        }
+        return (order.map { ($0, counts[$0]!) }, unreadable)
+    }
+
     public struct Delivery: Sendable {
         public var events = 0
         public var files = 0
-        /// Files whose events the store rejected as invalid; moved to `rejected/` so they do not block the rest.
+        /// Files whose events the destination rejected as invalid; moved to `rejected/` so they do not block the rest.
         public var rejected: [String] = []
     }
 
-    /// Delivers every pending file. Stops at the first store failure (it is still unreachable), leaving the
-    /// rest for next time.
-    public func deliver(to store: any LineageStore) async -> Delivery {
+    /// Delivers every pending file meant for `destination` (and, when `includingUnaddressed`, files spooled
+    /// without a destination). Stops at the first failure to reach it, leaving the rest for next time.
+    public func deliver(to destination: any EventDestination, includingUnaddressed: Bool = false) async -> Delivery {
         var delivery = Delivery()
         for file in pendingFiles {
-            guard let text = try? String(contentsOf: file, encoding: .utf8) else { continue }
-            var batches: [String: [LineageEvent]] = [:]
-            var order: [String] = []
+            let batch: Batch
             do {
-                for line in text.split(separator: "\n") where !line.isEmpty {
-                    let entry = try JSONValue.parse(String(line))
-                    let identity = entry["recordedBy"]?.stringValue ?? "spool"
-                    if batches[identity] == nil { order.append(identity) }
-                    batches[identity, default: []].append(try LineageEvent(json: entry["event"] ?? .null))
+                batch = try read(file)
+            } catch {
+                reject(file)
+                delivery.rejected.append("\(file.lastPathComponent): \(error)")
+                continue
+            }
+            guard batch.destination == destination.spoolKey || (batch.destination == nil && includingUnaddressed) else { continue }
+            do {
+                // Consecutive entries of one recorder go together, in spool order.
+                var start = 0
+                while start < batch.entries.count {
+                    let identity = batch.entries[start].identity
+                    var end = start
+                    while end < batch.entries.count && batch.entries[end].identity == identity { end += 1 }
+                    _ = try await destination.append(batch.entries[start..<end].map(\.event), recordedBy: identity)
+                    start = end
                 }
-                for identity in order { _ = try await store.append(batches[identity]!, recordedBy: identity) }
             } catch let error as StoreError where error.code == .unavailable {
                 return delivery
             } catch {
@@ -68,9 +113,21 @@ public struct EventSpool: Sendable {
             }
             try? FileManager.default.removeItem(at: file)
             delivery.files += 1
-            delivery.events += batches.values.reduce(0) { $0 + $1.count }
+            delivery.events += batch.entries.count
         }
         return delivery
+    }
+
+    func read(_ file: URL) throws -> Batch {
+        let text = try String(contentsOf: file, encoding: .utf8)
+        var destination: String?
+        var entries: [(identity: String, event: LineageEvent)] = []
+        for line in text.split(separator: "\n") where !line.isEmpty {
+            let entry = try JSONValue.parse(String(line))
+            destination = entry["destination"]?.stringValue
+            entries.append((entry["recordedBy"]?.stringValue ?? "spool", try LineageEvent(json: entry["event"] ?? .null)))
+        }
+        return Batch(file: file, destination: destination, entries: entries)
     }
 
     private func reject(_ file: URL) {

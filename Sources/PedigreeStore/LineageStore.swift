@@ -1,18 +1,26 @@
 import PedigreeCore
 
-/// The store contract. Both backends (SQLite, PostgreSQL) implement it with the same semantics — largely with
-/// the same code (see `SQLSession`) — and the same contract tests run against each.
+/// The store contract, split by role: what the ways in need (`LineageWriting`), what queries and the UI
+/// need (`LineageQuerying`), what operators run (`StoreMaintenance`) and what exists only to answer like
+/// Marquez (`MarquezListings`). A component asks for the role it uses. Both backends implement all of it
+/// with the same code (`SQLStore`), and the same contract tests run against each.
 ///
 /// Writes go through `append` only: validate → append to the namespace's hash chain → project into the
 /// graph tables, in one transaction. Queries read the projections; `asOf` answers as the store knew it at
 /// that time (transaction time: when events were recorded, not when they say things happened).
-public protocol LineageStore: Sendable {
+public protocol LineageStore: LineageWriting, LineageQuerying, StoreMaintenance, MarquezListings {}
+
+/// The one write path.
+public protocol LineageWriting: Sendable {
     /// Appends events atomically: all are stored, or (on any error) none. A re-delivered event (same digest
     /// in the same namespace) is acknowledged as a duplicate and stored once. `authority` decides in which
     /// namespaces the writer may register, change or generate artifacts (referencing existing ones is always
-    /// allowed).
+    /// allowed). Every event is re-validated first: nothing is stored that cannot be read back.
     func append(_ events: [LineageEvent], recordedBy identity: String, authority: WriteAuthority) async throws -> [AppendOutcome]
+}
 
+/// Questions about the graph and the log.
+public protocol LineageQuerying: Sendable {
     /// One artifact, run or deployment endpoint with everything known about it.
     func show(_ ref: Reference, asOf: Timestamp?) async throws -> NodeDetail
 
@@ -35,6 +43,12 @@ public protocol LineageStore: Sendable {
     /// Which model version an endpoint served, oldest first.
     func deploymentHistory(namespace: String, endpoint: String, asOf: Timestamp?) async throws -> [DeploymentEntry]
 
+    /// Stored events in append order, for export and audit.
+    func events(afterSequence: Int64, limit: Int) async throws -> [StoredEvent]
+}
+
+/// What operators run on the store itself.
+public protocol StoreMaintenance: Sendable {
     /// Recomputes every hash chain and the projections.
     func verify() async throws -> VerificationReport
 
@@ -46,9 +60,12 @@ public protocol LineageStore: Sendable {
     /// so history can be moved between backends but not altered on the way.
     func restore(_ events: [StoredEvent]) async throws
 
-    /// Stored events in append order, for export and audit.
-    func events(afterSequence: Int64, limit: Int) async throws -> [StoredEvent]
+    /// Sizes, for monitoring.
+    func statistics() async throws -> StoreStatistics
+}
 
+/// Listings in the shape Marquez's read API has (`/api/v1/namespaces/…`).
+public protocol MarquezListings: Sendable {
     /// Every namespace that owns events or nodes, sorted.
     func namespaces() async throws -> [String]
 
@@ -57,40 +74,9 @@ public protocol LineageStore: Sendable {
 
     /// The jobs whose runs are in a namespace, each with its latest run.
     func jobs(inNamespace namespace: String, limit: Int, offset: Int) async throws -> [JobSummary]
-
-    /// Sizes, for monitoring.
-    func statistics() async throws -> StoreStatistics
 }
 
-public struct JobSummary: Hashable, Sendable {
-    public let namespace: String
-    public let name: String
-    public let runCount: Int
-    public let latestRun: NodeSummary
-
-    public init(namespace: String, name: String, runCount: Int, latestRun: NodeSummary) {
-        self.namespace = namespace
-        self.name = name
-        self.runCount = runCount
-        self.latestRun = latestRun
-    }
-}
-
-public struct StoreStatistics: Hashable, Sendable {
-    public let events: Int64
-    public let nodes: Int64
-    public let edges: Int64
-    public let bytes: Int64
-
-    public init(events: Int64, nodes: Int64, edges: Int64, bytes: Int64) {
-        self.events = events
-        self.nodes = nodes
-        self.edges = edges
-        self.bytes = bytes
-    }
-}
-
-extension LineageStore {
+extension LineageWriting {
     /// Appends with full authority: the CLI on its own store, importers, tests.
     public func append(_ events: [LineageEvent], recordedBy identity: String) async throws -> [AppendOutcome] {
         try await append(events, recordedBy: identity, authority: .unrestricted)
@@ -108,10 +94,6 @@ public struct WriteAuthority: Sendable {
     }
 
     public static let unrestricted = WriteAuthority { _ in true }
-}
-
-public enum LineageDirection: String, Sendable, CaseIterable {
-    case upstream, downstream
 }
 
 /// Domain errors every backend throws, so the CLI and the HTTP layer map them in one place.
@@ -144,61 +126,4 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { field.map { "\($0): \(message)" } ?? message }
-}
-
-/// The result of appending one event.
-public struct AppendOutcome: Hashable, Sendable {
-    public let digest: ContentDigest
-    public let namespace: String
-    /// The event's position in its namespace's chain (the earlier position for a duplicate).
-    public let sequence: Int64
-    public let duplicate: Bool
-
-    public init(digest: ContentDigest, namespace: String, sequence: Int64, duplicate: Bool) {
-        self.digest = digest
-        self.namespace = namespace
-        self.sequence = sequence
-        self.duplicate = duplicate
-    }
-
-    public var json: JSONValue {
-        ["digest": .string(digest.description), "namespace": .string(namespace), "sequence": .int(sequence), "duplicate": .bool(duplicate)]
-    }
-}
-
-/// One event as stored, with its place in the chain.
-public struct StoredEvent: Hashable, Sendable {
-    public let sequence: Int64
-    public let namespace: String
-    public let namespaceSequence: Int64
-    public let recordedAt: Timestamp
-    public let recordedBy: String
-    public let digest: ContentDigest
-    public let previousHash: String
-    public let chainHash: String
-    public let body: String
-
-    public init(
-        sequence: Int64, namespace: String, namespaceSequence: Int64, recordedAt: Timestamp, recordedBy: String, digest: ContentDigest,
-        previousHash: String, chainHash: String, body: String
-    ) {
-        self.sequence = sequence
-        self.namespace = namespace
-        self.namespaceSequence = namespaceSequence
-        self.recordedAt = recordedAt
-        self.recordedBy = recordedBy
-        self.digest = digest
-        self.previousHash = previousHash
-        self.chainHash = chainHash
-        self.body = body
-    }
-
-    public var json: JSONValue {
-        [
-            "sequence": .int(sequence), "namespace": .string(namespace), "namespaceSequence": .int(namespaceSequence),
-            "recordedAt": .string(recordedAt.description), "recordedBy": .string(recordedBy), "digest": .string(digest.description),
-            "previousHash": .string(previousHash), "chainHash": .string(chainHash),
-            "event": (try? JSONValue.parse(body)) ?? .string(body),
-        ]
-    }
 }

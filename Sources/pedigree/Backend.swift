@@ -1,14 +1,13 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import PedigreeClient
 import PedigreeCore
 import PedigreeStore
 
 /// Where the CLI's commands get their answers: the local store, or a Pedigree server (`--server`). Both
-/// give the same result types, so every command prints the same text and the same JSON either way.
-protocol Backend: Sendable {
-    func record(_ text: String) async throws -> [AppendOutcome]
+/// give the same result types, so every command prints the same text and the same JSON either way. Each is
+/// also where `pedigree run` records (an `EventDestination`).
+protocol Backend: EventDestination {
+    func record(_ document: String) async throws -> [AppendOutcome]
     func show(_ ref: Reference, asOf: Timestamp?) async throws -> NodeDetail
     func lineage(_ ref: Reference, direction: LineageDirection, depth: Int?, asOf: Timestamp?) async throws -> LineageGraph
     func modelsTrainedOn(_ ref: ArtifactRef, asOf: Timestamp?) async throws -> TrainedOnReport
@@ -16,13 +15,21 @@ protocol Backend: Sendable {
     func diff(_ from: ArtifactRef, _ to: ArtifactRef, all: Bool, asOf: Timestamp?) async throws -> LineageDiff
     func history(namespace: String, endpoint: String, asOf: Timestamp?) async throws -> [DeploymentEntry]
     func verify() async throws -> VerificationReport
+    func events(afterSequence: Int64, limit: Int) async throws -> [StoredEvent]
+    func createToken(namespace: String, role: AccessRole, name: String?) async throws -> (token: AccessToken, secret: String)
+    func tokens(namespace: String?) async throws -> [AccessToken]
+    func revokeToken(id: String) async throws -> Bool
 }
 
 struct LocalBackend: Backend {
-    let store: any LineageStore
+    let store: any LineageStore & TokenStore
+    let spoolKey: String
 
-    func record(_ text: String) async throws -> [AppendOutcome] {
-        try await store.append(try await EventDocument.decode(text), recordedBy: cliIdentity)
+    func append(_ events: [LineageEvent], recordedBy identity: String) async throws -> [AppendOutcome] {
+        try await store.append(events, recordedBy: identity)
+    }
+    func record(_ document: String) async throws -> [AppendOutcome] {
+        try await store.append(try await EventDocument.decode(document), recordedBy: cliIdentity)
     }
     func show(_ ref: Reference, asOf: Timestamp?) async throws -> NodeDetail { try await store.show(ref, asOf: asOf) }
     func lineage(_ ref: Reference, direction: LineageDirection, depth: Int?, asOf: Timestamp?) async throws -> LineageGraph {
@@ -37,83 +44,41 @@ struct LocalBackend: Backend {
         try await store.deploymentHistory(namespace: namespace, endpoint: endpoint, asOf: asOf)
     }
     func verify() async throws -> VerificationReport { try await store.verify() }
+    func events(afterSequence: Int64, limit: Int) async throws -> [StoredEvent] { try await store.events(afterSequence: afterSequence, limit: limit) }
+    func createToken(namespace: String, role: AccessRole, name: String?) async throws -> (token: AccessToken, secret: String) {
+        try await store.createToken(namespace: namespace, role: role, name: name)
+    }
+    func tokens(namespace: String?) async throws -> [AccessToken] { try await store.tokens(namespace: namespace) }
+    func revokeToken(id: String) async throws -> Bool { try await store.revokeToken(id: id) }
 }
 
-/// The server's REST API. Its error answers become the same domain errors (and exit codes) as local ones.
+/// The server's REST API through `PedigreeClient`. Its error answers are the same domain errors (and exit
+/// codes) as local ones.
 struct RemoteBackend: Backend {
-    let base: URL
-    let token: String?
+    let client: PedigreeClient
 
-    func record(_ text: String) async throws -> [AppendOutcome] {
-        let reply = try await call("POST", "/api/v1/events", [:], body: Data(text.utf8))
-        return try (reply["events"]?.arrayValue ?? []).map(AppendOutcome.init(json:))
-    }
+    var spoolKey: String { client.base.absoluteString }
 
-    func show(_ ref: Reference, asOf: Timestamp?) async throws -> NodeDetail {
-        try NodeDetail(json: try await call("GET", "/api/v1/nodes", ["ref": ref.description, "asOf": asOf?.description]))
-    }
-
+    /// The server records the token's identity as the writer, whoever the CLI says it is.
+    func append(_ events: [LineageEvent], recordedBy identity: String) async throws -> [AppendOutcome] { try await client.record(events) }
+    func record(_ document: String) async throws -> [AppendOutcome] { try await client.record(document) }
+    func show(_ ref: Reference, asOf: Timestamp?) async throws -> NodeDetail { try await client.show(ref, asOf: asOf) }
     func lineage(_ ref: Reference, direction: LineageDirection, depth: Int?, asOf: Timestamp?) async throws -> LineageGraph {
-        try LineageGraph(json: try await call("GET", "/api/v1/graph", [
-            "ref": ref.description, "direction": direction.rawValue, "depth": depth.map(String.init), "asOf": asOf?.description,
-        ]))
+        try await client.lineage(ref, direction: direction, depth: depth, asOf: asOf)
     }
-
-    func modelsTrainedOn(_ ref: ArtifactRef, asOf: Timestamp?) async throws -> TrainedOnReport {
-        try TrainedOnReport(json: try await call("GET", "/api/v1/models", ["trainedOn": ref.description, "asOf": asOf?.description, "limit": "1000"]))
-    }
-
-    func impact(_ ref: Reference, asOf: Timestamp?) async throws -> ImpactReport {
-        try ImpactReport(json: try await call("GET", "/api/v1/impact", ["ref": ref.description, "asOf": asOf?.description]))
-    }
-
+    func modelsTrainedOn(_ ref: ArtifactRef, asOf: Timestamp?) async throws -> TrainedOnReport { try await client.modelsTrainedOn(ref, asOf: asOf) }
+    func impact(_ ref: Reference, asOf: Timestamp?) async throws -> ImpactReport { try await client.impact(ref, asOf: asOf) }
     func diff(_ from: ArtifactRef, _ to: ArtifactRef, all: Bool, asOf: Timestamp?) async throws -> LineageDiff {
-        try LineageDiff(json: try await call("GET", "/api/v1/diff", [
-            "from": from.description, "to": to.description, "all": all ? "true" : nil, "asOf": asOf?.description,
-        ]))
+        try await client.diff(from, to, all: all, asOf: asOf)
     }
-
     func history(namespace: String, endpoint: String, asOf: Timestamp?) async throws -> [DeploymentEntry] {
-        let reply = try await call("GET", "/api/v1/history", ["endpoint": "\(namespace)/\(endpoint)", "asOf": asOf?.description])
-        return try (reply["history"]?.arrayValue ?? []).map(DeploymentEntry.init(json:))
+        try await client.history(namespace: namespace, endpoint: endpoint, asOf: asOf)
     }
-
-    func verify() async throws -> VerificationReport {
-        try VerificationReport(json: try await call("GET", "/api/v1/verify", [:], acceptConflict: true))
+    func verify() async throws -> VerificationReport { try await client.verify() }
+    func events(afterSequence: Int64, limit: Int) async throws -> [StoredEvent] { try await client.events(afterSequence: afterSequence, limit: limit) }
+    func createToken(namespace: String, role: AccessRole, name: String?) async throws -> (token: AccessToken, secret: String) {
+        try await client.createToken(namespace: namespace, role: role, name: name)
     }
-
-    private func call(_ method: String, _ path: String, _ query: [String: String?], body: Data? = nil, acceptConflict: Bool = false) async throws -> JSONValue {
-        var components = URLComponents(url: base.appendingPathComponent(path), resolvingAgainstBaseURL: false)!
-        let items = query.compactMap { key, value in value.map { URLQueryItem(name: key, value: $0) } }.sorted { $0.name < $1.name }
-        if !items.isEmpty { components.percentEncodedQuery = items.map { "\($0.name)=\(Self.encode($0.value ?? ""))" }.joined(separator: "&") }
-        var request = URLRequest(url: components.url!)
-        request.httpMethod = method
-        request.httpBody = body
-        if body != nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        let data: Data, response: URLResponse
-        do {
-            (data, response) = try await URLSession.shared.data(for: request)
-        } catch {
-            throw StoreError(.unavailable, "cannot reach the Pedigree server at \(base.absoluteString): \(error.localizedDescription)")
-        }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        let json = try? JSONValue.parse(data)
-        if (200..<300).contains(status) || (acceptConflict && status == 409), let json { return json }
-        let message = json?["error"]?["message"]?.stringValue ?? "HTTP \(status)"
-        let field = json?["error"]?["field"]?.stringValue
-        switch status {
-        case 400, 413, 415, 422: throw StoreError(.invalid, message, field: field)
-        case 404: throw StoreError(.notFound, message, field: field)
-        case 409: throw StoreError(.conflict, message, field: field)
-        case 401: throw StoreError(.unavailable, "the server needs a token: \(message) (set PEDIGREE_TOKEN)")
-        case 403: throw StoreError(.forbidden, message, field: field)
-        default: throw StoreError(.unavailable, "the server answered \(status): \(message)")
-        }
-    }
-
-    /// Query values are references full of ':', '/', '@' and '%': encode everything but unreserved characters.
-    static func encode(_ value: String) -> String {
-        value.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? value
-    }
+    func tokens(namespace: String?) async throws -> [AccessToken] { try await client.tokens(namespace: namespace) }
+    func revokeToken(id: String) async throws -> Bool { try await client.revokeToken(id: id) }
 }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import PedigreeClient
 import PedigreeCore
+import PedigreePostgres
 import PedigreeStore
 
 @main
@@ -22,7 +24,11 @@ struct PedigreeCommand: AsyncParsableCommand {
     )
 }
 
-/// Where the store is: `--store`, then `PEDIGREE_STORE`, then `~/.pedigree/pedigree.db`.
+/// Where the answers come from: `--server`/`PEDIGREE_URL` (with `PEDIGREE_TOKEN`), else `--store`, then
+/// `PEDIGREE_STORE`, then `$PEDIGREE_HOME/pedigree.db` (`~/.pedigree/pedigree.db`).
+///
+/// One rule for `--server`: a command either works through a server (`withBackend`) or works on the store
+/// itself and refuses a server (`withStore`) — it never quietly uses the local store instead.
 struct StoreOptions: ParsableArguments {
     @Option(
         name: .long,
@@ -41,25 +47,10 @@ struct StoreOptions: ParsableArguments {
         return URL(string: text)
     }
 
-    /// The local store, or the server when `--server`/`PEDIGREE_URL` is set.
-    func backend() async throws -> any Backend {
-        if let url = serverURL { return RemoteBackend(base: url, token: ProcessInfo.processInfo.environment["PEDIGREE_TOKEN"]) }
-        return LocalBackend(store: try await open())
-    }
-
     var resolvedPath: String {
         if let store { return store }
         if let env = ProcessInfo.processInfo.environment["PEDIGREE_STORE"], !env.isEmpty { return env }
         return PedigreeDirectories.home.appendingPathComponent("pedigree.db").path
-    }
-
-    /// For commands that work on the store itself, never through a server: refuses `--server`/`PEDIGREE_URL`
-    /// rather than silently using the local store instead.
-    func requireStoreItself(_ purpose: String) throws {
-        guard serverURL == nil else {
-            throw PedigreeCore.ValidationError(
-                field: "--server", "\(purpose) works on the store itself (--store or PEDIGREE_STORE), not through a server; drop --server/PEDIGREE_URL")
-        }
     }
 
     /// The store's location with any password masked, for messages.
@@ -68,16 +59,52 @@ struct StoreOptions: ParsableArguments {
         return (try? PostgresLocation(resolvedPath).description) ?? "postgres://…"
     }
 
-    /// Opens the store and delivers any events spooled while it was unreachable.
-    func open(busyTimeout: TimeInterval = 30) async throws -> any LineageStore & TokenStore {
-        let store = try await StoreLocation.open(resolvedPath, busyTimeout: busyTimeout)
-        let spool = EventSpool(directory: PedigreeDirectories.spool)
-        if !spool.pendingFiles.isEmpty {
-            let delivery = await spool.deliver(to: store)
-            if delivery.events > 0 { warn("delivered \(delivery.events) spooled event\(delivery.events == 1 ? "" : "s") to \(displayLocation)") }
-            for rejection in delivery.rejected { warn("rejected spooled events (kept in \(spool.directory.path)/rejected): \(rejection)") }
+    /// How the spool names this store: an absolute file path, or the URL without its password.
+    var spoolKey: String {
+        if let serverURL { return serverURL.absoluteString }
+        if PostgresLocation.isPostgresURL(resolvedPath) { return displayLocation }
+        return URL(fileURLWithPath: resolvedPath).standardizedFileURL.path
+    }
+
+    /// The server when one is configured, else the store, for a command that works either way. A command
+    /// that only reads (`creating: false`) refuses a store that does not exist rather than create an empty
+    /// one and answer from it.
+    func withBackend<T: Sendable>(creating: Bool, busyTimeout: TimeInterval = 30, _ body: @Sendable (any Backend) async throws -> T) async throws -> T {
+        if let url = serverURL {
+            return try await body(RemoteBackend(client: PedigreeClient(base: url, token: ProcessInfo.processInfo.environment["PEDIGREE_TOKEN"])))
         }
-        return store
+        return try await withLocalStore(creating: creating, busyTimeout: busyTimeout) { try await body(LocalBackend(store: $0, spoolKey: spoolKey)) }
+    }
+
+    /// The store itself, for a command that works on it directly (`purpose` names the command in the
+    /// refusal when a server is configured).
+    func withStore<T: Sendable>(
+        _ purpose: String, creating: Bool, busyTimeout: TimeInterval = 30, _ body: @Sendable (any LineageStore & TokenStore) async throws -> T
+    ) async throws -> T {
+        try requireStoreItself(purpose)
+        return try await withLocalStore(creating: creating, busyTimeout: busyTimeout, body)
+    }
+
+    /// Refuses `--server`/`PEDIGREE_URL` for a command that works on the store itself.
+    func requireStoreItself(_ purpose: String) throws {
+        guard serverURL == nil else {
+            throw PedigreeCore.ValidationError(
+                field: "--server", "\(purpose) works on the store itself (--store or PEDIGREE_STORE), not through a server; drop --server/PEDIGREE_URL")
+        }
+    }
+
+    private func withLocalStore<T: Sendable>(
+        creating: Bool, busyTimeout: TimeInterval, _ body: @Sendable (any LineageStore & TokenStore) async throws -> T
+    ) async throws -> T {
+        let location = resolvedPath
+        if location.hasPrefix("http://") || location.hasPrefix("https://") {
+            throw PedigreeCore.ValidationError(field: "--store", "'\(location)' is a server's address, not a store; did you mean --server \(location)?")
+        }
+        if !creating, !PostgresLocation.isPostgresURL(location), !FileManager.default.fileExists(atPath: location) {
+            throw PedigreeCore.ValidationError(
+                field: "--store", "there is no store at \(location); check the path, or record something first (pedigree record, run or quickstart)")
+        }
+        return try await StoreLocation.withStore(location, busyTimeout: busyTimeout, body)
     }
 }
 
@@ -158,6 +185,10 @@ func warn(_ message: String) {
 
 func printJSON(_ value: JSONValue) {
     print(value.prettyString())
+}
+
+func printJSON(_ result: some QueryResult) {
+    printJSON(result.json)
 }
 
 /// Who the CLI records as the writer of events.

@@ -188,11 +188,11 @@ struct CLITests {
         #expect(verify.stdout.contains("namespace fraud-team, event #2"))
     }
 
-    @Test("export, import, migrate and sync refuse --server rather than quietly using the local store")
+    @Test("export, import, migrate, sync, rebuild and serve refuse --server rather than quietly using the local store")
     func storeAdministrationNeedsTheStore() throws {
         let cli = try CLI()
         #expect(try cli.run(["quickstart"]).status == 0)
-        for command in [["export", "--all", "out.jsonl"], ["import", "in.jsonl"], ["migrate"], ["sync"]] {
+        for command in [["export", "--all", "out.jsonl"], ["import", "in.jsonl"], ["migrate"], ["sync"], ["rebuild"], ["serve"]] {
             let result = try cli.run(command + ["--server", "http://127.0.0.1:9"])
             #expect(result.status == 2 && result.stderr.contains("--server"), "\(command): \(result.stderr)")
         }
@@ -205,7 +205,75 @@ struct CLITests {
         let other = cli.store + ".other"
         try cli.run(["quickstart", "--store", other])
         #expect(FileManager.default.fileExists(atPath: other))
-        #expect(try cli.run(["show", "model:fraud-team/fraud@2"]).status == 3)
         #expect(try cli.run(["show", "model:fraud-team/fraud@2", "--store", other]).status == 0)
+        // PEDIGREE_STORE names a store nothing has created: a read refuses it, and does not create it.
+        let missing = try cli.run(["show", "model:fraud-team/fraud@2"])
+        #expect(missing.status == 2 && missing.stderr.contains("there is no store at \(cli.store)"), "\(missing.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: cli.store))
+    }
+
+    @Test("show of a model version presents the five dimensions of the run that made it")
+    func modelCarriesItsLineage() throws {
+        let cli = try CLI()
+        try cli.run(["quickstart"])
+        let text = try cli.run(["show", "model:fraud-team/fraud@2"]).stdout
+        #expect(text.contains("made by    run:9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c6b"), "\(text)")
+        for section in ["data (what run:9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c6b used)", "\ncode\n", "\nparents\n", "\nhyperparameters\n", "\nenvironment\n"] {
+            #expect(text.contains(section), "missing \(section): \(text)")
+        }
+        #expect(text.contains("train  dataset:fraud-team/features@2"))
+        #expect(text.contains("base-model  model:hf/distilbert/distilbert-base-uncased@12040accade4e8a0f71eabdb258fecc2e7e948be"))
+        #expect(text.contains("optimizer.lr") && text.contains("0.00005") && text.contains("packages.torch") && text.contains("commit"))
+        let json = try #require(try cli.run(["show", "model:fraud-team/fraud@2", "--json"]).json)
+        #expect(json["generatedBy"]?["run"] == "run:9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c6b")
+        #expect(json["generatedBy"]?["hyperparameters"]?["optimizer"]?["lr"] == 5e-5)
+        #expect(json["generatedBy"]?["environment"]?["packages"]?["torch"] == "2.3.0")
+        #expect(json["generatedBy"]?["code"]?["commit"] == "f00dfeed0123456789abcdef0123456789abcdef")
+        #expect(json["generatedBy"]?["inputs"]?.arrayValue?.contains { $0["ref"] == "dataset:fraud-team/features@2" && $0["role"] == "train" } == true)
+    }
+
+    @Test("recorded text with terminal escape sequences is shown escaped, never sent to the terminal raw")
+    func hostileTextIsEscaped() throws {
+        let cli = try CLI()
+        let hostile = "\u{1B}[2J\u{1B}]0;pwned\u{07}\nok: 0 events verified"
+        let event: JSONValue = [
+            "eventType": "COMPLETE", "eventTime": "2026-11-01T10:00:00Z", "producer": "https://example.com/attacker",
+            "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/definitions/RunEvent",
+            "run": ["runId": "01a22261-7f25-758a-96b1-b13c09406199"], "job": ["namespace": "team", "name": .string(hostile)],
+            "inputs": [["namespace": "team", "name": "data"]], "outputs": [],
+        ]
+        #expect(try cli.run(["record", "-"], stdin: event.canonicalString).status == 0)
+        let outputs = [
+            try cli.run(["show", "run:01a22261-7f25-758a-96b1-b13c09406199"]).stdout,
+            try cli.run(["lineage", "run:01a22261-7f25-758a-96b1-b13c09406199"]).stdout,
+        ]
+        for output in outputs {
+            #expect(!output.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 }, "\(output)")
+            #expect(output.contains("\\e[2J"), "the name is shown, escaped: \(output)")
+            #expect(!output.split(separator: "\n").contains { $0.hasPrefix("ok:") }, "a newline in a name cannot forge a line: \(output)")
+        }
+    }
+
+    @Test("log --json prints one document; log prints JSON lines")
+    func logJSON() throws {
+        let cli = try CLI()
+        try cli.run(["quickstart"])
+        let json = try #require(try cli.run(["log", "--json"]).json)
+        #expect(json["events"]?.arrayValue?.count == 11)
+        #expect(json["events"]?[0]?["chainHash"]?.stringValue?.count == 64)
+        let lines = try cli.run(["log", "--limit", "3"]).stdout.split(separator: "\n")
+        #expect(lines.count == 3 && lines.allSatisfy { (try? JSONValue.parse(String($0))) != nil })
+    }
+
+    @Test("a read of a missing store fails with its path and creates nothing; an http:// store is pointed at --server")
+    func readsDoNotCreateStores() throws {
+        let cli = try CLI()
+        let typo = cli.home.appendingPathComponent("typo.db").path
+        let verify = try cli.run(["verify", "--store", typo])
+        #expect(verify.status == 2 && verify.stderr.contains(typo), "\(verify.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: typo))
+        let url = try cli.run(["verify", "--store", "http://127.0.0.1:1"])
+        #expect(url.status == 2 && url.stderr.contains("did you mean --server"), "\(url.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "http:"))
     }
 }

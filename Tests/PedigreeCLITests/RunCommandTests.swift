@@ -173,24 +173,33 @@ struct RunCommandTests {
         #expect(run["status"] == "FAIL" && run["facets"]?["exitCode"] == 42)
     }
 
-    @Test("an unreachable store spools; sync delivers everything; secrets never reach the store")
+    @Test("an unreachable store spools; sync delivers everything there and nowhere else; secrets never reach the store")
     func spoolAndSecrets() throws {
         let cli = try CLI(), project = try TrainingProject()
-        let blocked = project.root.appendingPathComponent("not-a-directory")
-        try project.file("not-a-directory", "")
+        // The store cannot be opened: a directory stands where its file should be.
+        try FileManager.default.createDirectory(atPath: cli.store, withIntermediateDirectories: true)
         let secret = "hf_SUPERSECRETTOKEN123"
         let result = try cli.run(
             ["run", "--model", "fraud", "--input", "data/train.csv", "--output", "out/model.bin", "--param", "db_password=\(secret)",
              "--", "python3", "train.py", "data/train.csv", "--api-key", secret],
-            environment: ["PEDIGREE_STORE": blocked.path + "/pedigree.db", "HF_TOKEN": secret, "CUDA_VISIBLE_DEVICES": "0"], in: project.root)
+            environment: ["HF_TOKEN": secret, "CUDA_VISIBLE_DEVICES": "0"], in: project.root)
         #expect(result.status == 0, "training went ahead: \(result.stderr)")
         #expect(result.stderr.contains("spooled"))
         let spooled = try FileManager.default.contentsOfDirectory(atPath: cli.home.appendingPathComponent("spool").path).filter { $0.hasSuffix(".jsonl") }
         #expect(spooled.count == 2)
 
+        // Another store is not where these events belong: opening it, or syncing it, delivers nothing.
+        let scratch = cli.store + ".scratch"
+        try cli.run(["quickstart", "--store", scratch])
+        #expect(!(try cli.run(["show", "model:default/fraud", "--store", scratch]).stderr.contains("delivered")))
+        let elsewhere = try cli.run(["sync", "--store", scratch])
+        #expect(elsewhere.status == 0, "nothing is pending for the scratch store: \(elsewhere.stdout)")
+        #expect(elsewhere.stdout.contains("delivered 0 events") && elsewhere.stdout.contains("pending for \(cli.store): 2 events"), "\(elsewhere.stdout)")
+
+        try FileManager.default.removeItem(atPath: cli.store)
         let sync = try cli.run(["sync"])
         #expect(sync.status == 0)
-        #expect(sync.stdout.hasPrefix("delivered 2 events from 2 spool files; 0 of 2 still pending"))
+        #expect(sync.stdout.hasPrefix("delivered 2 events from 2 spool files to \(cli.store); 0 still pending"), "\(sync.stdout)")
         let run = try #require(try cli.run(["show", "run:\(try lastRunID(cli))", "--json"]).json)
         #expect(run["status"] == "COMPLETE" && run["downstream"]?[0]?["ref"] == "model:default/fraud@1")
         #expect(run["environment"]?["variables"]?["CUDA_VISIBLE_DEVICES"] == "0")
@@ -240,5 +249,29 @@ struct RunCommandTests {
         #expect(!inputs.contains { $0.contains("/usr/") || $0.contains("site-packages") })
         let model = try #require(try cli.run(["show", "model:default/traced@1", "--json"]).json)
         #expect(model["digest"]?.stringValue == (try project.sha256sum("out/model.bin")))
+    }
+
+    @Test(
+        "a namespace or a role that could not be read back is refused before the command runs",
+        arguments: [
+            (["--namespace", "my team"], "--namespace"),
+            (["--input", "träin=data/train.csv"], "--input"),
+        ])
+    func refusedBeforeRunning(flags: [String], field: String) throws {
+        let cli = try CLI(), project = try TrainingProject()
+        let result = try cli.run(["run"] + flags + ["--", "touch", "ran"], in: project.root)
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.contains(field), "the error names the flag: \(result.stderr)")
+        #expect(result.stderr.contains("nothing was run"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: project.root.appendingPathComponent("ran").path), "the command did not run")
+        #expect(try cli.run(["log"]).stdout.isEmpty, "nothing was recorded")
+    }
+
+    @Test("PEDIGREE_NAMESPACE is validated like --namespace")
+    func namespaceFromEnvironment() throws {
+        let cli = try CLI(), project = try TrainingProject()
+        let result = try cli.run(["run", "--", "touch", "ran"], environment: ["PEDIGREE_NAMESPACE": "a\tb"], in: project.root)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("PEDIGREE_NAMESPACE"), "\(result.stderr)")
     }
 }

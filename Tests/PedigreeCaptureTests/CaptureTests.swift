@@ -161,3 +161,45 @@ struct DVCTests {
         #expect { try DVCStage.load(name: "evaluate", in: Self.project) } throws: { "\($0)".contains("stages: prepare, train") }
     }
 }
+
+@Suite("TOML parameter files")
+struct TOMLTests {
+    @Test("the whole of TOML: multi-line arrays, quoted and dotted keys, inline tables, dates")
+    func fullTOML() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("params-\(UUID().uuidString).toml")
+        try Data("""
+            title = "fraud"
+            layers = [
+              128,
+              64,  # a comment inside the array
+            ]
+            "quoted.key" = 1
+            optimizer.lr = 0.001
+            schedule = { warmup = 500, decay = "cosine" }
+            started = 2026-11-01T09:00:00Z
+
+            [[stages]]
+            name = "pretrain"
+            [[stages]]
+            name = "finetune"
+            """.utf8).write(to: file)
+        let json = try ConfigLoader.read(file.path)
+        #expect(json["layers"] == [128, 64])
+        #expect(json["quoted.key"] == 1, "a quoted key is one key, not a path")
+        #expect(json["optimizer"]?["lr"] == 0.001)
+        #expect(json["schedule"]?["decay"] == "cosine")
+        #expect(json["stages"]?[1]?["name"] == "finetune")
+        #expect(json["started"]?.stringValue?.hasPrefix("2026-11-01T09:00:00") == true)
+    }
+
+    @Test("a malformed TOML file names the file and the place")
+    func malformed() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).toml")
+        try Data("lr = [1, 2\n".utf8).write(to: file)
+        #expect {
+            try ConfigLoader.read(file.path)
+        } throws: { error in
+            "\(error)".contains(file.path) && "\(error)".contains("line")
+        }
+    }
+}

@@ -1,35 +1,42 @@
 import Foundation
 import HTTPTypes
+import Hummingbird
+import CompressNIO
 import NIOCore
 import PedigreeCore
 import PedigreeServer
+import PedigreeSQLite
 import PedigreeStore
+import PedigreeTestSupport
 import Testing
 
-@Suite("REST API")
+@Suite("REST API", .dropsTestDatabases)
 struct APITests {
-    @Test("the OpenAPI document and the routes agree, and every documented route is served")
-    func openAPIAgreement() async throws {
-        try await withServer { _, client in
+    @Test("the OpenAPI document and the routes agree, and every documented route is served", arguments: StoreKind.allCases)
+    func openAPIAgreement(kind: StoreKind) async throws {
+        try await withServer(kind) { store, client in
             let document = try #require(try await client.call(.get, "/openapi.json").json.objectValue)
             #expect(document["openapi"] == "3.1.0")
             var documented: Set<String> = []
             for (path, operations) in document["paths"]?.objectValue ?? [:] {
                 for method in operations.objectValue?.keys ?? [:].keys { documented.insert("\(method.uppercased()) \(path)") }
             }
-            let served = Set(PedigreeServer.routes.map { "\($0.method.rawValue) \($0.path)" })
+            // The routes the router actually has, against the document, both ways.
+            let router = PedigreeServer.buildRouter(store: store, tokens: store, configuration: ServerConfiguration(storePath: "test"))
+            let served = Set(router.routes.map { "\($0.method.rawValue) \($0.path.description)" })
+            #expect(!served.isEmpty)
             #expect(documented == served, "documented only: \(documented.subtracting(served)); served only: \(served.subtracting(documented))")
-            for route in PedigreeServer.routes {
-                let path = route.path.replacingOccurrences(of: "{namespace}", with: "x").replacingOccurrences(of: "{id}", with: "x")
+            for route in router.routes {
+                let path = route.path.description.replacingOccurrences(of: "{namespace}", with: "x").replacingOccurrences(of: "{id}", with: "x")
                 let reply = try await client.call(route.method, path, body: route.method == .post ? "{}" : nil)
-                #expect(reply.errorCode != "route_not_found", "\(route.method) \(route.path) is documented but not served")
+                #expect(reply.errorCode != "route_not_found", "\(route.method) \(route.path) is routed but not served")
             }
         }
     }
 
-    @Test("record events, then every query answers over HTTP with the CLI's JSON")
-    func recordAndQuery() async throws {
-        try await withServer { _, client in
+    @Test("record events, then every query answers over HTTP with the CLI's JSON", arguments: StoreKind.allCases)
+    func recordAndQuery(kind: StoreKind) async throws {
+        try await withServer(kind) { _, client in
             let recorded = try await client.call(.post, "/api/v1/events", body: nativeHistory(), contentType: "application/x-ndjson")
             #expect(recorded.status == .created)
             #expect(recorded.json["events"]?.arrayValue?.count == 3)
@@ -53,9 +60,9 @@ struct APITests {
         }
     }
 
-    @Test("the event log pages with a cursor")
-    func pagination() async throws {
-        try await withServer { _, client in
+    @Test("the event log pages with a cursor", arguments: StoreKind.allCases)
+    func pagination(kind: StoreKind) async throws {
+        try await withServer(kind) { _, client in
             let lines = (1...25).map { #"{"type": "artifact", "namespace": "p", "artifact": {"kind": "dataset", "name": "d", "version": "\#($0)"}}"# }
             #expect(try await client.call(.post, "/api/v1/events", body: lines.joined(separator: "\n")).status == .created)
             var seen: [Int64] = []
@@ -100,9 +107,9 @@ struct APITests {
         ErrorCase(method: .post, uri: "/api/v1/tokens", body: #"{"namespace": "n", "role": "owner"}"#, status: .unprocessableContent, code: "invalid", field: "role"),
     ]
 
-    @Test("errors are JSON with a stable code, the right status and the field at fault", arguments: errorCases)
-    func errors(_ errorCase: ErrorCase) async throws {
-        try await withServer { store, client in
+    @Test("errors are JSON with a stable code, the right status and the field at fault", arguments: StoreKind.allCases, errorCases)
+    func errors(kind: StoreKind, _ errorCase: ErrorCase) async throws {
+        try await withServer(kind) { store, client in
             let reply = try await client.call(errorCase.method, errorCase.uri, body: errorCase.body, contentType: errorCase.contentType)
             #expect(reply.status == errorCase.status, "\(reply.text)")
             #expect(reply.errorCode == errorCase.code, "\(reply.text)")
@@ -112,9 +119,9 @@ struct APITests {
         }
     }
 
-    @Test("a conflict is 409 and stores nothing; a body over the limit is 413")
-    func conflictAndSize() async throws {
-        try await withServer(maxBody: 4096) { store, client in
+    @Test("a conflict is 409 and stores nothing; a body over the limit is 413", arguments: StoreKind.allCases)
+    func conflictAndSize(kind: StoreKind) async throws {
+        try await withServer(kind, maxBody: 4096) { store, client in
             let first = #"{"type": "artifact", "namespace": "n", "artifact": {"kind": "dataset", "name": "d", "version": "1", "digest": "\#(JSONValue.string("a").digest)"}}"#
             #expect(try await client.call(.post, "/api/v1/events", body: first).status == .created)
             let conflicting = first.replacingOccurrences(of: JSONValue.string("a").digest.description, with: JSONValue.string("b").digest.description)
@@ -127,11 +134,11 @@ struct APITests {
     }
 }
 
-@Suite("OpenLineage endpoint")
+@Suite("OpenLineage endpoint", .dropsTestDatabases)
 struct OpenLineageEndpointTests {
-    @Test("START and COMPLETE from the official client, gzip, a retried duplicate stored once")
-    func events() async throws {
-        try await withServer { store, client in
+    @Test("START and COMPLETE from the official client, gzip, a retried duplicate stored once", arguments: StoreKind.allCases)
+    func events(kind: StoreKind) async throws {
+        try await withServer(kind) { store, client in
             let start = try await client.call(.post, "/api/v1/lineage", body: try fixture("run-start.json"))
             #expect(start.status == .created)
             var gzipped = ByteBuffer(string: try fixture("run-complete.json"))
@@ -148,9 +155,9 @@ struct OpenLineageEndpointTests {
         }
     }
 
-    @Test("a batch answers per event: successes stored, failures listed by index with the field")
-    func batch() async throws {
-        try await withServer { store, client in
+    @Test("a batch answers per event: successes stored, failures listed by index with the field", arguments: StoreKind.allCases)
+    func batch(kind: StoreKind) async throws {
+        try await withServer(kind) { store, client in
             let good = try fixture("run-start.json"), other = try fixture("dataset-event.json")
             let broken = #"{"eventType": "START", "eventTime": "2026-11-28T10:00:00Z", "producer": "p", "job": {"name": "j"}, "run": {"runId": "r"}}"#
             let reply = try await client.call(.post, "/api/v1/lineage/batch", body: "[\(good), \(broken), \(other)]")
@@ -165,9 +172,9 @@ struct OpenLineageEndpointTests {
         }
     }
 
-    @Test("Marquez-compatible reads: lineage by nodeId (namespaces with ':' included), namespaces, datasets, jobs")
-    func marquez() async throws {
-        try await withServer { _, client in
+    @Test("Marquez-compatible reads: lineage by nodeId (namespaces with ':' included), namespaces, datasets, jobs", arguments: StoreKind.allCases)
+    func marquez(kind: StoreKind) async throws {
+        try await withServer(kind) { _, client in
             for name in ["run-start.json", "run-complete.json"] { _ = try await client.call(.post, "/api/v1/lineage", body: try fixture(name)) }
             let lineage = try await client.call(.get, "/api/v1/lineage?nodeId=\(encoded("dataset:s3://datasets:imagenet/train"))&depth=5")
             #expect(lineage.status == .ok, "\(lineage.text)")
@@ -189,25 +196,16 @@ struct OpenLineageEndpointTests {
     }
 
     func gzip(_ buffer: ByteBuffer) throws -> ByteBuffer {
-        let input = FileManager.default.temporaryDirectory.appendingPathComponent("gz-\(UUID().uuidString)")
-        try Data(buffer.readableBytesView).write(to: input)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        process.arguments = ["-c", input.path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return ByteBuffer(bytes: data)
+        var input = buffer
+        return try input.compress(with: .gzip())
     }
 }
 
-@Suite("Operations")
+@Suite("Operations", .dropsTestDatabases)
 struct OperationsTests {
-    @Test("health, readiness and Prometheus metrics by route")
-    func operations() async throws {
-        try await withServer { _, client in
+    @Test("health, readiness and Prometheus metrics by route", arguments: StoreKind.allCases)
+    func operations(kind: StoreKind) async throws {
+        try await withServer(kind) { _, client in
             #expect(try await client.call(.get, "/healthz").json["status"] == "ok")
             #expect(try await client.call(.get, "/readyz").json["status"] == "ready")
             _ = try await client.call(.post, "/api/v1/events", body: nativeHistory())

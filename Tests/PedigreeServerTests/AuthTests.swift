@@ -3,10 +3,12 @@ import Foundation
 import HTTPTypes
 import PedigreeCore
 import PedigreeServer
+import PedigreeSQLite
 import PedigreeStore
+import PedigreeTestSupport
 import Testing
 
-@Suite("Access control")
+@Suite("Access control", .dropsTestDatabases)
 struct AuthTests {
     /// Requests a caller might make, each against team-a's or team-b's data.
     enum Action: String, CaseIterable {
@@ -42,12 +44,12 @@ struct AuthTests {
         "reader-*": [.readOwn: 200, .readOther: 200, .graphOther: 200, .writeOwn: 403, .writeOther: 403, .openLineageOwn: 403, .createTokenOwn: 403, .createTokenOther: 403, .verify: 200, .health: 200],
     ]
 
-    @Test("role × namespace × route: every caller gets exactly what its token allows", arguments: Array(expectations.keys).sorted())
-    func matrix(caller: String) async throws {
-        let store = try makeStore()
+    @Test("role × namespace × route: every caller gets exactly what its token allows", arguments: StoreKind.allCases, Array(expectations.keys).sorted())
+    func matrix(kind: StoreKind, caller: String) async throws {
+        let store = try await makeStore(kind)
         try await store.append(try await EventDocument.decode(nativeHistory(namespace: "team-a") + "\n" + nativeHistory(namespace: "team-b", run: "r2")), recordedBy: "setup")
         var secrets: [String: String] = [:]
-        for (name, namespace, role) in [("reader-a", "team-a", Role.reader), ("writer-a", "team-a", .writer), ("admin-a", "team-a", .admin),
+        for (name, namespace, role) in [("reader-a", "team-a", AccessRole.reader), ("writer-a", "team-a", .writer), ("admin-a", "team-a", .admin),
                                         ("writer-b", "team-b", .writer), ("reader-*", "*", .reader), ("revoked", "team-a", .admin)] {
             secrets[name] = try await store.createToken(namespace: namespace, role: role, name: name).secret
         }
@@ -55,7 +57,7 @@ struct AuthTests {
         _ = try await store.revokeToken(id: revoked.id)
         let expected = Self.expectations[caller]!
         let token = secrets[caller]
-        try await withServer(auth: .on, store: store) { _, client in
+        try await withServer(kind, auth: .on, store: store) { _, client in
             for action in Action.allCases {
                 let reply = try await action.perform(client, token: token)
                 #expect(Int(reply.status.code) == expected[action], "\(caller) \(action): \(reply.status.code) \(reply.text)")
@@ -64,12 +66,12 @@ struct AuthTests {
         }
     }
 
-    @Test("events record the identity that wrote them; lists show only visible namespaces")
-    func identityAndListing() async throws {
-        let store = try makeStore()
+    @Test("events record the identity that wrote them; lists show only visible namespaces", arguments: StoreKind.allCases)
+    func identityAndListing(kind: StoreKind) async throws {
+        let store = try await makeStore(kind)
         try await store.append(try await EventDocument.decode(nativeHistory(namespace: "team-b", run: "rb")), recordedBy: "setup")
         let (token, secret) = try await store.createToken(namespace: "team-a", role: .writer, name: "ci")
-        try await withServer(auth: .on, store: store) { _, client in
+        try await withServer(kind, auth: .on, store: store) { _, client in
             #expect(try await client.call(.post, "/api/v1/events", body: nativeHistory(namespace: "team-a"), token: secret).status == .created)
             let events = try await client.call(.get, "/api/v1/events", token: secret).json["events"]?.arrayValue ?? []
             #expect(events.count == 3, "only team-a's events")
@@ -80,13 +82,13 @@ struct AuthTests {
         }
     }
 
-    @Test("a team may use another team's artifacts but not register new versions in its namespace")
-    func crossNamespaceArtifacts() async throws {
-        let store = try makeStore()
+    @Test("a team may use another team's artifacts but not register new versions in its namespace", arguments: StoreKind.allCases)
+    func crossNamespaceArtifacts(kind: StoreKind) async throws {
+        let store = try await makeStore(kind)
         try await store.append(try await EventDocument.decode(nativeHistory(namespace: "team-b", run: "rb")), recordedBy: "setup")
         let writerA = try await store.createToken(namespace: "team-a", role: .writer, name: "a").secret
         _ = try await store.createToken(namespace: "team-b", role: .writer, name: "b")
-        try await withServer(auth: .on, store: store) { store, client in
+        try await withServer(kind, auth: .on, store: store) { store, client in
             let uses = #"{"type": "run", "namespace": "team-a", "run": {"id": "ra", "job": "train", "inputs": [{"ref": "dataset:team-b/data@1", "role": "train"}]}}"#
             #expect(try await client.call(.post, "/api/v1/events", body: uses, token: writerA).status == .created)
             let mints = #"{"type": "run", "namespace": "team-a", "run": {"id": "rx", "job": "train", "outputs": [{"artifact": {"kind": "model", "namespace": "team-b", "name": "m"}, "role": "model"}]}}"#
@@ -109,11 +111,11 @@ struct AuthTests {
         }
     }
 
-    @Test("tokens over the API: an admin creates one, it works, revoking it locks it out")
-    func tokenLifecycle() async throws {
-        let store = try makeStore()
+    @Test("tokens over the API: an admin creates one, it works, revoking it locks it out", arguments: StoreKind.allCases)
+    func tokenLifecycle(kind: StoreKind) async throws {
+        let store = try await makeStore(kind)
         let admin = try await store.createToken(namespace: "team-a", role: .admin, name: "admin").secret
-        try await withServer(auth: .on, store: store) { _, client in
+        try await withServer(kind, auth: .on, store: store) { _, client in
             let created = try await client.call(.post, "/api/v1/tokens", body: #"{"namespace": "team-a", "role": "writer", "name": "airflow"}"#, token: admin)
             #expect(created.status == .created)
             let secret = try #require(created.json["secret"]?.stringValue)
@@ -123,11 +125,33 @@ struct AuthTests {
             let listed = try await client.call(.get, "/api/v1/tokens", token: admin).json["tokens"]?.arrayValue ?? []
             #expect(listed.contains { $0["id"] == .string(id) } && !listed.contains { $0["secret"] != nil })
             #expect(try await client.call(.delete, "/api/v1/tokens/\(id)", token: admin).status == .noContent)
-            #expect(try await client.call(.get, "/api/v1/nodes?ref=\(encoded("model:team-a/m"))", token: secret).status == .unauthorized)
+            let refused = try await client.call(.get, "/api/v1/nodes?ref=\(encoded("model:team-a/m"))", token: secret)
+            #expect(refused.status == .unauthorized && refused.errorCode == "unknown_token", "a revoked token is told so: \(refused.text)")
         }
         // The secret itself is never stored.
-        let bytes = try Data(contentsOf: URL(fileURLWithPath: store.path))
-        #expect(bytes.range(of: Data(admin.utf8)) == nil)
+        if let sqlite = store as? SQLiteStore {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: sqlite.path))
+            #expect(bytes.range(of: Data(admin.utf8)) == nil)
+        }
+    }
+
+    @Test("with auth off, a token the server does not know is served anonymously; one it knows still limits", arguments: StoreKind.allCases)
+    func unknownTokenWithAuthOff(kind: StoreKind) async throws {
+        let store = try await makeStore(kind)
+        let reader = try await store.createToken(namespace: "team-a", role: .reader, name: "reader").secret
+        try await withServer(kind, auth: .off, store: store) { _, client in
+            // An OpenLineage client configured with an API key, sending to a dev server.
+            let anonymous = try await client.call(.post, "/api/v1/events", body: nativeHistory(), token: "pdg_not-a-token-this-server-knows")
+            #expect(anonymous.status == .created, "\(anonymous.text)")
+            let limited = try await client.call(.post, "/api/v1/events", body: nativeHistory(run: "r2"), token: reader)
+            #expect(limited.status == .forbidden, "a known reader token may not write, auth or not: \(limited.text)")
+        }
+        try await withServer(kind, auth: .on, store: store) { _, client in
+            let refused = try await client.call(.get, "/api/v1/nodes?ref=\(encoded("model:team-a/m"))", token: "pdg_not-a-token-this-server-knows")
+            #expect(refused.status == .unauthorized && refused.errorCode == "unknown_token")
+            #expect(refused.json["error"]?["message"]?.stringValue?.contains("unknown or revoked token") == true)
+            let missing = try await client.call(.get, "/api/v1/nodes?ref=\(encoded("model:team-a/m"))")
+            #expect(missing.status == .unauthorized && missing.errorCode == "unauthorized")
+        }
     }
 }
-

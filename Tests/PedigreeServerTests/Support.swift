@@ -6,30 +6,37 @@ import NIOCore
 import PedigreeCore
 import PedigreeServer
 import PedigreeStore
+import PedigreeTestSupport
+import Testing
 
-func makeStore() throws -> SQLiteStore {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pedigree-server-\(UUID().uuidString)")
-    return try SQLiteStore(path: directory.appendingPathComponent("pedigree.db").path)
-}
-
-/// The real application over a real SQLite store, driven in-process.
+/// The real application over a real store of the given engine, driven in-process.
 func withServer(
-    auth: ServerConfiguration.AuthMode = .off, maxBody: Int = 16 << 20, store: SQLiteStore? = nil,
-    _ body: @Sendable (SQLiteStore, any TestClientProtocol) async throws -> Void
+    _ kind: StoreKind, auth: ServerConfiguration.AuthMode = .off, maxBody: Int = 16 << 20, store given: (any LineageStore & TokenStore)? = nil,
+    _ body: @Sendable (any LineageStore & TokenStore, any TestClientProtocol) async throws -> Void
 ) async throws {
-    let store = try store ?? makeStore()
-    var configuration = ServerConfiguration(storePath: store.path)
+    let store: any LineageStore & TokenStore
+    if let given { store = given } else { store = try await makeStore(kind) }
+    var configuration = ServerConfiguration(storePath: kind.rawValue)
     configuration.auth = auth
     configuration.maxBodyBytes = maxBody
     let app = Application(router: PedigreeServer.buildRouter(store: store, tokens: store, configuration: configuration))
     try await app.test(.router) { client in try await body(store, client) }
 }
 
+/// An HTTP answer. `json` records a test failure when the body is not JSON, instead of passing `null` on.
 struct Reply {
     let status: HTTPResponse.Status
     let text: String
-    var json: JSONValue { (try? JSONValue.parse(text)) ?? .null }
-    var errorCode: String? { json["error"]?["code"]?.stringValue }
+    var json: JSONValue {
+        do {
+            return try JSONValue.parse(text)
+        } catch {
+            Issue.record("the answer (HTTP \(status.code)) is not JSON: \(error): \(text.prefix(200))")
+            return .null
+        }
+    }
+    /// The error code, when the answer is a JSON error (some routes answer text, or nothing).
+    var errorCode: String? { (try? JSONValue.parse(text))?["error"]?["code"]?.stringValue }
 }
 
 extension TestClientProtocol {

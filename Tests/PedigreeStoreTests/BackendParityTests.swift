@@ -7,7 +7,7 @@ import Testing
 
 /// The promise of a second backend: the same log gives the same answers, history moves between stores
 /// intact, and several writers (server replicas) sharing one PostgreSQL keep every chain verifiable.
-@Suite("Backend parity and replicas")
+@Suite("Backend parity and replicas", .dropsTestDatabases)
 struct BackendParityTests {
     static let needsPostgres = ConditionTrait.enabled(if: TestPostgres.serverURL != nil, "needs PEDIGREE_TEST_POSTGRES_URL (see PostgreSQL setup)")
 
@@ -93,7 +93,7 @@ struct BackendParityTests {
         #expect(compared > 2_000)
     }
 
-    @Test("an import refuses history that does not continue the chain, or was altered, and stores none of the batch", arguments: StoreKind.available)
+    @Test("an import refuses history that does not continue the chain, or was altered, and stores none of the batch", arguments: StoreKind.allCases)
     func importChecksChains(target kind: StoreKind) async throws {
         let source = try await makeStore(.sqlite)
         _ = try await source.append((1...4).map { try! artifactEvent("ns", "d", version: "\($0)") }, recordedBy: "w")

@@ -2,11 +2,12 @@ import Foundation
 import GRDB
 import PedigreeCore
 import PedigreeStore
+import PedigreeTestSupport
 import Testing
 
-@Suite("Event log")
+@Suite("Event log", .dropsTestDatabases)
 struct EventLogTests {
-    @Test("the same event delivered twice is stored once, across and within batches", arguments: StoreKind.available)
+    @Test("the same event delivered twice is stored once, across and within batches", arguments: StoreKind.allCases)
     func idempotence(kind: StoreKind) async throws {
         let store = try await makeStore(kind)
         let event = try artifactEvent("w", "tx", version: "1", digest: digest("tx1"))
@@ -20,7 +21,7 @@ struct EventLogTests {
         #expect(report.ok, "\(report.problems)")
     }
 
-    @Test("a batch with one bad event stores nothing", arguments: StoreKind.available)
+    @Test("a batch with one bad event stores nothing", arguments: StoreKind.allCases)
     func atomicity(kind: StoreKind) async throws {
         let store = try await makeStore(kind)
         try await store.append([try artifactEvent("w", "tx", version: "1", digest: digest("a"))], recordedBy: "test")
@@ -36,7 +37,7 @@ struct EventLogTests {
         #expect(try await store.verify().ok)
     }
 
-    @Test("concurrent appends commit together yet succeed or fail one by one", arguments: StoreKind.available)
+    @Test("concurrent appends commit together yet succeed or fail one by one", arguments: StoreKind.allCases)
     func groupCommit(kind: StoreKind) async throws {
         let store = try await makeStore(kind)
         try await store.append([try artifactEvent("w", "taken", version: "1", digest: digest("original"))], recordedBy: "setup")
@@ -68,7 +69,7 @@ struct EventLogTests {
         #expect(report.ok, "\(report.problems)")
     }
 
-    @Test("deploying an unregistered model is rejected, naming the field", arguments: StoreKind.available)
+    @Test("deploying an unregistered model is rejected, naming the field", arguments: StoreKind.allCases)
     func deploymentNeedsModel(kind: StoreKind) async throws {
         let store = try await makeStore(kind)
         await #expect {
@@ -78,7 +79,7 @@ struct EventLogTests {
         }
     }
 
-    @Test("events are immutable in the database itself", arguments: StoreKind.available)
+    @Test("events are immutable in the database itself", arguments: StoreKind.allCases)
     func triggers(kind: StoreKind) async throws {
         let store = try await makeStore(kind)
         try await store.append([try artifactEvent("w", "tx", version: "1")], recordedBy: "test")
@@ -93,7 +94,7 @@ struct EventLogTests {
         #expect(try await store.events(afterSequence: 0, limit: 10) == before)
     }
 
-    @Test("each namespace has its own gapless chain and records who wrote each event", arguments: StoreKind.available)
+    @Test("each namespace has its own gapless chain and records who wrote each event", arguments: StoreKind.allCases)
     func chains(kind: StoreKind) async throws {
         let store = try await makeStore(kind)
         try await store.append([try artifactEvent("a", "x", version: "1"), try artifactEvent("b", "y", version: "1")], recordedBy: "alice")
@@ -109,7 +110,7 @@ struct EventLogTests {
         #expect(report.chains.map(\.events) == [2, 1])
     }
 
-    @Test("rebuilding the projections from the log gives the same answers", arguments: StoreKind.available)
+    @Test("rebuilding the projections from the log gives the same answers", arguments: StoreKind.allCases)
     func rebuild(kind: StoreKind) async throws {
         let store = try await makeStore(kind)
         try await store.append(try ExampleGraph.events(), recordedBy: "test")
@@ -123,7 +124,7 @@ struct EventLogTests {
         #expect(try await store.verify().ok)
     }
 
-    @Test("data written survives closing and reopening the store", arguments: StoreKind.available)
+    @Test("data written survives closing and reopening the store", arguments: StoreKind.allCases)
     func persistence(kind: StoreKind) async throws {
         let store = try await makeStore(kind)
         try await store.append(try ExampleGraph.events(), recordedBy: "test")
@@ -158,5 +159,33 @@ enum ExampleGraph {
             try deploymentEvent(endpoint: "api", model: "model:team/m@2", validFrom: "2026-02-01T00:00:00Z"),
             try runEvent(id: "r3", job: "finetune", inputs: [("dataset:team/eu@1", "train")], outputs: [(model("m-eu"), "model")], parents: ["model:team/m@2"]),
         ]
+    }
+
+}
+
+extension EventLogTests {
+    @Test("an event built in code is stored only if it reads back as itself", arguments: StoreKind.allCases)
+    func validationAtTheWriteBoundary(kind: StoreKind) async throws {
+        let store = try await makeStore(kind)
+        // Memberwise initialisers do not validate: the writer must.
+        let badNamespace = LineageEvent(
+            namespace: "my team", payload: .artifact(ArtifactSpec(ref: ArtifactRef(kind: "dataset", namespace: "my team", name: "tx", version: "1"))))
+        var run = RunRecord(id: "9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c6b", job: "train", status: .complete)
+        run.inputs = [ArtifactUse(artifact: ArtifactSpec(ref: ArtifactRef(kind: "dataset", namespace: "team", name: "tx", version: "1")), role: "träin")]
+        let badRole = LineageEvent(namespace: "team", payload: .run(run))
+        let good = try artifactEvent("team", "fine", version: "1", digest: digest("fine"))
+        for (bad, field) in [(badNamespace, "namespace"), (badRole, "run.inputs[0].role")] {
+            await #expect {
+                try await store.append([good, bad], recordedBy: "test")
+            } throws: { error in
+                (error as? StoreError)?.code == .invalid && (error as? StoreError)?.field == field
+            }
+        }
+        #expect(try await store.events(afterSequence: 0, limit: 10).isEmpty, "the whole batch was refused")
+        // The same events built validly are stored, and the store still verifies and rebuilds.
+        run.inputs[0].role = "train"
+        try await store.append([good, LineageEvent(namespace: "team", payload: .run(run))], recordedBy: "test")
+        try await store.rebuildProjections()
+        #expect(try await store.verify().ok)
     }
 }

@@ -1,9 +1,10 @@
 import Foundation
 import PedigreeCore
 import PedigreeStore
+import PedigreeTestSupport
 import Testing
 
-@Suite("Graph queries")
+@Suite("Graph queries", .dropsTestDatabases)
 struct QueryTests {
     func exampleStore(_ kind: StoreKind) async throws -> any LineageStore {
         let store = try await makeStore(kind)
@@ -11,7 +12,7 @@ struct QueryTests {
         return store
     }
 
-    @Test("versions: explicit, by digest, automatic, latest", arguments: StoreKind.available)
+    @Test("versions: explicit, by digest, automatic, latest", arguments: StoreKind.allCases)
     func versions(kind: StoreKind) async throws {
         let store = try await exampleStore(kind)
         #expect(try await store.show(try ref("dataset:team/features"), asOf: nil).summary.version == "2")
@@ -29,7 +30,7 @@ struct QueryTests {
         }
     }
 
-    @Test("upstream lineage reaches the data, code-side parents and the external base model", arguments: StoreKind.available)
+    @Test("upstream lineage reaches the data, code-side parents and the external base model", arguments: StoreKind.allCases)
     func upstream(kind: StoreKind) async throws {
         let store = try await exampleStore(kind)
         let graph = try await store.lineage(try ref("model:team/m@2"), direction: .upstream, depth: nil, asOf: nil)
@@ -43,7 +44,7 @@ struct QueryTests {
         #expect(!bounded.nodes.contains { $0.node.ref == "run:r-prep2" })
     }
 
-    @Test("downstream lineage reaches models, fine-tunes and endpoints", arguments: StoreKind.available)
+    @Test("downstream lineage reaches models, fine-tunes and endpoints", arguments: StoreKind.allCases)
     func downstream(kind: StoreKind) async throws {
         let store = try await exampleStore(kind)
         let graph = try await store.lineage(try ref("dataset:team/raw@2"), direction: .downstream, depth: nil, asOf: nil)
@@ -51,7 +52,7 @@ struct QueryTests {
         #expect(!graph.nodes.contains { $0.node.ref == "model:team/m@1" })
     }
 
-    @Test("cycles terminate", arguments: StoreKind.available)
+    @Test("cycles terminate", arguments: StoreKind.allCases)
     func cycles(kind: StoreKind) async throws {
         let store = try await makeStore(kind)
         try await store.append([
@@ -63,7 +64,7 @@ struct QueryTests {
         #expect(try await store.impact(try ref("dataset:team/x@1"), asOf: nil).affected.count == 3)
     }
 
-    @Test("a chain of 600 fine-tunes is walked to the pretrained original, with no hop cap", arguments: StoreKind.available)
+    @Test("a chain of 600 fine-tunes is walked to the pretrained original, with no hop cap", arguments: StoreKind.allCases)
     func longChains(kind: StoreKind) async throws {
         let store = try await makeStore(kind)
         var events = [try artifactEvent("team", kind: "model", "base", version: "0")]
@@ -78,14 +79,14 @@ struct QueryTests {
         #expect(graph.nodes.last?.depth == 1200)
     }
 
-    @Test("models trained on a dataset: through preprocessing, not test data, not fine-tunes", arguments: StoreKind.available)
+    @Test("models trained on a dataset: through preprocessing, not test data, not fine-tunes", arguments: StoreKind.allCases)
     func trainedOn(kind: StoreKind) async throws {
         let store = try await exampleStore(kind)
         let all = try await store.modelsTrainedOn(try artifactRef("dataset:team/raw"), asOf: nil)
         #expect(all.datasets.map(\.ref) == ["dataset:team/raw@1", "dataset:team/raw@2"])
         #expect(all.models.map(\.model.ref) == ["model:team/m@1", "model:team/m@2"])
         #expect(all.models.map(\.hops) == [4, 4])
-        #expect(all.models.map(\.run.ref) == ["run:r1", "run:r2"])
+        #expect(all.models.map(\.run) == ["run:r1", "run:r2"])
         let one = try await store.modelsTrainedOn(try artifactRef("dataset:team/raw@1"), asOf: nil)
         #expect(one.models.map(\.model.ref) == ["model:team/m@1"])
         let holdout = try await store.modelsTrainedOn(try artifactRef("dataset:team/holdout@1"), asOf: nil)
@@ -94,20 +95,20 @@ struct QueryTests {
         #expect(direct.models.map(\.hops) == [2])
     }
 
-    @Test("impact lists derived models and the endpoints serving them now", arguments: StoreKind.available)
+    @Test("impact lists derived models and the endpoints serving them now", arguments: StoreKind.allCases)
     func impact(kind: StoreKind) async throws {
         let store = try await exampleStore(kind)
         try await store.append([try deploymentEvent(endpoint: "eu-api", model: "model:team/m-eu@1", validFrom: "2026-03-01T00:00:00Z")], recordedBy: "t")
         let bad2 = try await store.impact(try ref("dataset:team/raw@2"), asOf: nil)
         #expect(Set(bad2.affected(kind: "model").map(\.ref)) == ["model:team/m@2", "model:team/m-eu@1"])
-        #expect(Set(bad2.serving.map(\.endpoint.ref)) == ["deployment:team/api", "deployment:team/eu-api"])
+        #expect(Set(bad2.serving.map(\.ref)) == ["deployment:team/api", "deployment:team/eu-api"])
         // raw@1 only fed m@1, which the api no longer serves.
         let bad1 = try await store.impact(try ref("dataset:team/raw@1"), asOf: nil)
         #expect(bad1.affected(kind: "model").map(\.ref) == ["model:team/m@1"])
         #expect(bad1.serving.isEmpty)
     }
 
-    @Test("diff reports what changed in every dimension", arguments: StoreKind.available)
+    @Test("diff reports what changed in every dimension", arguments: StoreKind.allCases)
     func diff(kind: StoreKind) async throws {
         let store = try await exampleStore(kind)
         let a = try await store.modelPedigree(try artifactRef("model:team/m@1"), asOf: nil)
@@ -126,11 +127,11 @@ struct QueryTests {
         await #expect(throws: StoreError.self) { try await store.modelPedigree(try artifactRef("dataset:team/raw@1"), asOf: nil) }
     }
 
-    @Test("deployment history and as-of", arguments: StoreKind.available)
+    @Test("deployment history and as-of", arguments: StoreKind.allCases)
     func historyAndAsOf(kind: StoreKind) async throws {
         let store = try await exampleStore(kind)
         let history = try await store.deploymentHistory(namespace: "team", endpoint: "api", asOf: nil)
-        #expect(history.map(\.model.ref) == ["model:team/m@1", "model:team/m@2"])
+        #expect(history.map(\.model) == ["model:team/m@1", "model:team/m@2"])
         #expect(history[0].validUntil == Timestamp("2026-02-01T00:00:00Z"))
         #expect(history[1].validUntil == nil)
         let cutoff = Timestamp.now
@@ -148,7 +149,7 @@ struct QueryTests {
         }
     }
 
-    @Test("a run's START and COMPLETE fold into one node; show at an earlier time shows the START", arguments: StoreKind.available)
+    @Test("a run's START and COMPLETE fold into one node; show at an earlier time shows the START", arguments: StoreKind.allCases)
     func runFolding(kind: StoreKind) async throws {
         let store = try await makeStore(kind)
         try await store.append([try runEvent(id: "r", inputs: [(dataset("d", version: "1"), "train")], extra: ["hyperparameters": ["lr": 0.1]], status: "START")], recordedBy: "t")
@@ -168,7 +169,7 @@ struct QueryTests {
         #expect(earlier.downstream.isEmpty)
     }
 
-    @Test("a correction supersedes without rewriting history", arguments: StoreKind.available)
+    @Test("a correction supersedes without rewriting history", arguments: StoreKind.allCases)
     func corrections(kind: StoreKind) async throws {
         let store = try await makeStore(kind)
         let wrong = try runEvent(id: "r", inputs: [(dataset("d", version: "1"), "train")], outputs: [(model("m", version: "1"), "model")],
@@ -193,7 +194,7 @@ struct QueryTests {
         await #expect(throws: StoreError.self) { try await store.append([try LineageEvent(json: .object(stray))], recordedBy: "t") }
     }
 
-    @Test("correcting a run keeps the versions it generated", arguments: StoreKind.available)
+    @Test("correcting a run keeps the versions it generated", arguments: StoreKind.allCases)
     func correctionKeepsOutputs(kind: StoreKind) async throws {
         let store = try await makeStore(kind)
         let original = try runEvent(id: "r", inputs: [(dataset("d", version: "1"), "train")], outputs: [(model("m"), "model")], extra: ["hyperparameters": ["lr": 0.1]])
@@ -212,7 +213,7 @@ struct QueryTests {
         #expect(try await store.verify().ok)
     }
 
-    @Test("OpenLineage START and COMPLETE from the official client make one run with its model", arguments: StoreKind.available)
+    @Test("OpenLineage START and COMPLETE from the official client make one run with its model", arguments: StoreKind.allCases)
     func openLineage(kind: StoreKind) async throws {
         let store = try await makeStore(kind)
         for fixture in ["run-start.json", "run-complete.json", "dataset-event.json", "job-event.json"] {
@@ -228,5 +229,40 @@ struct QueryTests {
         #expect(trained.models.map(\.model.ref) == ["model:mlflow:%2F%2Fregistry/models/resnet50@7"])
         #expect(try await store.show(try ref("dataset:s3:%2F%2Fdatasets/imagenet/train"), asOf: nil).summary.version == "v4")
         #expect(try await store.verify().ok)
+    }
+}
+
+extension QueryTests {
+    /// What a client decodes from the server's JSON is the result the store gave, field for field.
+    @Test("every result reads back from its JSON unchanged", arguments: StoreKind.allCases)
+    func resultsRoundTrip(kind: StoreKind) async throws {
+        let store = try await exampleStore(kind)
+        func roundTrips<T: QueryResult>(_ result: T, _ what: String) throws {
+            let decoded = try T(json: result.json)
+            #expect(decoded.json == result.json, "\(what)")
+        }
+        for text in ["dataset:team/raw@1", "run:r1", "model:team/m@2", "deployment:team/api", "model:team/m-eu@1"] {
+            let ref = try ref(text)
+            let detail = try await store.show(ref, asOf: nil)
+            try roundTrips(detail, "show \(text)")
+            #expect(try NodeDetail(json: detail.json).events == detail.events)
+            for direction in LineageDirection.allCases {
+                try roundTrips(try await store.lineage(ref, direction: direction, depth: nil, asOf: nil), "lineage \(text)")
+            }
+            try roundTrips(try await store.impact(ref, asOf: nil), "impact \(text)")
+        }
+        try roundTrips(try await store.modelsTrainedOn(try artifactRef("dataset:team/raw"), asOf: nil), "trained-on")
+        let diff = LineageDiff(
+            try await store.modelPedigree(try artifactRef("model:team/m@1"), asOf: nil), try await store.modelPedigree(try artifactRef("model:team/m@2"), asOf: nil),
+            includeUnchanged: true)
+        try roundTrips(diff, "diff")
+        try roundTrips(try await store.verify(), "verify")
+        for event in try await store.events(afterSequence: 0, limit: 100) { try roundTrips(event, "event \(event.sequence)") }
+        for entry in try await store.deploymentHistory(namespace: "team", endpoint: "api", asOf: nil) { try roundTrips(entry, "history") }
+        // The generating run of a model arrives whole: its record and what it used.
+        let model = try NodeDetail(json: try await store.show(try ref("model:team/m@1"), asOf: nil).json)
+        #expect(model.generatedBy?.run == "run:r1")
+        #expect(model.generatedBy?.record.hyperparameters?["epochs"] == 3)
+        #expect(model.generatedBy?.inputs.map(\.node.ref).sorted() == ["dataset:team/features@1", "dataset:team/holdout@1", "model:hf/google/bert@abc"])
     }
 }

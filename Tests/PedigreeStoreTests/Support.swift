@@ -1,13 +1,9 @@
 import Foundation
 import GRDB
 import PedigreeCore
+import PedigreeSQLite
 import PedigreeStore
-
-/// A fresh SQLite store in its own temporary directory.
-func makeStore() throws -> SQLiteStore {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pedigree-tests-\(UUID().uuidString)")
-    return try SQLiteStore(path: directory.appendingPathComponent("pedigree.db").path)
-}
+import PedigreeTestSupport
 
 func digest(_ content: String) -> String { JSONValue.string(content).digest.description }
 

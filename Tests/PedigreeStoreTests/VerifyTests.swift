@@ -2,9 +2,10 @@ import Foundation
 import GRDB
 import PedigreeCore
 import PedigreeStore
+import PedigreeTestSupport
 import Testing
 
-@Suite("Verification")
+@Suite("Verification", .dropsTestDatabases)
 struct VerifyTests {
     /// A random but valid history: datasets, runs over them, models, deployments, in several namespaces.
     static func randomEvents(seed: UInt64, count: Int) throws -> [LineageEvent] {
@@ -36,7 +37,7 @@ struct VerifyTests {
         return events
     }
 
-    @Test("random valid histories verify", arguments: StoreKind.available, [1, 2, 3, 4, 5] as [UInt64])
+    @Test("random valid histories verify", arguments: StoreKind.allCases, [1, 2, 3, 4, 5] as [UInt64])
     func randomHistoriesVerify(kind: StoreKind, seed: UInt64) async throws {
         let store = try await makeStore(kind)
         let events = try Self.randomEvents(seed: seed, count: 60)
@@ -49,7 +50,7 @@ struct VerifyTests {
         #expect(report.eventCount == Int64(Set(events.map { "\($0.namespace) \($0.digest)" }).count))
     }
 
-    @Test("any single changed byte in stored history fails verification", arguments: StoreKind.available, [11, 12, 13] as [UInt64])
+    @Test("any single changed byte in stored history fails verification", arguments: StoreKind.allCases, [11, 12, 13] as [UInt64])
     func anyChangedByteIsDetected(kind: StoreKind, seed: UInt64) async throws {
         let store = try await makeStore(kind)
         try await store.append(try Self.randomEvents(seed: seed, count: 30), recordedBy: "writer")
@@ -82,7 +83,7 @@ struct VerifyTests {
         #expect(try await store.verify().ok, "restoring the bytes restores the chain")
     }
 
-    @Test("the first broken link is named: namespace, sequence, what differs", arguments: StoreKind.available)
+    @Test("the first broken link is named: namespace, sequence, what differs", arguments: StoreKind.allCases)
     func firstBrokenLink(kind: StoreKind) async throws {
         let store = try await makeStore(kind)
         try await store.append((1...5).map { try! artifactEvent("ns", "d", version: "\($0)") }, recordedBy: "w")
@@ -94,7 +95,7 @@ struct VerifyTests {
         #expect(problem.message.contains("altered"))
     }
 
-    @Test("removed events are detected, at the end of a chain as well as in the middle", arguments: StoreKind.available)
+    @Test("removed events are detected, at the end of a chain as well as in the middle", arguments: StoreKind.allCases)
     func truncation(kind: StoreKind) async throws {
         let store = try await makeStore(kind)
         try await store.append((1...4).map { try! artifactEvent("ns", "d", version: "\($0)") }, recordedBy: "w")
@@ -105,7 +106,7 @@ struct VerifyTests {
         #expect(try await store.verify().problems.contains { $0.namespace == "ns" && $0.sequence == 2 })
     }
 
-    @Test("projections that disagree with the log are reported", arguments: StoreKind.available)
+    @Test("projections that disagree with the log are reported", arguments: StoreKind.allCases)
     func projections(kind: StoreKind) async throws {
         let store = try await makeStore(kind)
         try await store.append(try ExampleGraph.events(), recordedBy: "w")

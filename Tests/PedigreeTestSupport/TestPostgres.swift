@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PedigreePostgres
 import PedigreeStore
 import PostgresNIO
 
@@ -22,7 +23,33 @@ public enum TestPostgres {
             try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
         }
         url.path = "/\(name)"
+        created?.add(database: name)
         return url.string ?? serverURL
+    }
+
+    /// What the running test created, to drop when it ends (`.dropsTestDatabases`).
+    @TaskLocal public static var created: Created?
+
+    public final class Created: @unchecked Sendable {
+        private let lock = NSLock()
+        private var databases: [String] = []
+        private var stores: [PostgresStore] = []
+
+        public init() {}
+
+        func add(database: String) { lock.withLock { databases.append(database) } }
+        func add(_ store: PostgresStore) { lock.withLock { stores.append(store) } }
+
+        /// Stops the stores, then drops the databases (WITH FORCE: a connection left open does not keep one).
+        func dropAll() async {
+            let (stores, databases) = lock.withLock {
+                defer { self.stores = []; self.databases = [] }
+                return (self.stores, self.databases)
+            }
+            for store in stores { await store.engine.stop() }
+            guard let serverURL = TestPostgres.serverURL, !databases.isEmpty else { return }
+            for name in databases { try? await TestPostgres.execute(serverURL, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
+        }
     }
 
     /// Runs `body` with a client of its own, closed afterwards.

@@ -2,6 +2,8 @@ import Foundation
 import GRDB
 import Logging
 import PedigreeCore
+import PedigreePostgres
+import PedigreeSQLite
 import PedigreeStore
 import PostgresNIO
 
@@ -93,6 +95,7 @@ struct PostgresBench: BenchBackend {
         try await admin("DROP DATABASE IF EXISTS \(database)")
         try await admin("CREATE DATABASE \(database)")
         let store = PostgresStore(location: try PostgresLocation(url))
+        store.engine.startInBackground()
         try await store.migrate()
         return store
     }
@@ -123,7 +126,7 @@ struct PostgresBench: BenchBackend {
     }
 
     func dispose(_ store: any LineageStore) async throws {
-        await (store as? PostgresStore)?.close()
+        await (store as? PostgresStore)?.engine.stop()
         try await Task.sleep(for: .milliseconds(200))
         try await admin("DROP DATABASE IF EXISTS \(database) WITH (FORCE)")
     }

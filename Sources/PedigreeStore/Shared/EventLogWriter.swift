@@ -60,7 +60,9 @@ struct EventLogWriter {
         return try db.int("SELECT ns_seq FROM events WHERE namespace = ? AND digest = ?", .text(key.namespace), .text(key.digest))
     }
 
-    mutating func append(_ event: LineageEvent, recordedBy identity: String) throws -> AppendOutcome {
+    mutating func append(_ unchecked: LineageEvent, recordedBy identity: String) throws -> AppendOutcome {
+        // Whatever built the event, it is stored only if it reads back as itself.
+        let event = try unchecked.validated()
         let namespace = event.namespace
         if let existing = try storedSequence(of: event) {
             return AppendOutcome(digest: event.digest, namespace: namespace, sequence: existing, duplicate: true)

@@ -153,7 +153,7 @@ struct GraphReader {
             let runs = Dictionary(walked.nodes.filter { $0.node.kind == "run" }.map { ($0.node.ref, $0.node) }, uniquingKeysWith: { a, _ in a })
             for entry in walked.nodes where entry.node.kind == "model" && entry.depth > 0 && found.insert(entry.node.ref).inserted {
                 guard let runRef = generators[entry.node.ref], let run = runs[runRef] else { continue }
-                models.append(TrainedOnReport.Entry(model: entry.node, run: run, hops: entry.depth))
+                models.append(TrainedOnReport.Entry(model: entry.node, run: run.ref, runNamespace: run.namespace, hops: entry.depth))
             }
         }
         return TrainedOnReport(datasets: starts.map(\.summary), models: models)
@@ -167,8 +167,10 @@ struct GraphReader {
         let affectedModels = Set(walked.nodes.filter { $0.node.kind == "model" }.map(\.node.ref))
         var serving: [ImpactReport.Serving] = []
         for (entry, id) in zip(walked.nodes, walked.ids) where entry.node.kind == "deployment" {
-            if let current = try history(endpointID: id).last(where: { $0.validUntil == nil }), affectedModels.contains(current.model.ref) {
-                serving.append(ImpactReport.Serving(endpoint: entry.node, model: current.model, since: current.validFrom))
+            if let current = try history(endpointID: id).last(where: { $0.validUntil == nil }), affectedModels.contains(current.model) {
+                serving.append(
+                    ImpactReport.Serving(
+                        ref: entry.node.ref, namespace: entry.node.namespace, endpoint: entry.node.name, model: current.model, since: current.validFrom))
             }
         }
         return ImpactReport(root: root.summary, affected: Array(walked.nodes.dropFirst()), serving: serving)
@@ -186,7 +188,7 @@ struct GraphReader {
     /// Deployments of one endpoint in valid-time order; each is valid until the next one starts.
     func history(endpointID: Int64) throws -> [DeploymentEntry] {
         let rows = try db.rows("""
-            SELECT d.valid_from, d.recorded_at, d.config, e.ref, \(GraphNode.columns)
+            SELECT d.valid_from, d.recorded_at, d.config, e.ref, n.ref
             FROM deployments d JOIN nodes n ON n.id = d.model_node JOIN nodes e ON e.id = d.endpoint_node
             WHERE d.endpoint_node = ? AND d.recorded_at <= ? ORDER BY d.valid_from, d.seq
             """, .int(endpointID), .int(cutoff))
@@ -194,7 +196,7 @@ struct GraphReader {
             let config = try row.optionalText(2).map { try JSONValue.parse($0).objectValue ?? [:] } ?? [:]
             let until = i + 1 < rows.count ? try rows[i + 1].int(0) : nil
             return DeploymentEntry(
-                endpoint: try row.text(3), model: try GraphNode(row: row, at: 4).summary, validFrom: Timestamp(microseconds: try row.int(0)),
+                endpoint: try row.text(3), model: try row.text(4), validFrom: Timestamp(microseconds: try row.int(0)),
                 validUntil: until.map(Timestamp.init(microseconds:)), config: config, recordedAt: Timestamp(microseconds: try row.int(1)))
         }
     }
@@ -233,9 +235,18 @@ struct GraphReader {
         let events = try db.rows(
             "SELECT \(StoredEvent.columns) FROM events WHERE subject IN (\(placeholders)) AND recorded_at <= ? ORDER BY seq",
             subjects.map(SQLValue.text) + [.int(cutoff)])
-            .map(StoredEvent.init(row:))
+            .map { try StoredEvent(row: $0).summary }
+        // A model carries its lineage: the five dimensions of the run that generated this version.
+        var generatedBy: NodeDetail.Provenance?
+        if node.summary.isArtifact,
+            let generator = try neighbours(of: node.id, .upstream).filter({ $0.node.summary.kind == "run" }).max(by: { $0.node.id < $1.node.id }),
+            let record = try runRecord(generator.node)
+        {
+            let inputs = try neighbours(of: generator.node.id, .upstream).map { NodeDetail.Link(node: $0.node.summary, role: $0.role) }
+            generatedBy = NodeDetail.Provenance(run: generator.node.summary.ref, record: record, inputs: inputs)
+        }
         return NodeDetail(
-            summary: node.summary, artifact: artifact, run: run,
+            summary: node.summary, artifact: artifact, run: run, generatedBy: generatedBy,
             upstream: upstream, downstream: downstream,
             history: history, events: events)
     }

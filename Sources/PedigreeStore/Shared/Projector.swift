@@ -3,6 +3,9 @@ import PedigreeCore
 /// Projects events into the graph tables. Used for every append and, unchanged, for rebuilds and for the
 /// fresh replay `verify` compares against, so the projections are by construction a function of the log.
 struct Projector {
+    /// The projection tables, which `rebuild` empties and replays into.
+    static let tables = ["nodes", "edges", "deployments"]
+
     /// Where the projections are written.
     let db: any SQLSession
     /// Where the event log is read, for corrections: the same database, except when `verify` replays the

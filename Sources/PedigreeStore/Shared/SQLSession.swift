@@ -2,19 +2,19 @@ import PedigreeCore
 
 /// A value bound to or read from a statement. The schema needs no other types: integers (ids, sequences,
 /// microsecond times) and text (references, digests, canonical JSON).
-enum SQLValue: Hashable, Sendable {
+public enum SQLValue: Hashable, Sendable {
     case null
     case int(Int64)
     case text(String)
 
-    init(_ text: String?) { self = text.map(SQLValue.text) ?? .null }
-    init(_ int: Int64?) { self = int.map(SQLValue.int) ?? .null }
+    public init(_ text: String?) { self = text.map(SQLValue.text) ?? .null }
+    public init(_ int: Int64?) { self = int.map(SQLValue.int) ?? .null }
 
-    var int: Int64? { if case .int(let n) = self { n } else { nil } }
-    var text: String? { if case .text(let s) = self { s } else { nil } }
+    public var int: Int64? { if case .int(let n) = self { n } else { nil } }
+    public var text: String? { if case .text(let s) = self { s } else { nil } }
 }
 
-typealias SQLRow = [SQLValue]
+public typealias SQLRow = [SQLValue]
 
 /// One connection inside one transaction, as the logic both backends share sees it: the log writer, the
 /// projector, the graph reader and the verifier are written once against this, so the same events give the
@@ -23,7 +23,7 @@ typealias SQLRow = [SQLValue]
 ///
 /// It is synchronous because SQLite transactions are (GRDB runs them on the connection's own queue); the
 /// PostgreSQL session runs on a thread of its own and waits on each round trip.
-protocol SQLSession {
+public protocol SQLSession {
     func rows(_ sql: String, _ values: [SQLValue]) throws -> [SQLRow]
     func execute(_ sql: String, _ values: [SQLValue]) throws
     /// Runs an `INSERT` into a table with an integer `id` key and returns the new row's id.
@@ -41,29 +41,29 @@ protocol SQLSession {
 }
 
 extension SQLSession {
-    func reachableSubgraph(_ walk: WalkSpecification) throws -> Subgraph? { nil }
+    public func reachableSubgraph(_ walk: WalkSpecification) throws -> Subgraph? { nil }
 
-    func rows(_ sql: String, _ values: SQLValue...) throws -> [SQLRow] { try rows(sql, values) }
-    func execute(_ sql: String, _ values: SQLValue...) throws { try execute(sql, values) }
-    func row(_ sql: String, _ values: SQLValue...) throws -> SQLRow? { try rows(sql, values).first }
+    public func rows(_ sql: String, _ values: SQLValue...) throws -> [SQLRow] { try rows(sql, values) }
+    public func execute(_ sql: String, _ values: SQLValue...) throws { try execute(sql, values) }
+    public func row(_ sql: String, _ values: SQLValue...) throws -> SQLRow? { try rows(sql, values).first }
     /// The first column of the first row; nil when there is no row or it is NULL.
-    func int(_ sql: String, _ values: SQLValue...) throws -> Int64? { try rows(sql, values).first?.first?.int }
-    func texts(_ sql: String, _ values: SQLValue...) throws -> [String] { try rows(sql, values).compactMap { $0.first?.text } }
+    public func int(_ sql: String, _ values: SQLValue...) throws -> Int64? { try rows(sql, values).first?.first?.int }
+    public func texts(_ sql: String, _ values: SQLValue...) throws -> [String] { try rows(sql, values).compactMap { $0.first?.text } }
 }
 
 extension [SQLValue] {
-    func int(_ column: Int) throws -> Int64 {
+    public func int(_ column: Int) throws -> Int64 {
         guard let value = self[column].int else { throw unexpected(column, "an integer") }
         return value
     }
 
-    func text(_ column: Int) throws -> String {
+    public func text(_ column: Int) throws -> String {
         guard let value = self[column].text else { throw unexpected(column, "text") }
         return value
     }
 
-    func optionalText(_ column: Int) -> String? { self[column].text }
-    func optionalInt(_ column: Int) -> Int64? { self[column].int }
+    public func optionalText(_ column: Int) -> String? { self[column].text }
+    public func optionalInt(_ column: Int) -> Int64? { self[column].int }
 
     private func unexpected(_ column: Int, _ expected: String) -> StoreError {
         StoreError(.unavailable, "the store returned \(self[column]) where \(expected) was expected (column \(column)); run `pedigree verify`")
@@ -71,11 +71,11 @@ extension [SQLValue] {
 }
 
 /// The tables whose rows `SQLSession.insert(into:_:)` may batch.
-enum BatchedTable: String, CaseIterable {
+public enum BatchedTable: String, CaseIterable, Sendable {
     case events, edges
 
     /// Columns in insert order: integer (else text), and whether NULL occurs.
-    var columns: [(name: String, integer: Bool, nullable: Bool)] {
+    public var columns: [(name: String, integer: Bool, nullable: Bool)] {
         switch self {
         case .events:
             [("seq", true, false), ("namespace", false, false), ("ns_seq", true, false), ("type", false, false), ("subject", false, false),
@@ -86,45 +86,45 @@ enum BatchedTable: String, CaseIterable {
     }
 
     /// Edges are a set: adding one that exists changes nothing.
-    var conflictClause: String {
+    public var conflictClause: String {
         switch self {
         case .events: ""
         case .edges: " ON CONFLICT DO NOTHING"
         }
     }
 
-    var singleRowSQL: String {
+    public var singleRowSQL: String {
         "INSERT INTO \(rawValue)(\(columns.map(\.name).joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))\(conflictClause)"
     }
 }
 
 /// A breadth-first walk: from where, which way, how far, and what it passes through.
-struct WalkSpecification {
-    let root: Int64
-    let direction: LineageDirection
-    let depth: Int?
+public struct WalkSpecification {
+    public let root: Int64
+    public let direction: LineageDirection
+    public let depth: Int?
     /// Transaction-time cut-off (microseconds): edges recorded later are invisible.
-    let cutoff: Int64
+    public let cutoff: Int64
     /// Kinds of node the walk reaches but does not continue past (the root is always expanded).
-    let stopKinds: Set<String>
+    public let stopKinds: Set<String>
     /// Edge roles the walk does not follow.
-    let skipRoles: Set<String>
+    public let skipRoles: Set<String>
 }
 
 /// For each node a walk expands, its neighbours (in the walk's direction) with the connecting edge's role,
 /// ordered by neighbour id and role: the order in which a walk visits them on every backend.
-typealias Subgraph = [Int64: [(node: GraphNode, role: String)]]
+public typealias Subgraph = [Int64: [(node: GraphNode, role: String)]]
 
 /// A node as queries list it: its row id (for further lookups) and its public summary.
-struct GraphNode {
-    let id: Int64
-    let summary: NodeSummary
+public struct GraphNode {
+    public let id: Int64
+    public let summary: NodeSummary
 
     /// The columns `init(row:at:)` reads, prefixed with the alias `n`.
-    static let columns = "n.id, n.ref, n.kind, n.namespace, n.name, n.version, n.digest, n.status, n.recorded_at"
-    static let columnCount = 9
+    public static let columns = "n.id, n.ref, n.kind, n.namespace, n.name, n.version, n.digest, n.status, n.recorded_at"
+    public static let columnCount = 9
 
-    init(row: SQLRow, at offset: Int = 0) throws {
+    public init(row: SQLRow, at offset: Int = 0) throws {
         id = try row.int(offset)
         summary = NodeSummary(
             ref: try row.text(offset + 1), kind: try row.text(offset + 2), namespace: try row.text(offset + 3), name: try row.text(offset + 4),

@@ -1,11 +1,11 @@
-import GRDB
 import PedigreeCore
 
 /// `pedigree verify`: recomputes every namespace's hash chain from the stored bytes, then replays the
-/// whole log into a scratch SQLite database and compares the result with the stored projections — the
-/// same check for either backend, since the scratch replay runs the same projector.
+/// whole log into a scratch database (the engine's `withScratchProjections`) and compares the result with
+/// the stored projections — the same check for either backend, since the replay runs the same projector.
 struct StoreVerifier {
     let db: any SQLSession
+    let scratch: any SQLEngine
 
     func run() throws -> VerificationReport {
         var problems: [VerificationReport.Problem] = []
@@ -119,30 +119,27 @@ struct StoreVerifier {
     ]
 
     private func verifyProjections(_ problems: inout [VerificationReport.Problem]) throws {
-        let scratch = try DatabaseQueue()
-        do {
-            try scratch.write { replayDB in
-                try replayDB.execute(sql: SQLiteSchema.projectionSQL(schema: "main"))
-                try EventLogReplayer.replay(from: db, into: SQLiteSession(db: replayDB))
+        let found = try scratch.withScratchProjections { replay -> [VerificationReport.Problem] in
+            do {
+                try EventLogReplayer.replay(from: db, into: replay)
+            } catch let error as StoreError where error.code == .unavailable {
+                throw error  // the database failed, not the log
+            } catch {
+                return [VerificationReport.Problem(namespace: nil, sequence: nil, message: "replaying the log failed: \(error)")]
             }
-        } catch let error as StoreError where error.code == .unavailable {
-            throw error  // the database failed, not the log
-        } catch {
-            problems.append(VerificationReport.Problem(namespace: nil, sequence: nil, message: "replaying the log failed: \(error)"))
-            return
-        }
-        try scratch.read { replayDB in
-            let replay = SQLiteSession(db: replayDB)
+            var found: [VerificationReport.Problem] = []
             for comparison in Self.comparisons {
                 let stored = try db.rows(comparison.sql), replayed = try replay.rows(comparison.sql)
                 for i in 0..<max(stored.count, replayed.count) {
                     let a = i < stored.count ? stored[i] : nil, b = i < replayed.count ? replayed[i] : nil
                     if a == b { continue }
-                    problems.append(VerificationReport.Problem(namespace: nil, sequence: nil, message: Self.describe(comparison.table, stored: a, replayed: b)))
+                    found.append(VerificationReport.Problem(namespace: nil, sequence: nil, message: Self.describe(comparison.table, stored: a, replayed: b)))
                     break
                 }
             }
+            return found
         }
+        problems += found
     }
 
     static func describe(_ table: String, stored: SQLRow?, replayed: SQLRow?) -> String {

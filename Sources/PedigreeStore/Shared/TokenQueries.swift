@@ -8,7 +8,7 @@ struct TokenQueries {
     static let columns = "id, namespace, role, name, created_at, revoked_at"
 
     /// A token with a fresh secret, inserted; the secret is returned once and only its hash is stored.
-    func create(namespace: String, role: Role, name: String?) throws -> (token: AccessToken, secret: String) {
+    func create(namespace: String, role: AccessRole, name: String?) throws -> (token: AccessToken, secret: String) {
         let secret = AccessToken.generateSecret()
         let token = AccessToken(
             id: String(UUID().uuidString.lowercased().prefix(8)), namespace: namespace, role: role, name: name, createdAt: .now, revokedAt: nil)
@@ -30,6 +30,10 @@ struct TokenQueries {
         ).map(Self.token(row:))
     }
 
+    func claimedNamespaces() throws -> Set<String> {
+        Set(try db.texts("SELECT DISTINCT namespace FROM tokens WHERE revoked_at IS NULL"))
+    }
+
     func revoke(id: String) throws -> Bool {
         try !db.rows("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL RETURNING id", .int(Timestamp.now.microseconds), .text(id))
             .isEmpty
@@ -37,7 +41,7 @@ struct TokenQueries {
 
     private static func token(row: SQLRow) throws -> AccessToken {
         AccessToken(
-            id: try row.text(0), namespace: try row.text(1), role: Role(rawValue: try row.text(2)) ?? .reader, name: row.optionalText(3),
+            id: try row.text(0), namespace: try row.text(1), role: AccessRole(rawValue: try row.text(2)) ?? .reader, name: row.optionalText(3),
             createdAt: Timestamp(microseconds: try row.int(4)), revokedAt: row.optionalInt(5).map(Timestamp.init(microseconds:)))
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import ArgumentParser
 import PedigreeCore
+import PedigreeRender
 import PedigreeStore
 
 struct Show: AsyncParsableCommand {
@@ -16,7 +17,7 @@ struct Show: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let detail = try await storeOptions.backend().show(ref, asOf: time.asOf)
+            let detail = try await storeOptions.withBackend(creating: false) { try await $0.show(ref, asOf: time.asOf) }
             output.json ? printJSON(detail.json) : print(TextRenderer.detail(detail))
         }
     }
@@ -46,7 +47,9 @@ struct Lineage: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let graph = try await storeOptions.backend().lineage(ref, direction: direction, depth: depth, asOf: time.asOf)
+            let graph = try await storeOptions.withBackend(creating: false) {
+                try await $0.lineage(ref, direction: direction, depth: depth, asOf: time.asOf)
+            }
             output.json ? printJSON(graph.json) : print(TextRenderer.tree(graph))
         }
     }
@@ -70,7 +73,7 @@ struct Models: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let report = try await storeOptions.backend().modelsTrainedOn(trainedOn, asOf: time.asOf)
+            let report = try await storeOptions.withBackend(creating: false) { try await $0.modelsTrainedOn(trainedOn, asOf: time.asOf) }
             output.json ? printJSON(report.json) : print(TextRenderer.trainedOn(report))
         }
     }
@@ -89,7 +92,7 @@ struct Impact: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let report = try await storeOptions.backend().impact(ref, asOf: time.asOf)
+            let report = try await storeOptions.withBackend(creating: false) { try await $0.impact(ref, asOf: time.asOf) }
             output.json ? printJSON(report.json) : print(TextRenderer.impact(report))
         }
     }
@@ -112,7 +115,7 @@ struct Diff: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let diff = try await storeOptions.backend().diff(from, to, all: all, asOf: time.asOf)
+            let diff = try await storeOptions.withBackend(creating: false) { try await $0.diff(from, to, all: all, asOf: time.asOf) }
             output.json ? printJSON(diff.json) : print(TextRenderer.diff(diff))
         }
     }
@@ -135,7 +138,9 @@ struct History: AsyncParsableCommand {
         try await reportingErrors {
             let text = endpoint.hasPrefix("deployment:") ? endpoint : "deployment:\(endpoint)"
             guard case .deployment(let namespace, let name) = try Reference(parsing: text) else { return }
-            var entries = try await storeOptions.backend().history(namespace: namespace, endpoint: name, asOf: time.asOf)
+            var entries = try await storeOptions.withBackend(creating: false) {
+                try await $0.history(namespace: namespace, endpoint: name, asOf: time.asOf)
+            }
             if let at {
                 entries = entries.filter { $0.validFrom <= at && ($0.validUntil.map { at < $0 } ?? true) }
                 if entries.isEmpty {
@@ -143,57 +148,6 @@ struct History: AsyncParsableCommand {
                 }
             }
             output.json ? printJSON(.object(["endpoint": .string(text), "history": .array(entries.map(\.json))])) : print(TextRenderer.history(entries))
-        }
-    }
-}
-
-struct Verify: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Recompute every hash chain and the graph projections; exit 1 at the first broken link.",
-        discussion: "Publish the chain heads it prints: a later verify against them proves history was not rewritten.")
-
-    @OptionGroup var storeOptions: StoreOptions
-    @OptionGroup var output: OutputOptions
-
-    func run() async throws {
-        try await reportingErrors {
-            let report = try await storeOptions.backend().verify()
-            output.json ? printJSON(report.json) : print(TextRenderer.verification(report))
-            if !report.ok { throw ExitCode(1) }
-        }
-    }
-}
-
-struct Rebuild: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Rebuild the graph projections from the event log.")
-
-    @OptionGroup var storeOptions: StoreOptions
-
-    func run() async throws {
-        try await reportingErrors {
-            try await storeOptions.open().rebuildProjections()
-            print("projections rebuilt from the event log")
-        }
-    }
-}
-
-struct Log: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Print stored events in append order, with their chain hashes, as JSON lines.",
-        discussion: "A full-fidelity audit trail: each line holds the event, who recorded it and when, and its place in the chain.")
-
-    @Option(help: "Start after this global sequence number.")
-    var after: Int64 = 0
-    @Option(help: "At most this many events.")
-    var limit: Int = 1000
-    @OptionGroup var storeOptions: StoreOptions
-
-    func run() async throws {
-        try await reportingErrors {
-            for event in try await storeOptions.open().events(afterSequence: after, limit: limit) {
-                print(event.json.canonicalString)
-            }
         }
     }
 }

@@ -12,10 +12,11 @@ struct Quickstart: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let store = try await storeOptions.open()
-            let outcomes = try await store.append(try ExampleHistory.events(), recordedBy: "quickstart")
+            let events = try ExampleHistory.events()
+            let outcomes = try await storeOptions.withBackend(creating: true) { try await $0.append(events, recordedBy: "quickstart") }
             let fresh = outcomes.filter { !$0.duplicate }.count
-            print("Recorded \(fresh) example events in \(storeOptions.displayLocation)\(fresh < outcomes.count ? " (\(outcomes.count - fresh) were already there)" : "").")
+            let destination = storeOptions.serverURL?.absoluteString ?? storeOptions.displayLocation
+            print("Recorded \(fresh) example events in \(destination)\(fresh < outcomes.count ? " (\(outcomes.count - fresh) were already there)" : "").")
             print("""
 
                 The example: a fraud model fine-tuned from distilbert, trained on monthly transaction snapshots through a
@@ -30,7 +31,7 @@ struct Quickstart: AsyncParsableCommand {
                   pedigree show model:fraud-team/fraud@2                     # everything about one node
                   pedigree verify                                            # is the history intact?
                 """)
-            if storeOptions.store != nil {
+            if storeOptions.store != nil, storeOptions.serverURL == nil {
                 print("\n(each command needs the same --store \(storeOptions.displayLocation))")
             }
         }

@@ -32,7 +32,7 @@ struct Record: AsyncParsableCommand {
                 }
                 text = String(decoding: data, as: UTF8.self)
             }
-            let outcomes = try await storeOptions.backend().record(text)
+            let outcomes = try await storeOptions.withBackend(creating: true) { try await $0.record(text) }
             if output.json {
                 printJSON(.object(["events": .array(outcomes.map(\.json))]))
             } else {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PedigreeCapture
 import PedigreeCore
+import PedigreeRender
 import PedigreeStore
 
 struct Run: AsyncParsableCommand {
@@ -15,8 +16,8 @@ struct Run: AsyncParsableCommand {
 
             The command inherits the terminal; its exit code is pedigree's. It gets PEDIGREE_RUN_ID and \
             PEDIGREE_METRICS_FILE, a file where it may append lines like {"key": "auc", "value": 0.91, "step": 3}. \
-            If the store cannot be reached the run goes ahead and its events are spooled; `pedigree sync` (or any \
-            later command) delivers them.
+            If the store cannot be reached the run goes ahead and its events are spooled for that store; \
+            `pedigree sync` (or the next run for the same store) delivers them there.
 
             Examples:
               pedigree run --model fraud --input data/train.parquet --output model.pt --params config.yaml -- python train.py
@@ -61,8 +62,15 @@ struct Run: AsyncParsableCommand {
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
+        let owner: Namespace
+        do {
+            owner = try Namespace(namespace ?? environment["PEDIGREE_NAMESPACE"] ?? Reference.defaultNamespace, field: namespace == nil ? "PEDIGREE_NAMESPACE" : "--namespace")
+        } catch {
+            warn("\(error) (nothing was run)")
+            throw ExitCode(2)
+        }
         var request = RunRequest(
-            namespace: namespace ?? environment["PEDIGREE_NAMESPACE"] ?? Reference.defaultNamespace, command: command,
+            namespace: owner, command: command,
             directory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath), environment: environment)
         request.job = job
         request.model = model
@@ -76,15 +84,17 @@ struct Run: AsyncParsableCommand {
         request.dvcStage = dvcStage
         request.trace = trace
 
-        if storeOptions.serverURL != nil {
-            warn("pedigree run records into a local store (or its spool) for now; drop --server/PEDIGREE_URL, or `pedigree record` the events to the server")
+        do {
+            try storeOptions.requireStoreItself("pedigree run (for now; record its events to a server with `pedigree record`)")
+        } catch {
+            warn("\(error)")
             throw ExitCode(2)
         }
         let capture: TrainingRun
         do {
             capture = try TrainingRun(request, cache: CaptureCache(directory: PedigreeDirectories.cache), scratch: FileManager.default.temporaryDirectory)
         } catch {
-            warn("\(error)")
+            warn("\(error) (nothing was run)")
             throw ExitCode(2)
         }
         // A command that cannot start is a typo, not a run: say so before recording anything.
@@ -93,21 +103,38 @@ struct Run: AsyncParsableCommand {
             throw ExitCode(127)
         }
         // A store that is busy or missing must not hold up training: wait briefly, then spool.
-        let store: (any LineageStore)?
-        do { store = try await storeOptions.open(busyTimeout: 2) } catch {
+        let opened = OpenedFlag()
+        let code: Int32
+        do {
+            code = try await storeOptions.withStore("pedigree run", creating: true, busyTimeout: 2) { [storeOptions] store in
+                opened.set()
+                return try await Self.capture(capture, session: session(LocalBackend(store: store, spoolKey: storeOptions.spoolKey)), store: store)
+            }
+        } catch where !opened.isSet {
+            // The store could not be opened at all; the command has not run yet.
             warn("the store is unavailable (\(error)); this run's lineage will be spooled")
-            store = nil
+            code = try await Self.capture(capture, session: session(nil), store: nil)
         }
-        let recorder = EventRecorder(store: store, spool: EventSpool(directory: PedigreeDirectories.spool))
+        throw ExitCode(code)
+    }
 
+    private func session(_ destination: (any EventDestination)?) -> CaptureSession {
+        CaptureSession(
+            destination: destination, spoolKey: storeOptions.spoolKey, spool: EventSpool(directory: PedigreeDirectories.spool), identity: cliIdentity,
+            notice: { warn($0) })
+    }
+
+    /// Records START, runs the command, records COMPLETE or FAIL; returns the command's exit code.
+    private static func capture(_ capture: TrainingRun, session: CaptureSession, store: (any LineageStore)?) async throws -> Int32 {
+        await session.deliverPending()
         do {
             let start = try await capture.start { digest in
                 guard let model = try? await store?.artifacts(withDigest: digest, kind: "model").last else { return nil }
                 return ArtifactRef(kind: model.kind, namespace: model.namespace, name: model.name, version: model.version)
             }
-            await recorder.record(start)
+            await session.record(start)
         } catch let error as TrainingRun.Failure {
-            warn("\(error)")
+            warn("\(error) (nothing was run)")
             throw ExitCode(2)
         } catch {
             // A fault in capture itself never stops the training.
@@ -123,7 +150,7 @@ struct Run: AsyncParsableCommand {
         }
 
         do {
-            await recorder.record(try capture.finish(exit))
+            await session.record(try capture.finish(exit))
             if !capture.skippedOutputs.isEmpty {
                 warn("not recorded as outputs (missing, or not written by this run): \(capture.skippedOutputs.joined(separator: ", "))")
             }
@@ -134,53 +161,54 @@ struct Run: AsyncParsableCommand {
             let produced = summary.downstream.map(\.node.ref).joined(separator: ", ")
             warn("recorded run:\(capture.id) \(summary.summary.status ?? "")\(produced.isEmpty ? "" : " → \(produced)")")
         }
-        throw ExitCode(exit.code)
-    }
-}
-
-/// Stores events, or spools them when the store cannot take them, and says which happened.
-struct EventRecorder {
-    let store: (any LineageStore)?
-    let spool: EventSpool
-
-    func record(_ event: LineageEvent) async {
-        if let store {
-            do {
-                _ = try await store.append([event], recordedBy: cliIdentity)
-                return
-            } catch let error as StoreError where error.code != .unavailable {
-                warn("the store rejected the run's event: \(error)")
-                return
-            } catch {
-                warn("the store is unavailable (\(error)); spooling")
-            }
-        }
-        do {
-            try spool.spool([event], recordedBy: cliIdentity)
-            warn("spooled \(event.typeName) event \(event.digest) in \(spool.directory.path); `pedigree sync` delivers it")
-        } catch {
-            warn("could not spool the event either (\(error)); its lineage is lost")
-        }
+        return exit.code
     }
 }
 
 struct Sync: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Deliver events spooled while the store was unreachable.",
-        discussion: "Every command that opens the store does this too; sync does only this and reports.")
+        abstract: "Deliver events spooled while their store was unreachable, and list what is still pending.",
+        discussion: """
+            Every spooled event remembers the store it was captured for and is delivered only there: sync \
+            delivers what is pending for this store (--store, PEDIGREE_STORE or the default), plus events \
+            spooled by older versions of Pedigree that did not record their store, and lists what is pending \
+            for other stores. Exits 5 when events for this store are still pending.
+            """)
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         try await reportingErrors {
-            try storeOptions.requireStoreItself("sync")
             let spool = EventSpool(directory: PedigreeDirectories.spool)
-            let pending = spool.pendingFiles.count
-            let store = try await StoreLocation.open(storeOptions.resolvedPath)
-            let delivery = await spool.deliver(to: store)
-            print("delivered \(delivery.events) event\(delivery.events == 1 ? "" : "s") from \(delivery.files) spool file\(delivery.files == 1 ? "" : "s"); \(spool.pendingFiles.count) of \(pending) still pending")
-            for rejection in delivery.rejected { print("rejected: \(rejection)") }
-            if !spool.pendingFiles.isEmpty { throw ExitCode(5) }
+            let key = storeOptions.spoolKey
+            let delivery = try await storeOptions.withStore("sync", creating: true) { store in
+                await spool.deliver(to: LocalBackend(store: store, spoolKey: key), includingUnaddressed: true)
+            }
+            let pending = spool.pending()
+            let here = pending.byDestination.filter { $0.destination == key || $0.destination == nil }.reduce(0) { $0 + $1.events }
+            let elsewhere = pending.byDestination.filter { $0.destination != key && $0.destination != nil }
+            if output.json {
+                printJSON([
+                    "delivered": .int(Int64(delivery.events)), "files": .int(Int64(delivery.files)), "pending": .int(Int64(here)),
+                    "rejected": .array((delivery.rejected + pending.unreadable).map(JSONValue.string)),
+                    "pendingElsewhere": .array(elsewhere.map { ["store": .string($0.destination ?? ""), "events": .int(Int64($0.events))] }),
+                ])
+            } else {
+                print("delivered \(delivery.events) event\(delivery.events == 1 ? "" : "s") from \(delivery.files) spool file\(delivery.files == 1 ? "" : "s") to \(storeOptions.displayLocation); \(here) still pending")
+                for rejection in delivery.rejected + pending.unreadable { print("rejected: \(TerminalText.escape(rejection))") }
+                for other in elsewhere { print("pending for \(TerminalText.escape(other.destination ?? "")): \(other.events) event\(other.events == 1 ? "" : "s")") }
+            }
+            if here > 0 { throw ExitCode(5) }
         }
     }
+}
+
+/// Whether the store was opened: once it was, the command has been (or is being) run, and a later error
+/// must not make `run` start it a second time.
+private final class OpenedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import NIOSSL
+import PedigreeStore
 import PostgresNIO
 
 /// Where a PostgreSQL store is: a `postgres://` URL as libpq understands it.

@@ -3,13 +3,16 @@ import Logging
 import NIOCore
 import NIOPosix
 import PedigreeCore
+import PedigreeSQLite
+import PedigreeStore
 import PostgresNIO
 import ServiceLifecycle
 
 /// The shared store: PostgreSQL, for several stateless `pedigree serve` replicas.
-///
-/// The log writer, projector, graph reader and verifier are the ones SQLite uses (see `SQLSession`),
-/// so both backends give the same answers. What differs is below.
+public typealias PostgresStore = SQLStore<PostgresEngine>
+
+/// PostgreSQL through PostgresNIO. The log writer, projector, graph reader and verifier are the ones
+/// SQLite uses (`SQLStore`), so both backends give the same answers. What differs is below.
 ///
 /// Writers: every append transaction first takes one transaction-scoped advisory lock
 /// (`pg_advisory_xact_lock`), so appends from all replicas are serialised. A per-namespace head-row lock
@@ -24,14 +27,14 @@ import ServiceLifecycle
 ///
 /// Readers: REPEATABLE READ, READ ONLY transactions, a consistent snapshot per query, never blocked by
 /// writers.
-public final class PostgresStore: LineageStore, TokenStore, GroupCommitting, Service {
-    public let location: PostgresLocation
+public final class PostgresEngine: SQLEngine {
+    public let postgresLocation: PostgresLocation
     private let client: PostgresClient
-    private let clientTask: Task<Void, Never>
     /// Threads the blocking sessions run on (see `PostgresSession`).
     private let workers: NIOThreadPool
     private let logger: Logger
-    private let groupCommit = GroupCommit()
+    /// For callers that cannot scope the store (`startInBackground()`): the task running the client.
+    private let background = BackgroundRun()
     /// How long a request waits for a connection before the store answers "unavailable".
     private let connectTimeout: Duration
 
@@ -43,21 +46,22 @@ public final class PostgresStore: LineageStore, TokenStore, GroupCommitting, Ser
     /// connection never waits for a thread (and the connect timeout bounds the whole wait).
     static let connections = 8
 
-    /// Connects lazily: the first query opens the first connection. Use `open(_:)` to also check the schema.
-    /// `connectTimeout`: how long a request waits for a connection (a database that is down or unreachable
-    /// fails requests after it, rather than holding them — or a training run — indefinitely).
-    public init(location: PostgresLocation, connectTimeout: Duration = .seconds(10), logger: Logger = PostgresStore.defaultLogger) {
-        self.location = location
+    /// Nothing connects until the engine runs (`run()`, as a service or inside `SQLStore.withRunning`); then
+    /// the first query opens the first connection. `connectTimeout`: how long a request waits for a
+    /// connection (a database that is down or unreachable fails requests after it, rather than holding them —
+    /// or a training run — indefinitely).
+    public init(location: PostgresLocation, connectTimeout: Duration = .seconds(10), logger: Logger = PostgresEngine.defaultLogger) {
+        self.postgresLocation = location
         self.logger = logger
         self.connectTimeout = connectTimeout
         var configuration = location.configuration
         configuration.options.maximumConnections = Self.connections
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        clientTask = Task { [client] in await client.run() }
         workers = NIOThreadPool(numberOfThreads: Self.connections)
         workers.start()
-        groupCommit.store = self
     }
+
+    public var location: String { postgresLocation.description }
 
     /// Connection failures are reported as the store's errors; the driver's own retries stay quiet.
     public static var defaultLogger: Logger {
@@ -66,34 +70,27 @@ public final class PostgresStore: LineageStore, TokenStore, GroupCommitting, Ser
         return logger
     }
 
-    /// Opens the store and checks that its schema is the one this build of Pedigree expects.
-    public static func open(_ url: String, connectTimeout: Duration = .seconds(10)) async throws -> PostgresStore {
-        let store = PostgresStore(location: try PostgresLocation(url), connectTimeout: connectTimeout)
-        do {
-            try await store.checkSchema()
-        } catch {
-            await store.close()
-            throw error
-        }
-        return store
-    }
-
     deinit {
-        clientTask.cancel()
+        background.cancel()
         workers.shutdownGracefully { _ in }
     }
 
-    /// Closes the connections and stops the worker threads.
-    public func close() async {
-        clientTask.cancel()
-        await clientTask.value
-        try? await workers.shutdownGracefully()
+    /// Runs the connection pool until cancelled or, in a `ServiceGroup`, until graceful shutdown (after the
+    /// services started later — the HTTP server — have finished their requests).
+    public func run() async throws {
+        await cancelWhenGracefulShutdown { [client] in await client.run() }
     }
 
-    /// As a service of the server's `ServiceGroup`: runs until shutdown, then closes the connections.
-    public func run() async throws {
-        try? await gracefulShutdown()
-        await close()
+    /// For callers that cannot scope the store to a block (tests, benchmarks): runs the pool in a task the
+    /// engine owns until `stop()`. Servers run the store as a service, commands use `withRunning`.
+    public func startInBackground() {
+        background.start { [client] in await client.run() }
+    }
+
+    /// Stops a pool started with `startInBackground()` and the worker threads.
+    public func stop() async {
+        await background.stop()
+        try? await workers.shutdownGracefully()
     }
 
     // MARK: Schema
@@ -115,12 +112,12 @@ public final class PostgresStore: LineageStore, TokenStore, GroupCommitting, Ser
         if version.current < version.expected {
             throw StoreError(
                 .unavailable,
-                "the database at \(location) has schema version \(version.current), this Pedigree needs \(version.expected); run `pedigree migrate --store URL` first")
+                "the database at \(postgresLocation) has schema version \(version.current), this Pedigree needs \(version.expected); run `pedigree migrate --store URL` first")
         }
         if version.current > version.expected {
             throw StoreError(
                 .unavailable,
-                "the database at \(location) has schema version \(version.current), newer than this Pedigree understands (\(version.expected)); upgrade Pedigree")
+                "the database at \(postgresLocation) has schema version \(version.current), newer than this Pedigree understands (\(version.expected)); upgrade Pedigree")
         }
     }
 
@@ -147,117 +144,28 @@ public final class PostgresStore: LineageStore, TokenStore, GroupCommitting, Ser
         }
     }
 
-    // MARK: Writing
+    // MARK: SQLEngine
 
-    public func append(_ events: [LineageEvent], recordedBy identity: String, authority: WriteAuthority) async throws -> [AppendOutcome] {
-        guard !events.isEmpty else { return [] }
-        do {
-            return try await groupCommit.append(events, recordedBy: identity, authority: authority)
-        } catch {
-            throw Self.storeError(error, location: location)
-        }
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
+        try await transaction(.read) { try body($0) }
     }
 
-    func appendGroup(_ requests: [AppendRequest]) async throws -> [Result<[AppendOutcome], any Error>] {
-        let results = try await transaction(.write) { db in
-            var log = try EventLogWriter(db: db)
-            return UncheckedResults(value: try log.appendGroup(requests))
-        }
-        return results.value
+    public func write<T: Sendable>(_ kind: SQLWriteKind, _ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
+        try await transaction(kind == .log ? .write : .plainWrite) { try body($0) }
     }
 
-    public func restore(_ events: [StoredEvent]) async throws {
-        try await transaction(.write) { db in
-            var log = try EventLogWriter(db: db)
-            for event in events { try log.restore(event) }
-            try log.saveHeads()
-        }
+    public func storageBytes(_ session: any SQLSession) throws -> Int64 {
+        try session.int("SELECT pg_database_size(current_database())") ?? 0
     }
 
-    public func rebuildProjections() async throws {
-        try await transaction(.write) { db in
-            // DELETE, not TRUNCATE: readers on other replicas keep their snapshots instead of waiting on an
-            // exclusive lock for the whole replay.
-            for table in ["nodes", "edges", "deployments"] { try db.execute("DELETE FROM \(table)") }
-            try EventLogReplayer.replay(from: db, into: db)
-        }
+    public func storeError(_ error: any Error) -> StoreError {
+        Self.storeError(error, location: postgresLocation)
     }
 
-    // MARK: Reading
-
-    public func show(_ ref: Reference, asOf: Timestamp?) async throws -> NodeDetail {
-        try await transaction(.read) { try GraphReader(db: $0, asOf: asOf).detail(ref) }
-    }
-
-    public func lineage(_ ref: Reference, direction: LineageDirection, depth: Int?, asOf: Timestamp?) async throws -> LineageGraph {
-        try await transaction(.read) { try GraphReader(db: $0, asOf: asOf).lineage(ref, direction: direction, depth: depth) }
-    }
-
-    public func modelsTrainedOn(_ ref: ArtifactRef, asOf: Timestamp?) async throws -> TrainedOnReport {
-        try await transaction(.read) { try GraphReader(db: $0, asOf: asOf).modelsTrainedOn(ref) }
-    }
-
-    public func impact(_ ref: Reference, asOf: Timestamp?) async throws -> ImpactReport {
-        try await transaction(.read) { try GraphReader(db: $0, asOf: asOf).impact(ref) }
-    }
-
-    public func modelPedigree(_ ref: ArtifactRef, asOf: Timestamp?) async throws -> ModelPedigree {
-        try await transaction(.read) { try GraphReader(db: $0, asOf: asOf).modelPedigree(ref) }
-    }
-
-    public func deploymentHistory(namespace: String, endpoint: String, asOf: Timestamp?) async throws -> [DeploymentEntry] {
-        try await transaction(.read) { db in
-            let reader = GraphReader(db: db, asOf: asOf)
-            return try reader.history(endpoint: reader.resolve(.deployment(namespace: namespace, endpoint: endpoint)))
-        }
-    }
-
-    public func artifacts(withDigest digest: ContentDigest, kind: String?) async throws -> [NodeSummary] {
-        try await transaction(.read) { try StoreQueries(db: $0).artifacts(withDigest: digest, kind: kind) }
-    }
-
-    public func namespaces() async throws -> [String] {
-        try await transaction(.read) { try StoreQueries(db: $0).namespaces() }
-    }
-
-    public func artifacts(inNamespace namespace: String, limit: Int, offset: Int) async throws -> [NodeSummary] {
-        try await transaction(.read) { try StoreQueries(db: $0).artifacts(inNamespace: namespace, limit: limit, offset: offset) }
-    }
-
-    public func jobs(inNamespace namespace: String, limit: Int, offset: Int) async throws -> [JobSummary] {
-        try await transaction(.read) { try StoreQueries(db: $0).jobs(inNamespace: namespace, limit: limit, offset: offset) }
-    }
-
-    public func statistics() async throws -> StoreStatistics {
-        try await transaction(.read) { db in
-            try StoreQueries(db: db).statistics(bytes: try db.int("SELECT pg_database_size(current_database())") ?? 0)
-        }
-    }
-
-    public func verify() async throws -> VerificationReport {
-        try await transaction(.read) { try StoreVerifier(db: $0).run() }
-    }
-
-    public func events(afterSequence: Int64, limit: Int) async throws -> [StoredEvent] {
-        try await transaction(.read) { try StoreQueries(db: $0).events(afterSequence: afterSequence, limit: limit) }
-    }
-
-    // MARK: Tokens
-
-    public func createToken(namespace: String, role: Role, name: String?) async throws -> (token: AccessToken, secret: String) {
-        try await transaction(.plainWrite) { try TokenQueries(db: $0).create(namespace: namespace, role: role, name: name) }
-    }
-
-    public func token(secret: String) async throws -> AccessToken? {
-        try await transaction(.read) { try TokenQueries(db: $0).token(secret: secret) }
-    }
-
-    public func tokens(namespace: String?) async throws -> [AccessToken] {
-        try await transaction(.read) { try TokenQueries(db: $0).tokens(namespace: namespace) }
-    }
-
-    public func revokeToken(id: String) async throws -> Bool {
-        try await transaction(.plainWrite) { try TokenQueries(db: $0).revoke(id: id) }
+    /// Replays into an in-memory SQLite database: a replay over the network would cost a round trip per
+    /// statement, and the comparison needs only the rows.
+    public func withScratchProjections<T>(_ body: (any SQLSession) throws -> T) throws -> T {
+        try SQLiteEngine.withScratchProjections(body)
     }
 
     // MARK: Transactions
@@ -283,8 +191,8 @@ public final class PostgresStore: LineageStore, TokenStore, GroupCommitting, Ser
 
         var lock: Int64? {
             switch self {
-            case .write: PostgresStore.appendLockKey
-            case .migrate: PostgresStore.migrationLockKey
+            case .write: PostgresEngine.appendLockKey
+            case .migrate: PostgresEngine.migrationLockKey
             case .read, .plainWrite: nil
             }
         }
@@ -314,18 +222,15 @@ public final class PostgresStore: LineageStore, TokenStore, GroupCommitting, Ser
                 }
             }
         } catch {
-            throw Self.storeError(error, location: location)
+            throw Self.storeError(error, location: postgresLocation)
         }
     }
 
     /// Every error the store throws is a `StoreError`, as SQLite's are.
     static func storeError(_ error: any Error, location: PostgresLocation) -> StoreError {
-        switch error {
-        case let error as StoreError: error
-        case let error as PSQLError: storeError(error)
-        case let error as ValidationError: StoreError(error)
-        case let error as JSONParseError: StoreError(.unavailable, "the store holds a record that is not valid JSON (\(error)); run `pedigree verify`")
-        default: StoreError(.unavailable, "PostgreSQL at \(location): \(error)")
+        StoreError.translating(error) { error in
+            if let error = error as? PSQLError { return storeError(error) }
+            return StoreError(.unavailable, "PostgreSQL at \(location): \(error)")
         }
     }
 
@@ -337,7 +242,7 @@ public final class PostgresStore: LineageStore, TokenStore, GroupCommitting, Ser
     private func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let lease = LeaseState()
         let deadline = ContinuousClock.now + connectTimeout
-        return try await withThrowingTaskGroup(of: T?.self) { [client, connectTimeout, location] group in
+        return try await withThrowingTaskGroup(of: T?.self) { [client, connectTimeout, postgresLocation] group in
             group.addTask {
                 try await client.withConnection { connection in
                     guard lease.claim() else { throw CancellationError() }
@@ -349,12 +254,12 @@ public final class PostgresStore: LineageStore, TokenStore, GroupCommitting, Ser
                 guard !lease.isClaimed else { return nil }
                 if let reason = await self.whyUnreachable() {
                     guard lease.expire() else { return nil }
-                    throw StoreError(.unavailable, "cannot connect to PostgreSQL at \(location): \(reason)")
+                    throw StoreError(.unavailable, "cannot connect to PostgreSQL at \(postgresLocation): \(reason)")
                 }
                 try await Task.sleep(until: deadline)
                 guard lease.expire() else { return nil }
                 throw StoreError(
-                    .unavailable, "no connection to PostgreSQL at \(location) within \(connectTimeout): all \(Self.connections) connections are busy")
+                    .unavailable, "no connection to PostgreSQL at \(postgresLocation) within \(connectTimeout): all \(Self.connections) connections are busy")
             }
             while let result = try await group.next() {
                 if let result {
@@ -370,7 +275,7 @@ public final class PostgresStore: LineageStore, TokenStore, GroupCommitting, Ser
     private func whyUnreachable() async -> String? {
         do {
             let connection = try await PostgresConnection.connect(
-                on: PostgresClient.defaultEventLoopGroup.any(), configuration: location.singleConnection, id: 0, logger: logger
+                on: PostgresClient.defaultEventLoopGroup.any(), configuration: postgresLocation.singleConnection, id: 0, logger: logger
             ).get()
             try? await connection.close()
             return nil
@@ -416,8 +321,36 @@ private final class LeaseState: @unchecked Sendable {
     }
 }
 
-/// Append results cross from the worker thread back to the caller; errors in them are the store's own
-/// (`StoreError`, `ValidationError`), which are Sendable, but `any Error` is not marked so.
-private struct UncheckedResults: @unchecked Sendable {
-    let value: [Result<[AppendOutcome], any Error>]
+/// The task running a pool started with `startInBackground()`.
+private final class BackgroundRun: @unchecked Sendable {
+    private let lock = NSLock()
+    private var task: Task<Void, Never>?
+
+    func start(_ body: @escaping @Sendable () async -> Void) {
+        lock.withLock {
+            guard task == nil else { return }
+            task = Task { await body() }
+        }
+    }
+
+    func cancel() { lock.withLock { task?.cancel() } }
+
+    func stop() async {
+        let task = lock.withLock { self.task }
+        task?.cancel()
+        await task?.value
+    }
+}
+
+extension SQLStore where Engine == PostgresEngine {
+    /// A store on the database `location` names. Nothing connects until it runs (see `PostgresEngine`).
+    public convenience init(location: PostgresLocation, connectTimeout: Duration = .seconds(10)) {
+        self.init(engine: PostgresEngine(location: location, connectTimeout: connectTimeout))
+    }
+
+    public var postgresLocation: PostgresLocation { engine.postgresLocation }
+
+    public func schemaVersion() async throws -> (current: Int, expected: Int) { try await engine.schemaVersion() }
+    public func checkSchema() async throws { try await engine.checkSchema() }
+    @discardableResult public func migrate() async throws -> [String] { try await engine.migrate() }
 }

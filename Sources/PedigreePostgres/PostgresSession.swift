@@ -1,10 +1,12 @@
 import Logging
 import NIOCore
+import PedigreeCore
+import PedigreeStore
 import PostgresNIO
 
 /// The shared store logic's view of one PostgreSQL connection inside a transaction.
 ///
-/// Blocking: a statement waits for its round trip. It runs only on a `PostgresStore` worker thread, never
+/// Blocking: a statement waits for its round trip. It runs only on a `PostgresEngine` worker thread, never
 /// on an event loop or in the Swift concurrency pool, so the wait ties up nothing else. That is what lets
 /// the projector, the graph reader and the verifier — synchronous because SQLite transactions are — run
 /// unchanged on PostgreSQL.
@@ -173,7 +175,7 @@ final class PostgresSession: SQLSession {
             for statement in earlier { _ = try statement.wait() }
             return try connection.query(query, logger: logger).wait()
         } catch let error as PSQLError {
-            throw PostgresStore.storeError(error)
+            throw PostgresEngine.storeError(error)
         }
     }
 

@@ -1,35 +1,42 @@
 import Foundation
 import PedigreeCore
-import PedigreeStore
 
-/// Human-readable output. JSON output comes from the result types themselves, so the server can share it.
-enum TextRenderer {
-    static func label(_ node: NodeSummary) -> String {
-        var parts = [node.ref]
+/// Human-readable output of query results: tables and trees for the terminal. JSON output comes from the
+/// result types themselves (`QueryResult.json`), so the server can share it.
+///
+/// Every piece of recorded text — names, references, roles, parameter values — passes through
+/// `TerminalText.escape` on its way in, so attacker-controlled text (a job named with escape sequences,
+/// sent to the OpenLineage endpoint) cannot move the cursor, clear the screen or forge a line of output.
+public enum TextRenderer {
+    public static func label(_ node: NodeSummary) -> String {
+        var parts = [safe(node.ref)]
         if node.kind == "run" {
-            parts.append(node.name)
-            if let status = node.status { parts.append(status) }
+            parts.append(safe(node.name))
+            if let status = node.status { parts.append(safe(status)) }
         }
         if let digest = node.digest { parts.append(short(digest)) }
         return parts.joined(separator: "  ")
     }
 
-    static func short(_ digest: ContentDigest) -> String { "sha256:\(digest.hex.prefix(12))…" }
+    static func safe(_ text: String) -> String { TerminalText.escape(text) }
+
+    public static func short(_ digest: ContentDigest) -> String { "sha256:\(digest.hex.prefix(12))…" }
 
     /// Key paths and values of a JSON object, one per line, sorted.
-    static func leaves(_ value: JSONValue?, indent: String = "  ") -> [String] {
+    public static func leaves(_ value: JSONValue?, indent: String = "  ") -> [String] {
         let changes = JSONDiff.changes(nil, value)
-        let width = min(changes.map(\.path.count).max() ?? 0, 40)
+        let width = min(changes.map { safe($0.path).count }.max() ?? 0, 40)
         return changes.map { change in
-            indent + change.path.padding(toLength: max(width, change.path.count), withPad: " ", startingAt: 0) + "  " + oneLine(change.new?.displayText ?? "")
+            let path = safe(change.path)
+            return indent + path.padding(toLength: max(width, path.count), withPad: " ", startingAt: 0) + "  " + oneLine(change.new?.displayText ?? "")
         }
     }
 
     /// Long multi-line values (an uncommitted diff) are summarised; --json has them whole.
     static func oneLine(_ text: String) -> String {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        guard lines.count > 1 else { return text }
-        return "\(lines[0])… (\(lines.count) lines; --json shows all)"
+        guard lines.count > 1 else { return safe(text) }
+        return "\(safe(String(lines[0])))… (\(lines.count) lines; --json shows all)"
     }
 
     static func section(_ title: String, _ lines: [String]) -> [String] {
@@ -38,7 +45,7 @@ enum TextRenderer {
 
     // MARK: show
 
-    static func detail(_ detail: NodeDetail) -> String {
+    public static func detail(_ detail: NodeDetail) -> String {
         let s = detail.summary
         var lines = [label(s)]
         var facts: [(String, String)] = [("kind", s.kind), ("namespace", s.namespace), ("recorded", s.recordedAt.description)]
@@ -53,11 +60,12 @@ enum TextRenderer {
             if let ended = run.endedAt { facts.append(("ended", ended.description)) }
             if let parentRun = run.parentRun { facts.append(("parent run", parentRun)) }
         }
-        lines += facts.map { "  \($0.0.padding(toLength: 10, withPad: " ", startingAt: 0)) \($0.1)" }
+        if let provenance = detail.generatedBy { facts.append(("made by", provenance.run)) }
+        lines += facts.map { "  \($0.0.padding(toLength: 10, withPad: " ", startingAt: 0)) \(safe($0.1))" }
 
         func links(_ links: [NodeDetail.Link]) -> [String] {
-            let width = links.map(\.role.count).max() ?? 0
-            return links.map { "  \($0.role.padding(toLength: width, withPad: " ", startingAt: 0))  \(label($0.node))" }
+            let width = links.map { safe($0.role).count }.max() ?? 0
+            return links.map { "  \(safe($0.role).padding(toLength: width, withPad: " ", startingAt: 0))  \(label($0.node))" }
         }
         switch s.kind {
         case "run":
@@ -70,11 +78,14 @@ enum TextRenderer {
             lines += section("used by", links(detail.downstream))
         }
         if let run = detail.run {
-            lines += section("code", leaves(run.code.map { .object($0.json) }))
-            lines += section("hyperparameters", leaves(run.hyperparameters.map(JSONValue.object)))
-            lines += section("environment", leaves(run.environment.map { .object($0.json) }))
-            lines += section("data", leaves(run.data.map { .object($0.json) }))
+            lines += dimensions(of: run, parents: [])
             lines += section("metrics", leaves(run.metrics.map(JSONValue.object)))
+        } else if let provenance = detail.generatedBy {
+            // A model version's lineage: the five dimensions of the run that generated it.
+            let record = provenance.record
+            lines += section("data (what \(safe(provenance.run)) used)", links(provenance.inputs.filter { $0.node.kind != "model" }))
+            lines += dimensions(of: record, parents: links(provenance.inputs.filter { $0.node.kind == "model" }))
+            lines += section("metrics", leaves(record.metrics.map(JSONValue.object)))
         }
         if let facets = detail.artifact?.facets, !facets.isEmpty {
             lines += section("facets", leaves(.object(facets)))
@@ -83,10 +94,19 @@ enum TextRenderer {
         return lines.joined(separator: "\n")
     }
 
+    /// The code, parents, hyperparameters, environment and data-preparation sections of a run.
+    private static func dimensions(of run: RunRecord, parents: [String]) -> [String] {
+        section("code", leaves(run.code.map { .object($0.json) }))
+            + section("parents", parents)
+            + section("hyperparameters", leaves(run.hyperparameters.map(JSONValue.object)))
+            + section("environment", leaves(run.environment.map { .object($0.json) }))
+            + section("data", leaves(run.data.map { .object($0.json) }))
+    }
+
     // MARK: lineage
 
     /// The walk as an indented tree; a node reached again is shown once more, marked, without its subtree.
-    static func tree(_ graph: LineageGraph) -> String {
+    public static func tree(_ graph: LineageGraph) -> String {
         var children: [String: [(ref: String, role: String)]] = [:]
         for edge in graph.edges {
             switch graph.direction {
@@ -102,8 +122,8 @@ enum TextRenderer {
             for (i, kid) in kids.enumerated() {
                 let last = i == kids.count - 1
                 let seen = printed.contains(kid.ref)
-                let text = nodes[kid.ref].map(label) ?? kid.ref
-                lines.append(prefix + (last ? "└─ " : "├─ ") + text + "  (\(kid.role))" + (seen ? "  ↑ shown above" : ""))
+                let text = nodes[kid.ref].map(label) ?? safe(kid.ref)
+                lines.append(prefix + (last ? "└─ " : "├─ ") + text + "  (\(safe(kid.role)))" + (seen ? "  ↑ shown above" : ""))
                 if !seen {
                     printed.insert(kid.ref)
                     visit(kid.ref, prefix: prefix + (last ? "   " : "│  "))
@@ -118,23 +138,23 @@ enum TextRenderer {
 
     // MARK: models --trained-on
 
-    static func trainedOn(_ report: TrainedOnReport) -> String {
+    public static func trainedOn(_ report: TrainedOnReport) -> String {
         guard !report.models.isEmpty else {
-            return "no model was trained on \(report.datasets.map(\.ref).joined(separator: ", "))"
+            return "no model was trained on \(report.datasets.map { safe($0.ref) }.joined(separator: ", "))"
         }
         let rows = report.models.map { entry in
-            [entry.model.ref, entry.hops == 2 ? "direct" : "via \(entry.hops / 2 - 1) preprocessing step\(entry.hops == 4 ? "" : "s")", entry.run.ref]
+            [entry.model.ref, entry.direct ? "direct" : "via \(entry.hops / 2 - 1) preprocessing step\(entry.hops == 4 ? "" : "s")", entry.run]
         }
         return table(["MODEL", "HOW", "TRAINING RUN"], rows) + "\n\(report.models.count) model version\(report.models.count == 1 ? "" : "s")"
     }
 
     // MARK: impact
 
-    static func impact(_ report: ImpactReport) -> String {
-        var lines = ["impact of \(report.root.ref)"]
+    public static func impact(_ report: ImpactReport) -> String {
+        var lines = ["impact of \(safe(report.root))"]
         let runs = report.affected(kind: "run")
         let models = report.affected(kind: "model")
-        let artifacts = report.affected.map(\.node).filter { $0.isArtifact && $0.kind != "model" }
+        let artifacts = report.otherArtifacts
         lines += section("models (\(models.count))", models.map { "  \(label($0))" })
         lines += section("other artifacts (\(artifacts.count))", artifacts.map { "  \(label($0))" })
         lines += section("runs (\(runs.count))", runs.map { "  \(label($0))" })
@@ -142,18 +162,18 @@ enum TextRenderer {
             lines.append("no deployment is serving an affected model")
         } else {
             lines.append("deployments serving an affected model (\(report.serving.count))")
-            lines += report.serving.map { "  \($0.endpoint.ref)  serves \($0.model.ref) since \($0.since)" }
+            lines += report.serving.map { "  \(safe($0.ref))  serves \(safe($0.model)) since \($0.since)" }
         }
         return lines.joined(separator: "\n")
     }
 
     // MARK: diff
 
-    static func diff(_ diff: LineageDiff) -> String {
-        var lines = ["\(diff.from) → \(diff.to)"]
-        for dimension in LineageDiff.dimensions {
+    public static func diff(_ diff: LineageDiff) -> String {
+        var lines = ["\(safe(diff.from.description)) → \(safe(diff.to.description))"]
+        for dimension in Dimension.allCases {
             let changes = diff.changes(in: dimension)
-            lines.append(dimension)
+            lines.append(dimension.rawValue)
             if changes.isEmpty { lines.append("  (no changes)") }
             for change in changes {
                 let marker = switch change.kind {
@@ -168,7 +188,7 @@ enum TextRenderer {
                 case .changed: "\(value(change.old)) → \(value(change.new))"
                 case .unchanged: value(change.new)
                 }
-                lines.append("  \(marker) \(change.path)  \(values)")
+                lines.append("  \(marker) \(safe(change.path))  \(values)")
             }
         }
         return lines.joined(separator: "\n")
@@ -177,31 +197,33 @@ enum TextRenderer {
     private static func value(_ value: JSONValue?) -> String {
         guard let value else { return "" }
         if let ref = value["ref"]?.stringValue {
-            return value["digest"]?.stringValue.flatMap { ContentDigest($0) }.map { "\(ref) (\(short($0)))" } ?? ref
+            return safe(value["digest"]?.stringValue.flatMap { ContentDigest($0) }.map { "\(ref) (\(short($0)))" } ?? ref)
         }
-        return value.displayText
+        return oneLine(value.displayText)
     }
 
     // MARK: history and verify
 
-    static func history(_ entries: [DeploymentEntry]) -> String {
-        table(["FROM", "UNTIL", "MODEL"], entries.map { [$0.validFrom.description, $0.validUntil?.description ?? "now", $0.model.ref] })
+    public static func history(_ entries: [DeploymentEntry]) -> String {
+        table(["FROM", "UNTIL", "MODEL"], entries.map { [$0.validFrom.description, $0.validUntil?.description ?? "now", $0.model] })
     }
 
-    static func verification(_ report: VerificationReport) -> String {
-        var lines = report.chains.map { "  \($0.namespace): \($0.events) events, head \($0.head)" }
+    public static func verification(_ report: VerificationReport) -> String {
+        var lines = report.chains.map { "  \(safe($0.namespace)): \($0.events) events, head \($0.head)" }
         if report.ok {
             lines.insert("ok: \(report.eventCount) events in \(report.chains.count) chain\(report.chains.count == 1 ? "" : "s") verified; projections match the log", at: 0)
         } else {
             lines.insert("FAILED: \(report.problems.count) problem\(report.problems.count == 1 ? "" : "s")", at: 0)
-            lines += report.problems.map { "  ✗ \($0)" }
+            lines += report.problems.map { "  ✗ \(safe($0.description))" }
         }
         return lines.joined(separator: "\n")
     }
 
-    static func table(_ header: [String], _ rows: [[String]]) -> String {
-        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
-        return ([header] + rows).map { row in
+    /// Columns padded to their widest cell; every cell is escaped.
+    public static func table(_ header: [String], _ rows: [[String]]) -> String {
+        let cells = [header] + rows.map { $0.map(safe) }
+        let widths = header.indices.map { column in cells.map { $0[column].count }.max() ?? 0 }
+        return cells.map { row in
             row.enumerated().map { i, cell in i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
                 .joined(separator: "  ")
         }.joined(separator: "\n")

@@ -1,5 +1,6 @@
 import GRDB
 import GRDBSQLite
+import PedigreeStore
 
 /// The shared store logic's view of a GRDB connection inside a transaction. Statements are GRDB-cached and
 /// driven through the SQLite C API: GRDB's general-purpose argument handling costs a few microseconds per

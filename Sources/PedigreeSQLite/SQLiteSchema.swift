@@ -87,8 +87,6 @@ enum SQLiteSchema {
         CREATE INDEX \(schema).deployments_model ON deployments(model_node);
         """
     }
-
-    static let projectionTables = ["nodes", "edges", "deployments"]
 }
 
 extension SQLiteSchema {

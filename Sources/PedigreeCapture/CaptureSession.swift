@@ -1,0 +1,61 @@
+import Foundation
+import PedigreeCore
+import PedigreeStore
+
+/// Records what capture produced — a training run's START and COMPLETE events now, a deployment's and the
+/// Python library's later — to its destination, or spools it when the destination cannot be reached.
+/// Capture never blocks or breaks what it observes: every failure becomes a notice, never an error.
+public struct CaptureSession: Sendable {
+    /// Where events go; nil when it could not even be opened (then everything is spooled for `spoolKey`).
+    public let destination: (any EventDestination)?
+    public let spoolKey: String
+    public let spool: EventSpool
+    public let identity: String
+    /// Where notices go (the CLI: standard error).
+    public let notice: @Sendable (String) -> Void
+
+    public init(
+        destination: (any EventDestination)?, spoolKey: String, spool: EventSpool, identity: String, notice: @escaping @Sendable (String) -> Void
+    ) {
+        self.destination = destination
+        self.spoolKey = spoolKey
+        self.spool = spool
+        self.identity = identity
+        self.notice = notice
+    }
+
+    public enum Outcome: Sendable, Equatable {
+        case recorded, spooled, rejected, lost
+    }
+
+    /// Delivers what earlier captures spooled for this destination, first, so events arrive in order.
+    public func deliverPending() async {
+        guard let destination, !spool.pendingFiles.isEmpty else { return }
+        let delivery = await spool.deliver(to: destination)
+        if delivery.events > 0 { notice("delivered \(delivery.events) spooled event\(delivery.events == 1 ? "" : "s") to \(spoolKey)") }
+        for rejection in delivery.rejected { notice("rejected spooled events (kept in \(spool.directory.path)/rejected): \(rejection)") }
+    }
+
+    @discardableResult
+    public func record(_ event: LineageEvent) async -> Outcome {
+        if let destination {
+            do {
+                _ = try await destination.append([event], recordedBy: identity)
+                return .recorded
+            } catch let error as StoreError where error.code != .unavailable {
+                notice("the store rejected the \(event.typeName) event: \(error)")
+                return .rejected
+            } catch {
+                notice("the store is unavailable (\(error)); spooling")
+            }
+        }
+        do {
+            try spool.spool([event], for: spoolKey, recordedBy: identity)
+            notice("spooled \(event.typeName) event \(event.digest) for \(spoolKey) in \(spool.directory.path); `pedigree sync` delivers it")
+            return .spooled
+        } catch {
+            notice("could not spool the event either (\(error)); its lineage is lost")
+            return .lost
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import GRDB
+import PedigreeCore
+import PedigreeStore
+import ServiceLifecycle
+
+/// The embedded store: one SQLite file in WAL mode, safe to share between a server and CLI invocations.
+public typealias SQLiteStore = SQLStore<SQLiteEngine>
+
+/// SQLite through GRDB: one `DatabasePool` per file for the process lifetime.
+///
+/// Durability: `synchronous = FULL`, so an acknowledged append survives a crash of the process or of the
+/// machine. Writes are IMMEDIATE transactions: one writer at a time, which is what keeps each namespace's
+/// hash chain linear (SQLite has one write lock, so `.log` and `.outsideLog` writes are alike here).
+public struct SQLiteEngine: SQLEngine {
+    let pool: DatabasePool
+    public let path: String
+
+    /// Opens the file, creating it and its directory, and migrates it to the current schema.
+    /// `busyTimeout`: how long to wait for another writer (a server, another CLI) before giving up.
+    public init(path: String, busyTimeout: TimeInterval = 30) throws {
+        self.path = path
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw StoreError(.unavailable, "cannot create the store's directory \(directory.path): \(error.localizedDescription)")
+        }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(busyTimeout)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Graph walks and ingest touch index pages all over the file: keep them in memory.
+            try db.execute(sql: "PRAGMA cache_size = -65536")  // 64 MiB per connection
+            try db.execute(sql: "PRAGMA mmap_size = 4294967296")
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            // The shared SQL uses RETURNING and row values.
+            let version = try pool.read { try String.fetchOne($0, sql: "SELECT sqlite_version()") } ?? "0"
+            guard version.split(separator: ".").compactMap({ Int($0) }).lexicographicallyPrecedes([3, 35]) == false else {
+                throw StoreError(.unavailable, "SQLite \(version) is too old for Pedigree; it needs 3.35 or later (install a newer libsqlite3)")
+            }
+            try SQLiteSchema.migrator.migrate(pool)
+        } catch let error as DatabaseError {
+            throw StoreError(.unavailable, "cannot open the store at \(path): \(error.message ?? error.description)")
+        }
+    }
+
+    public var location: String { path }
+
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
+        try await pool.read { try body(SQLiteSession(db: $0)) }
+    }
+
+    public func write<T: Sendable>(_ kind: SQLWriteKind, _ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
+        try await pool.write { try body(SQLiteSession(db: $0)) }
+    }
+
+    public func storageBytes(_ session: any SQLSession) throws -> Int64 {
+        ["", "-wal"].reduce(Int64(0)) { total, suffix in
+            total + ((try? FileManager.default.attributesOfItem(atPath: path + suffix)[.size] as? Int64) ?? 0)
+        }
+    }
+
+    public func storeError(_ error: any Error) -> StoreError {
+        StoreError.translating(error) { error in
+            if let error = error as? DatabaseError {
+                return StoreError(.unavailable, "SQLite error on \(path): \(error.message ?? error.description)")
+            }
+            return StoreError(.unavailable, "SQLite error on \(path): \(error)")
+        }
+    }
+
+    public func withScratchProjections<T>(_ body: (any SQLSession) throws -> T) throws -> T {
+        try Self.withScratchProjections(body)
+    }
+
+    /// An in-memory SQLite database with the projection tables: fast and private, so PostgreSQL's `verify`
+    /// replays into one too (the replay is the same shared code on either engine).
+    public static func withScratchProjections<T>(_ body: (any SQLSession) throws -> T) throws -> T {
+        let scratch = try DatabaseQueue()
+        return try scratch.write { db in
+            try db.execute(sql: SQLiteSchema.projectionSQL(schema: "main"))
+            return try body(SQLiteSession(db: db))
+        }
+    }
+
+    /// Nothing runs in the background: waits for shutdown, so the store can sit in a `ServiceGroup`.
+    public func run() async throws {
+        try await gracefulShutdown()
+    }
+}
+
+extension SQLStore where Engine == SQLiteEngine {
+    /// Opens (creating and migrating) the SQLite store at `path`.
+    public convenience init(path: String, busyTimeout: TimeInterval = 30) throws {
+        self.init(engine: try SQLiteEngine(path: path, busyTimeout: busyTimeout))
+    }
+
+    public var path: String { engine.path }
+}
