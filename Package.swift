@@ -154,7 +154,7 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "PedigreeCaptureTests", dependencies: ["PedigreeCapture", "PedigreeCore"], swiftSettings: strictSettings),
+        .testTarget(name: "PedigreeCaptureTests", dependencies: ["PedigreeCapture", "PedigreeCore", "PedigreeStore"], swiftSettings: strictSettings),
         .testTarget(name: "PedigreeRenderTests", dependencies: ["PedigreeRender", "PedigreeCore"], swiftSettings: strictSettings),
         .testTarget(
             name: "PedigreeStoreTests",

@@ -5,20 +5,25 @@ import PedigreeStore
 /// Records what capture produced — a training run's START and COMPLETE events now, a deployment's and the
 /// Python library's later — to its destination, or spools it when the destination cannot be reached.
 /// Capture never blocks or breaks what it observes: every failure becomes a notice, never an error.
-public struct CaptureSession: Sendable {
-    /// Where events go; nil when it could not even be opened (then everything is spooled for `spoolKey`).
+///
+/// Events reach the destination in the order they were captured: while anything is spooled for it, a new
+/// event is recorded only after the spool has been delivered (a run's COMPLETE must not overtake its START,
+/// or the run would be projected as started again).
+public actor CaptureSession {
+    /// Where events go; nil when it could not even be opened (then everything is spooled).
     public let destination: (any EventDestination)?
-    public let spoolKey: String
-    public let spool: EventSpool
-    public let identity: String
+    /// How the spool names the destination: `destination.spoolKey`, or the key it would have.
+    public nonisolated let spoolKey: String
+    public nonisolated let spool: EventSpool
+    public nonisolated let identity: String
     /// Where notices go (the CLI: standard error).
-    public let notice: @Sendable (String) -> Void
+    private let notice: @Sendable (String) -> Void
 
     public init(
         destination: (any EventDestination)?, spoolKey: String, spool: EventSpool, identity: String, notice: @escaping @Sendable (String) -> Void
     ) {
         self.destination = destination
-        self.spoolKey = spoolKey
+        self.spoolKey = destination?.spoolKey ?? spoolKey
         self.spool = spool
         self.identity = identity
         self.notice = notice
@@ -28,9 +33,9 @@ public struct CaptureSession: Sendable {
         case recorded, spooled, rejected, lost
     }
 
-    /// Delivers what earlier captures spooled for this destination, first, so events arrive in order.
+    /// Delivers what was spooled for this destination, oldest first.
     public func deliverPending() async {
-        guard let destination, !spool.pendingFiles.isEmpty else { return }
+        guard let destination, spool.hasPending(for: spoolKey) else { return }
         let delivery = await spool.deliver(to: destination)
         if delivery.events > 0 { notice("delivered \(delivery.events) spooled event\(delivery.events == 1 ? "" : "s") to \(spoolKey)") }
         for rejection in delivery.rejected { notice("rejected spooled events (kept in \(spool.directory.path)/rejected): \(rejection)") }
@@ -39,14 +44,17 @@ public struct CaptureSession: Sendable {
     @discardableResult
     public func record(_ event: LineageEvent) async -> Outcome {
         if let destination {
-            do {
-                _ = try await destination.append([event], recordedBy: identity)
-                return .recorded
-            } catch let error as StoreError where error.code != .unavailable {
-                notice("the store rejected the \(event.typeName) event: \(error)")
-                return .rejected
-            } catch {
-                notice("the store is unavailable (\(error)); spooling")
+            await deliverPending()
+            if !spool.hasPending(for: spoolKey) {
+                do {
+                    _ = try await destination.append([event], recordedBy: identity)
+                    return .recorded
+                } catch let error as StoreError where error.code != .unavailable {
+                    notice("the store rejected the \(event.typeName) event: \(error)")
+                    return .rejected
+                } catch {
+                    notice("the store is unavailable (\(error)); spooling")
+                }
             }
         }
         do {

@@ -72,7 +72,8 @@ public struct PedigreeClient: Sendable {
     }
 
     public func history(namespace: String, endpoint: String, asOf: Timestamp?) async throws -> [DeploymentEntry] {
-        try await call(.GET, "/api/v1/history", ["endpoint": "\(namespace)/\(endpoint)", "asOf": asOf?.description], as: History.self).history
+        let ref = Reference.deployment(namespace: namespace, endpoint: endpoint).description
+        return try await call(.GET, "/api/v1/history", ["endpoint": ref, "asOf": asOf?.description], as: History.self).history
     }
 
     /// Events the caller may read, in append order, from after `afterSequence`.
@@ -121,10 +122,12 @@ public struct PedigreeClient: Sendable {
         _ method: HTTPMethod, _ path: String, _ query: [String: String?] = [:], body: [UInt8]? = nil, acceptConflict: Bool = false, as type: T.Type
     ) async throws -> T {
         let (status, bytes) = try await send(method, path, query, body: body, acceptConflict: acceptConflict)
+        guard (try? JSONValue.parse(Data(bytes))) != nil else { throw notPedigree(status: status, bytes: bytes, reason: "not JSON") }
         do {
             return try JSONDecoder().decode(T.self, from: Data(bytes))
-        } catch {
-            throw notPedigree(status: status, bytes: bytes, reason: "\(error)")
+        } catch let error as DecodingError {
+            // JSON, but not the answer this version of Pedigree expects: most likely another version.
+            throw StoreError(.unavailable, "\(ResultDecodingError(T.self, error)) (is the server another version of Pedigree?)")
         }
     }
 
@@ -146,7 +149,7 @@ public struct PedigreeClient: Sendable {
             status = response.status.code
             bytes = Array(buffer: try await response.body.collect(upTo: 256 << 20))
         } catch {
-            throw StoreError(.unavailable, "cannot reach the Pedigree server at \(base.absoluteString): \(error)")
+            throw StoreError(.unavailable, "cannot reach the Pedigree server at \(displayURL): \(error)")
         }
         if (200..<300).contains(status) || (acceptConflict && status == 409) { return (status, bytes) }
         guard let json = try? JSONValue.parse(Data(bytes)), let error = json["error"], let message = error["message"]?.stringValue else {
@@ -168,7 +171,17 @@ public struct PedigreeClient: Sendable {
         let start = String(decoding: bytes.prefix(60), as: UTF8.self).replacingOccurrences(of: "\n", with: " ")
         return StoreError(
             .unavailable,
-            "\(base.absoluteString) did not answer like a Pedigree server (HTTP \(status), \(reason)\(start.isEmpty ? "" : ": \"\(start)…\"")); check --server/PEDIGREE_URL")
+            "\(displayURL) did not answer like a Pedigree server (HTTP \(status), \(reason)\(start.isEmpty ? "" : ": \"\(start)…\"")); check --server/PEDIGREE_URL")
+    }
+
+    /// The server's address for messages, without any credentials in it.
+    public var displayURL: String {
+        guard var components = URLComponents(url: base, resolvingAgainstBaseURL: false), components.user != nil || components.password != nil else {
+            return base.absoluteString
+        }
+        components.user = nil
+        components.password = nil
+        return components.string ?? base.absoluteString
     }
 
     private func url(_ path: String, _ query: [String: String?]) -> String {

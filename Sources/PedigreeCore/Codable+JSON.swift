@@ -33,7 +33,7 @@ extension QueryResult {
 public struct ResultDecodingError: Error, CustomStringConvertible {
     public let description: String
 
-    init(_ type: Any.Type, _ error: DecodingError) {
+    public init(_ type: Any.Type, _ error: DecodingError) {
         let (context, reason): (DecodingError.Context?, String) =
             switch error {
             case .typeMismatch(_, let c): (c, "has the wrong type")

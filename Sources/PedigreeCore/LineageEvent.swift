@@ -103,7 +103,12 @@ public struct LineageEvent: Sendable, Hashable {
     /// however it assembled the event — can store a record that `show`, `verify` or `rebuild` cannot read.
     public func validated() throws(ValidationError) -> LineageEvent {
         if isValidated { return self }
-        let reread = try LineageEvent(json: body)
+        // The stored bytes, parsed as a reader of the log will parse them.
+        let stored: JSONValue
+        do throws(JSONParseError) { stored = try JSONValue.parse(String(decoding: canonicalBytes, as: UTF8.self)) } catch {
+            throw ValidationError(field: "", "the \(typeName) event does not serialise as valid JSON (\(error)); this is a bug in the code that built it")
+        }
+        let reread = try LineageEvent(json: stored)
         guard reread.digest == digest else {
             throw ValidationError(field: "", "the \(typeName) event changes when it is read back (\(digest) → \(reread.digest)); this is a bug in the code that built it")
         }

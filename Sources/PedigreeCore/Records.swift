@@ -140,7 +140,9 @@ public struct RunRecord: Hashable, Sendable {
         "hyperparameters", "data", "metrics", "parentRun", "facets",
     ]
 
-    public init(json value: JSONValue, path: String, namespace: String) throws(ValidationError) {
+    /// Parses and validates a run record. `requireOrderedTimes: false` is for a record folded from several
+    /// events (START from one producer, COMPLETE from another with a skewed clock), which results carry.
+    public init(json value: JSONValue, path: String, namespace: String, requireOrderedTimes: Bool = true) throws(ValidationError) {
         let reader = try FieldReader(value, path: path)
         try reader.rejectUnknownKeys(Self.keys)
         id = try Reference.validRunID(try reader.string("id", hint: "a unique run id, e.g. a UUID"), field: reader.fieldPath("id"))
@@ -179,7 +181,7 @@ public struct RunRecord: Hashable, Sendable {
             parentRun = "run:" + (try Reference.validRunID(bare, field: reader.fieldPath("parentRun")))
         }
         facets = try reader.optionalObject("facets") ?? [:]
-        if let startedAt, let endedAt, endedAt < startedAt {
+        if requireOrderedTimes, let startedAt, let endedAt, endedAt < startedAt {
             throw ValidationError(field: reader.fieldPath("endedAt"), "\(endedAt) is before startedAt \(startedAt)")
         }
     }

@@ -1,6 +1,7 @@
 /// The answers to lineage queries, shared by the store (which builds them), the server (which sends them),
 /// the client (which reads them back) and the renderers (which print them). Each type holds exactly what
-/// its JSON carries, so decoding a server's answer loses nothing.
+/// its JSON carries, so decoding a server's answer gives the result the store built (the store tests check
+/// every query's result reads back from its JSON unchanged).
 
 public enum LineageDirection: String, Sendable, CaseIterable, Codable {
     case upstream, downstream
@@ -185,7 +186,8 @@ public struct ImpactReport: QueryResult {
     /// The reference the impact was computed from, and its namespace (who may see the report).
     public let root: String
     public let namespace: String
-    /// Every node downstream of the root, breadth first, with its distance.
+    /// Every node downstream of the root with its distance, grouped — runs, models, other artifacts,
+    /// deployment endpoints — each group in walk (breadth-first) order.
     public let affected: [LineageGraph.Entry]
     public let serving: [Serving]
 
@@ -196,23 +198,37 @@ public struct ImpactReport: QueryResult {
     public init(root: String, namespace: String, affected: [LineageGraph.Entry], serving: [Serving]) {
         self.root = root
         self.namespace = namespace
-        self.affected = affected
+        self.affected = Group.allCases.flatMap { group in affected.filter { group.contains($0.node) } }
         self.serving = serving
+    }
+
+    /// The groups `affected` is listed in, as the JSON keys them.
+    private enum Group: String, CaseIterable, CodingKey {
+        case runs, models, artifacts, endpoints
+
+        func contains(_ node: NodeSummary) -> Bool {
+            switch self {
+            case .runs: node.kind == "run"
+            case .models: node.kind == "model"
+            case .artifacts: node.isArtifact && node.kind != "model"
+            case .endpoints: node.kind == "deployment"
+            }
+        }
     }
 
     public func affected(kind: String) -> [NodeSummary] { affected.map(\.node).filter { $0.kind == kind } }
     public var otherArtifacts: [NodeSummary] { affected.map(\.node).filter { $0.isArtifact && $0.kind != "model" } }
 
-    /// On the wire, the affected nodes are grouped (runs, models, other artifacts), each in walk order.
-    private enum CodingKeys: String, CodingKey { case root, namespace, runs, models, artifacts, deployments }
+    /// On the wire: `root`, `namespace`, the affected nodes under `runs`, `models`, `artifacts` and
+    /// `endpoints`, and the serving endpoints under `deployments`.
+    private enum CodingKeys: String, CodingKey { case root, namespace, deployments }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         root = try container.decode(String.self, forKey: .root)
         namespace = try container.decode(String.self, forKey: .namespace)
-        var affected: [LineageGraph.Entry] = []
-        for key in [CodingKeys.runs, .models, .artifacts] { affected += try container.decode([LineageGraph.Entry].self, forKey: key) }
-        self.affected = affected.sorted { $0.depth < $1.depth }
+        let groups = try decoder.container(keyedBy: Group.self)
+        affected = try Group.allCases.flatMap { try groups.decodeIfPresent([LineageGraph.Entry].self, forKey: $0) ?? [] }
         serving = try container.decode([Serving].self, forKey: .deployments)
     }
 
@@ -220,9 +236,8 @@ public struct ImpactReport: QueryResult {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(root, forKey: .root)
         try container.encode(namespace, forKey: .namespace)
-        try container.encode(affected.filter { $0.node.kind == "run" }, forKey: .runs)
-        try container.encode(affected.filter { $0.node.kind == "model" }, forKey: .models)
-        try container.encode(affected.filter { $0.node.isArtifact && $0.node.kind != "model" }, forKey: .artifacts)
+        var groups = encoder.container(keyedBy: Group.self)
+        for group in Group.allCases { try groups.encode(affected.filter { group.contains($0.node) }, forKey: group) }
         try container.encode(serving, forKey: .deployments)
     }
 }
@@ -246,6 +261,11 @@ public struct DeploymentEntry: Hashable, QueryResult {
         self.validUntil = validUntil
         self.config = config
         self.recordedAt = recordedAt
+    }
+
+    /// Whether this deployment was serving at `time` (valid time: from `validFrom` until the next one).
+    public func isServing(at time: Timestamp) -> Bool {
+        validFrom <= time && (validUntil.map { time < $0 } ?? true)
     }
 
     private enum CodingKeys: String, CodingKey {
@@ -465,7 +485,7 @@ extension RunRecord {
     /// A run record read from a result, validated as the event format validates it.
     static func decoding(_ json: JSONValue, at path: [any CodingKey]) throws -> RunRecord {
         do {
-            return try RunRecord(json: json, path: "run", namespace: Reference.defaultNamespace)
+            return try RunRecord(json: json, path: "run", namespace: Reference.defaultNamespace, requireOrderedTimes: false)
         } catch {
             throw DecodingError.dataCorrupted(.init(codingPath: path, debugDescription: error.description))
         }

@@ -3,7 +3,8 @@
 /// and nothing that passes at one door is refused when it is read back through another.
 
 /// The unit of ownership and of hash chaining: a team or project, or an OpenLineage namespace URI
-/// (`s3://bucket`). 1–1024 bytes without spaces or control characters.
+/// (`s3://bucket`). 1–1024 bytes without spaces or ASCII control characters. (Other Unicode is allowed:
+/// everything that prints recorded text escapes what a terminal would obey.)
 public struct Namespace: Hashable, Sendable, Comparable, CustomStringConvertible {
     public let rawValue: String
 
@@ -14,10 +15,6 @@ public struct Namespace: Hashable, Sendable, Comparable, CustomStringConvertible
         }
         rawValue = text
     }
-
-    public static let `default` = Namespace(unchecked: "default")
-
-    init(unchecked text: String) { rawValue = text }
 
     public var description: String { rawValue }
     public static func < (a: Namespace, b: Namespace) -> Bool { a.rawValue < b.rawValue }
@@ -40,11 +37,6 @@ public struct Kind: Hashable, Sendable, CustomStringConvertible {
         rawValue = text
     }
 
-    public static let dataset = Kind(unchecked: "dataset")
-    public static let model = Kind(unchecked: "model")
-
-    init(unchecked text: String) { rawValue = text }
-
     public var description: String { rawValue }
 }
 
@@ -60,9 +52,6 @@ public struct Role: Hashable, Sendable, CustomStringConvertible {
         }
         rawValue = text
     }
-
-    /// Whether `text` is a role, without saying why not (for telling `ROLE=PATH` from a path with '=').
-    public static func isValid(_ text: String) -> Bool { (try? Role(text)) != nil }
 
     public var description: String { rawValue }
 }

@@ -25,6 +25,23 @@ public enum TerminalText {
         return String(out)
     }
 
+    /// JSON text for a terminal: the same JSON value, with DEL, C1 controls and bidirectional controls
+    /// written as `\u` escapes (JSON writers escape only C0 controls). Those characters occur only inside
+    /// strings, so the whole text can be rewritten.
+    public static func escapeJSON(_ json: String) -> String {
+        guard json.unicodeScalars.contains(where: { needsEscape($0) && $0.value >= 0x7F }) else { return json }
+        var out = String.UnicodeScalarView()
+        for scalar in json.unicodeScalars {
+            if needsEscape(scalar) && scalar.value >= 0x7F {
+                let hex = String(scalar.value, radix: 16)
+                out.append(contentsOf: ("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).unicodeScalars)
+            } else {
+                out.append(scalar)
+            }
+        }
+        return String(out)
+    }
+
     /// C0 and C1 control characters, DEL, and the bidirectional embedding, override and isolate controls.
     static func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {

@@ -41,6 +41,7 @@ struct AdminAPI: Sendable {
         guard namespace != AccessToken.everyNamespace else {
             throw APIError.forbidden("tokens for every namespace are created with `pedigree token create` on the server's store")
         }
+        _ = try Namespace(namespace, field: "namespace")
         try context.identity.requireAdmin(namespace)
         let (token, secret) = try await tokens.createToken(namespace: namespace, role: role, name: try reader.optionalString("name"))
         guard case .object(var body) = token.json else { return .json(token.json) }
@@ -62,7 +63,7 @@ struct AdminAPI: Sendable {
             context.identity.allows(.reader, in: token.namespace)
         else { throw APIError.notFound("no token \(id)", field: "id") }
         try context.identity.requireAdmin(token.namespace)
-        _ = try await tokens.revokeToken(id: id)
+        guard try await tokens.revokeToken(id: id) else { throw APIError.notFound("no live token \(id)", field: "id") }
         return Response(status: .noContent)
     }
 

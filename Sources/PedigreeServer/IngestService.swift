@@ -58,6 +58,10 @@ struct IngestService: Sendable {
                 do {
                     metrics.recorded(try await store.append(item.events, recordedBy: identity.name, authority: authority))
                     outcome.stored += 1
+                } catch let error as StoreError where error.code == .unavailable {
+                    // The store went away part-way: 503 for the whole batch, which clients retry (stored
+                    // events are acknowledged as duplicates then).
+                    throw error
                 } catch {
                     outcome.failures.append((item.index, error))
                 }

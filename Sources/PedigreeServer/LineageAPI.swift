@@ -129,7 +129,7 @@ struct LineageAPI: Sendable {
         try context.identity.requireRead(namespace, text)
         var entries = try await store.deploymentHistory(namespace: namespace, endpoint: endpoint, asOf: try query.time("asOf"))
         if let at = try query.time("at") {
-            entries = entries.filter { $0.validFrom <= at && ($0.validUntil.map { at < $0 } ?? true) }
+            entries = entries.filter { $0.isServing(at: at) }
         }
         return .json([
             "endpoint": .string(Reference.deployment(namespace: namespace, endpoint: endpoint).description), "history": .array(entries.map(\.json)),

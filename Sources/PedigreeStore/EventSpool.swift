@@ -85,6 +85,9 @@ public struct EventSpool: Sendable {
     public func deliver(to destination: any EventDestination, includingUnaddressed: Bool = false) async -> Delivery {
         var delivery = Delivery()
         for file in pendingFiles {
+            // Another store's files are not even read: whatever is wrong with them is for their own delivery.
+            let addressed = Self.destination(of: file)
+            guard addressed == destination.spoolKey || (addressed == nil && includingUnaddressed) else { continue }
             let batch: Batch
             do {
                 batch = try read(file)
@@ -93,7 +96,6 @@ public struct EventSpool: Sendable {
                 delivery.rejected.append("\(file.lastPathComponent): \(error)")
                 continue
             }
-            guard batch.destination == destination.spoolKey || (batch.destination == nil && includingUnaddressed) else { continue }
             do {
                 // Consecutive entries of one recorder go together, in spool order.
                 var start = 0
@@ -116,6 +118,21 @@ public struct EventSpool: Sendable {
             delivery.events += batch.entries.count
         }
         return delivery
+    }
+
+    /// Whether events are pending for this destination.
+    public func hasPending(for key: String) -> Bool {
+        pendingFiles.contains { Self.destination(of: $0) == key }
+    }
+
+    /// The destination a spool file names on its first line; nil for files spooled before destinations
+    /// were recorded (or unreadable ones).
+    static func destination(of file: URL) -> String? {
+        guard let handle = try? FileHandle(forReadingFrom: file) else { return nil }
+        defer { try? handle.close() }
+        var firstLine = FileLines(handle)
+        guard let line = try? firstLine.next(), let entry = try? JSONValue.parse(line) else { return nil }
+        return entry["destination"]?.stringValue
     }
 
     func read(_ file: URL) throws -> Batch {

@@ -57,7 +57,7 @@ struct LocalBackend: Backend {
 struct RemoteBackend: Backend {
     let client: PedigreeClient
 
-    var spoolKey: String { client.base.absoluteString }
+    var spoolKey: String { client.displayURL }
 
     /// The server records the token's identity as the writer, whoever the CLI says it is.
     func append(_ events: [LineageEvent], recordedBy identity: String) async throws -> [AppendOutcome] { try await client.record(events) }

@@ -3,6 +3,7 @@ import Foundation
 import PedigreeClient
 import PedigreeCore
 import PedigreePostgres
+import PedigreeRender
 import PedigreeStore
 
 @main
@@ -40,11 +41,25 @@ struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Ask a Pedigree server instead of a local store (default: $PEDIGREE_URL; token from $PEDIGREE_TOKEN).", valueName: "url"))
     var server: String?
 
-    /// The server to ask, when one is configured.
+    /// The server to ask, when one is configured (an empty PEDIGREE_URL is none; `validate` has refused a
+    /// malformed one).
     var serverURL: URL? {
         let text = server ?? ProcessInfo.processInfo.environment["PEDIGREE_URL"]
         guard let text, !text.isEmpty else { return nil }
         return URL(string: text)
+    }
+
+    func validate() throws {
+        let (text, source) = server.map { ($0, "--server") } ?? (ProcessInfo.processInfo.environment["PEDIGREE_URL"] ?? "", "PEDIGREE_URL")
+        guard !text.isEmpty || server != nil else { return }
+        guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
+            throw ArgumentParser.ValidationError("\(source) '\(TerminalText.escape(text))' is not a server address; use http://HOST:PORT")
+        }
+    }
+
+    /// The server's address for messages and the spool, without credentials.
+    var serverDisplay: String? {
+        serverURL.map { PedigreeClient(base: $0, token: nil).displayURL }
     }
 
     var resolvedPath: String {
@@ -61,7 +76,7 @@ struct StoreOptions: ParsableArguments {
 
     /// How the spool names this store: an absolute file path, or the URL without its password.
     var spoolKey: String {
-        if let serverURL { return serverURL.absoluteString }
+        if let serverDisplay { return serverDisplay }
         if PostgresLocation.isPostgresURL(resolvedPath) { return displayLocation }
         return URL(fileURLWithPath: resolvedPath).standardizedFileURL.path
     }
@@ -163,7 +178,7 @@ extension AsyncParsableCommand {
             try await body()
         } catch {
             guard let code = ExitStatus.code(for: error) else { throw error }
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("error: \(TerminalText.escape("\(error)"))\n".utf8))
             throw ExitCode(code)
         }
     }
@@ -179,12 +194,13 @@ enum PedigreeDirectories {
     static var cache: URL { home.appendingPathComponent("cache") }
 }
 
+/// A notice on standard error. Messages quote recorded text (names, versions, paths), so they are escaped.
 func warn(_ message: String) {
-    FileHandle.standardError.write(Data("pedigree: \(message)\n".utf8))
+    FileHandle.standardError.write(Data("pedigree: \(TerminalText.escape(message))\n".utf8))
 }
 
 func printJSON(_ value: JSONValue) {
-    print(value.prettyString())
+    print(TerminalText.escapeJSON(value.prettyString()))
 }
 
 func printJSON(_ result: some QueryResult) {

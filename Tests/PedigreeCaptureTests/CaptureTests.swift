@@ -1,6 +1,7 @@
 import Foundation
 import PedigreeCapture
 import PedigreeCore
+import PedigreeStore
 import Testing
 
 func temporaryDirectory() throws -> URL {
@@ -201,5 +202,51 @@ struct TOMLTests {
         } throws: { error in
             "\(error)".contains(file.path) && "\(error)".contains("line")
         }
+    }
+}
+
+/// A destination that is down until told otherwise, and remembers what reached it, in order.
+private actor FlakyDestination: EventDestination {
+    nonisolated let spoolKey = "/stores/production.db"
+    var up = false
+    var received: [ContentDigest] = []
+
+    func setUp(_ value: Bool) { up = value }
+
+    func append(_ events: [LineageEvent], recordedBy identity: String) async throws -> [AppendOutcome] {
+        guard up else { throw StoreError(.unavailable, "down") }
+        received += events.map(\.digest)
+        return events.map { AppendOutcome(digest: $0.digest, namespace: $0.namespace, sequence: 0, duplicate: false) }
+    }
+}
+
+@Suite("Capture session")
+struct CaptureSessionTests {
+    @Test("events reach their store in the order captured: a spooled START is delivered before the COMPLETE that follows it")
+    func order() async throws {
+        let spool = EventSpool(directory: try temporaryDirectory())
+        let destination = FlakyDestination()
+        let session = CaptureSession(destination: destination, spoolKey: "", spool: spool, identity: "cli:test", notice: { _ in })
+        let start = LineageEvent(namespace: "team", payload: .run(RunRecord(id: "r1", job: "train", status: .start)))
+        let complete = LineageEvent(namespace: "team", payload: .run(RunRecord(id: "r1", job: "train", status: .complete)))
+        #expect(await session.record(start) == .spooled)
+        await destination.setUp(true)
+        #expect(await session.record(complete) == .recorded)
+        #expect(await destination.received == [start.digest, complete.digest])
+        #expect(spool.pendingFiles.isEmpty)
+    }
+
+    @Test("another store's spooled events are left alone, unread")
+    func otherDestinations() async throws {
+        let spool = EventSpool(directory: try temporaryDirectory())
+        let event = LineageEvent(namespace: "team", payload: .run(RunRecord(id: "r2", job: "train", status: .complete)))
+        try spool.spool([event], for: "/stores/scratch.db", recordedBy: "cli:test")
+        try Data("not even JSON\n".utf8).write(to: spool.directory.appendingPathComponent("00000000000000000001-other.jsonl"))
+        let destination = FlakyDestination()
+        await destination.setUp(true)
+        let delivery = await spool.deliver(to: destination)
+        #expect(delivery.events == 0 && delivery.rejected.isEmpty)
+        #expect(spool.pendingFiles.count == 2, "neither file was delivered, rejected or moved")
+        #expect(spool.hasPending(for: "/stores/scratch.db") && !spool.hasPending(for: destination.spoolKey))
     }
 }

@@ -60,6 +60,28 @@ struct APITests {
         }
     }
 
+    @Test("models trained on a dataset page with limit and offset; total counts them all", arguments: StoreKind.allCases)
+    func trainedOnPages(kind: StoreKind) async throws {
+        try await withServer(kind) { _, client in
+            // Three runs train three versions of one model on the same data.
+            let history = nativeHistory() + "\n" + (2...3).map { i in
+                #"{"type": "run", "namespace": "team-a", "run": {"id": "r\#(i)", "job": "train", "status": "COMPLETE", "inputs": [{"ref": "dataset:team-a/data@1", "role": "train"}], "outputs": [{"artifact": {"kind": "model", "name": "m", "digest": "\#(JSONValue.string("m\(i)").digest)"}, "role": "model"}]}}"#
+            }.joined(separator: "\n")
+            #expect(try await client.call(.post, "/api/v1/events", body: history, contentType: "application/x-ndjson").status == .created)
+            let base = "/api/v1/models?trainedOn=\(encoded("dataset:team-a/data"))"
+            let all = try await client.call(.get, base).json
+            let everyModel = all["models"]?.arrayValue?.compactMap { $0["ref"]?.stringValue } ?? []
+            #expect(everyModel.count == 3 && all["total"] == 3)
+            for offset in 0..<4 {
+                let page = try await client.call(.get, base + "&limit=1&offset=\(offset)").json
+                #expect(page["models"]?.arrayValue?.compactMap { $0["ref"]?.stringValue } == Array(everyModel.dropFirst(offset).prefix(1)), "offset \(offset)")
+                #expect(page["total"] == 3)
+            }
+            let two = try await client.call(.get, base + "&limit=2&offset=1").json
+            #expect(two["models"]?.arrayValue?.compactMap { $0["ref"]?.stringValue } == Array(everyModel[1...2]))
+        }
+    }
+
     @Test("the event log pages with a cursor", arguments: StoreKind.allCases)
     func pagination(kind: StoreKind) async throws {
         try await withServer(kind) { _, client in

@@ -3,7 +3,7 @@ import PedigreeCore
 /// Appends events to their namespaces' chains inside one write transaction and projects each one.
 ///
 /// The caller holds the store's write lock for the transaction (SQLite: the one writer; PostgreSQL: an
-/// advisory lock, see `PostgresStore`), so `seq` is assigned here, gapless and in commit order.
+/// advisory lock, see `PostgresEngine`), so `seq` is assigned here, gapless and in commit order.
 struct EventLogWriter {
     struct Head {
         var sequence: Int64

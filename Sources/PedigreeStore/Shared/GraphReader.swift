@@ -219,11 +219,16 @@ struct GraphReader {
         case "run": run = try runRecord(node)
         case "deployment": history = try self.history(endpointID: node.id)
         default:
+            let s = node.summary
             if let state = try db.row("SELECT state FROM nodes WHERE id = ?", .int(node.id))?.optionalText(0) {
-                artifact = try ArtifactSpec(json: JSONValue.parse(state), path: "artifact", defaultNamespace: node.summary.namespace)
+                artifact = try ArtifactSpec(json: JSONValue.parse(state), path: "artifact", defaultNamespace: s.namespace)
+            } else {
+                // Only referenced, never registered: what the reference and the graph say of it.
+                artifact = ArtifactSpec(ref: ArtifactRef(kind: s.kind, namespace: s.namespace, name: s.name, version: s.version), digest: s.digest)
             }
         }
-        let upstream = try neighbours(of: node.id, .upstream).map { NodeDetail.Link(node: $0.node.summary, role: $0.role) }
+        let upstreamNodes = try neighbours(of: node.id, .upstream)
+        let upstream = upstreamNodes.map { NodeDetail.Link(node: $0.node.summary, role: $0.role) }
         let downstream = try neighbours(of: node.id, .downstream).map { NodeDetail.Link(node: $0.node.summary, role: $0.role) }
         // An artifact's record is its registrations plus the events of the runs that generated it.
         var subjects = [node.summary.ref]
@@ -239,7 +244,7 @@ struct GraphReader {
         // A model carries its lineage: the five dimensions of the run that generated this version.
         var generatedBy: NodeDetail.Provenance?
         if node.summary.isArtifact,
-            let generator = try neighbours(of: node.id, .upstream).filter({ $0.node.summary.kind == "run" }).max(by: { $0.node.id < $1.node.id }),
+            let generator = upstreamNodes.filter({ $0.node.summary.kind == "run" }).max(by: { $0.node.id < $1.node.id }),
             let record = try runRecord(generator.node)
         {
             let inputs = try neighbours(of: generator.node.id, .upstream).map { NodeDetail.Link(node: $0.node.summary, role: $0.role) }

@@ -126,7 +126,6 @@ struct Run: AsyncParsableCommand {
 
     /// Records START, runs the command, records COMPLETE or FAIL; returns the command's exit code.
     private static func capture(_ capture: TrainingRun, session: CaptureSession, store: (any LineageStore)?) async throws -> Int32 {
-        await session.deliverPending()
         do {
             let start = try await capture.start { digest in
                 guard let model = try? await store?.artifacts(withDigest: digest, kind: "model").last else { return nil }
@@ -182,7 +181,8 @@ struct Sync: AsyncParsableCommand {
         try await reportingErrors {
             let spool = EventSpool(directory: PedigreeDirectories.spool)
             let key = storeOptions.spoolKey
-            let delivery = try await storeOptions.withStore("sync", creating: true) { store in
+            // A store is created only to receive events captured for it; a mistyped --store is refused.
+            let delivery = try await storeOptions.withStore("sync", creating: spool.hasPending(for: key)) { store in
                 await spool.deliver(to: LocalBackend(store: store, spoolKey: key), includingUnaddressed: true)
             }
             let pending = spool.pending()

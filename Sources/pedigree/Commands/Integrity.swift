@@ -69,7 +69,7 @@ struct Log: AsyncParsableCommand {
             if output.json {
                 printJSON(.object(["events": .array(events.map(\.json))]))
             } else {
-                for event in events { print(event.json.canonicalString) }
+                for event in events { print(TerminalText.escapeJSON(event.json.canonicalString)) }
             }
         }
     }

@@ -142,7 +142,7 @@ struct History: AsyncParsableCommand {
                 try await $0.history(namespace: namespace, endpoint: name, asOf: time.asOf)
             }
             if let at {
-                entries = entries.filter { $0.validFrom <= at && ($0.validUntil.map { at < $0 } ?? true) }
+                entries = entries.filter { $0.isServing(at: at) }
                 if entries.isEmpty {
                     throw StoreError(.notFound, "\(text) served no model at \(at)", field: "at")
                 }

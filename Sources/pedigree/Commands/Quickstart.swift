@@ -15,7 +15,7 @@ struct Quickstart: AsyncParsableCommand {
             let events = try ExampleHistory.events()
             let outcomes = try await storeOptions.withBackend(creating: true) { try await $0.append(events, recordedBy: "quickstart") }
             let fresh = outcomes.filter { !$0.duplicate }.count
-            let destination = storeOptions.serverURL?.absoluteString ?? storeOptions.displayLocation
+            let destination = storeOptions.serverDisplay ?? storeOptions.displayLocation
             print("Recorded \(fresh) example events in \(destination)\(fresh < outcomes.count ? " (\(outcomes.count - fresh) were already there)" : "").")
             print("""
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PedigreeCore
+import PedigreeRender
 import PedigreeStore
 
 struct Record: AsyncParsableCommand {
@@ -40,7 +41,7 @@ struct Record: AsyncParsableCommand {
                 print("recorded \(outcomes.count - duplicates) event\(outcomes.count - duplicates == 1 ? "" : "s")"
                     + (duplicates > 0 ? " (\(duplicates) already recorded)" : ""))
                 for outcome in outcomes where !outcome.duplicate {
-                    print("  \(outcome.namespace) #\(outcome.sequence)  \(outcome.digest)")
+                    print("  \(TerminalText.escape(outcome.namespace)) #\(outcome.sequence)  \(outcome.digest)")
                 }
             }
         }

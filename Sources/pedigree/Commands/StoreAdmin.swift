@@ -58,22 +58,30 @@ struct Export: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             guard all else { throw PedigreeCore.ValidationError(field: "--all", "exports are of the whole store; pass --all") }
-            try storeOptions.requireStoreItself("export")
-            let output: FileHandle
-            if file == "-" {
-                output = .standardOutput
-            } else {
-                guard FileManager.default.createFile(atPath: file, contents: nil) else {
-                    throw PedigreeCore.ValidationError(field: "file", "cannot create \(file)")
+            let count = try await storeOptions.withStore("export", creating: false) { [file] store in
+                guard file != "-" else {
+                    return try await StoreBackup.export(store) { try FileHandle.standardOutput.write(contentsOf: Data($0.utf8)) }
                 }
-                output = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
-            }
-            let count = try await storeOptions.withStore("export", creating: false) { store in
-                try await StoreBackup.export(store) { try output.write(contentsOf: Data($0.utf8)) }
-            }
-            if file != "-" {
-                try output.synchronize()
-                try output.close()
+                // Written beside the target and renamed when complete: a failed export never replaces or
+                // truncates an earlier backup.
+                let target = URL(fileURLWithPath: file)
+                let partial = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).partial")
+                guard FileManager.default.createFile(atPath: partial.path, contents: nil), let output = try? FileHandle(forWritingTo: partial) else {
+                    throw PedigreeCore.ValidationError(field: "file", "cannot create \(file) (is its directory writable?)")
+                }
+                do {
+                    let count = try await StoreBackup.export(store) { try output.write(contentsOf: Data($0.utf8)) }
+                    try output.synchronize()
+                    try output.close()
+                    guard rename(partial.path, target.path) == 0 else {
+                        throw PedigreeCore.ValidationError(field: "file", "cannot write \(file): \(String(cString: strerror(errno)))")
+                    }
+                    return count
+                } catch {
+                    try? output.close()
+                    try? FileManager.default.removeItem(at: partial)
+                    throw error
+                }
             }
             warn("exported \(count) event\(count == 1 ? "" : "s") from \(storeOptions.displayLocation)")
         }
