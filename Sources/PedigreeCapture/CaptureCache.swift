@@ -71,11 +71,13 @@ public enum PythonEnvironment {
             let packages = value["packages"]?.objectValue
         else { return nil }
         let paths = (value["paths"]?.arrayValue ?? []).compactMap(\.stringValue)
-        cache?.write(cacheName, [
-            "interpreter": .string(interpreter), "interpreterMTime": modificationTime(interpreter),
-            "paths": .object(Dictionary(paths.map { ($0, modificationTime($0)) }, uniquingKeysWith: { a, _ in a })),
-            "version": .string(version), "packages": .object(packages),
-        ])
+        cache?.write(
+            cacheName,
+            [
+                "interpreter": .string(interpreter), "interpreterMTime": modificationTime(interpreter),
+                "paths": .object(Dictionary(paths.map { ($0, modificationTime($0)) }, uniquingKeysWith: { a, _ in a })),
+                "version": .string(version), "packages": .object(packages),
+            ])
         return Description(version: version, packages: packages.compactMapValues(\.stringValue))
     }
 

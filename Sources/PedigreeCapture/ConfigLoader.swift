@@ -99,10 +99,12 @@ public enum ConfigLoader {
     public static func redactSecrets(_ value: JSONValue) -> JSONValue {
         switch value {
         case .object(let members):
-            return .object(Dictionary(uniqueKeysWithValues: members.map { key, member in
-                if SecretRedactor.isSecretName(key) { return (key, .string(SecretRedactor.placeholder)) }
-                return (key, redactSecrets(member))
-            }))
+            return .object(
+                Dictionary(
+                    uniqueKeysWithValues: members.map { key, member in
+                        if SecretRedactor.isSecretName(key) { return (key, .string(SecretRedactor.placeholder)) }
+                        return (key, redactSecrets(member))
+                    }))
         case .array(let elements): return .array(elements.map(redactSecrets))
         case .string(let s): return .string(SecretRedactor.stripURLCredentials(s))
         default: return value

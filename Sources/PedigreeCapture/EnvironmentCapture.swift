@@ -33,7 +33,9 @@ public enum EnvironmentCapture {
         }
         let seeds = SeedFinder.seeds(command: command, variables: variables, parameters: parameters)
         if !seeds.isEmpty { env["seeds"] = .object(seeds) }
-        let recorded = variables.filter { recordedVariable($0.key) }.map { ($0.key, JSONValue.string(SecretRedactor.redact(name: $0.key, value: $0.value))) }
+        let recorded = variables.filter { recordedVariable($0.key) }.map {
+            ($0.key, JSONValue.string(SecretRedactor.redact(name: $0.key, value: $0.value)))
+        }
         if !recorded.isEmpty { env["variables"] = .object(Dictionary(uniqueKeysWithValues: recorded)) }
         return .object(env)
     }
@@ -60,7 +62,9 @@ public enum EnvironmentCapture {
 
     /// GPU model, count and driver from nvidia-smi, when there is one.
     static func gpu() -> JSONValue? {
-        guard let output = CommandOutput.run("nvidia-smi", ["--query-gpu=name,driver_version", "--format=csv,noheader"], timeout: 5) else { return nil }
+        guard let output = CommandOutput.run("nvidia-smi", ["--query-gpu=name,driver_version", "--format=csv,noheader"], timeout: 5) else {
+            return nil
+        }
         let rows = output.split(separator: "\n").map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         guard let first = rows.first, first.count >= 2 else { return nil }
         return ["model": .string(first[0]), "count": .int(Int64(rows.count)), "driver": .string(first[1])]

@@ -217,7 +217,9 @@ public final class Fingerprinter: @unchecked Sendable {
                 let done = work.bytesDone
                 work.lock.unlock()
                 let rate = Double(done) / max(Date().timeIntervalSince(started), 0.001)
-                let line = String(format: "\rpedigree: hashing inputs %.2f / %.2f GB (%.0f%%)  %.0f MB/s ", Double(done) / 1e9, Double(total) / 1e9, Double(done) * 100 / Double(total), rate / 1e6)
+                let line = String(
+                    format: "\rpedigree: hashing inputs %.2f / %.2f GB (%.0f%%)  %.0f MB/s ", Double(done) / 1e9, Double(total) / 1e9,
+                    Double(done) * 100 / Double(total), rate / 1e6)
                 FileHandle.standardError.write(Data(line.utf8))
             }
             timer.resume()

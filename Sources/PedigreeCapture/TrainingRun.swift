@@ -108,7 +108,8 @@ public final class TrainingRun: @unchecked Sendable {
 
         var hyperparameters = stage?.parameters ?? .object([:])
         do {
-            hyperparameters = ConfigLoader.deepMerge(hyperparameters, try ConfigLoader.load(files: request.parameterFiles, parameters: request.parameters))
+            hyperparameters = ConfigLoader.deepMerge(
+                hyperparameters, try ConfigLoader.load(files: request.parameterFiles, parameters: request.parameters))
         } catch let error as ConfigLoader.Failure {
             throw Failure.badInput("", error.description)  // names --params or --param itself
         }
@@ -192,7 +193,9 @@ public final class TrainingRun: @unchecked Sendable {
     }
 
     /// Fingerprints path inputs; an input whose content is a registered model version is that model.
-    private func resolve(_ uses: [(role: String, target: Target)], modelWithDigest: (ContentDigest) async -> ArtifactRef?) async throws -> [ArtifactUse] {
+    private func resolve(
+        _ uses: [(role: String, target: Target)], modelWithDigest: (ContentDigest) async -> ArtifactRef?
+    ) async throws -> [ArtifactUse] {
         let paths = uses.compactMap { use -> String? in if case .path(let p, _) = use.target { return absolute(p).path } else { return nil } }
         let prints: [String: Fingerprint]
         do {
@@ -268,14 +271,21 @@ public final class TrainingRun: @unchecked Sendable {
                 digest = prints[0].digest
                 facets = prints[0].facets()
             } else {
-                let files = prints.flatMap { p in p.files.map { Fingerprint.File(path: artifactName(p.isDirectory ? p.path + "/" + $0.path : p.path), digest: $0.digest, size: $0.size) } }
+                let files = prints.flatMap { p in
+                    p.files.map {
+                        Fingerprint.File(path: artifactName(p.isDirectory ? p.path + "/" + $0.path : p.path), digest: $0.digest, size: $0.size)
+                    }
+                }
                 digest = Fingerprinter.manifestDigest(files.sorted { $0.path < $1.path })
                 facets = ["files": .object(Dictionary(files.map { ($0.path, .string($0.digest.description)) }, uniquingKeysWith: { a, _ in a }))]
             }
             facets["paths"] = .array(existing.map { .string(artifactName($0)) })
-            run.outputs = [ArtifactUse(
-                artifact: ArtifactSpec(ref: ArtifactRef(kind: "model", namespace: request.namespace.rawValue, name: model), digest: digest, facets: facets),
-                role: "model")]
+            run.outputs = [
+                ArtifactUse(
+                    artifact: ArtifactSpec(
+                        ref: ArtifactRef(kind: "model", namespace: request.namespace.rawValue, name: model), digest: digest, facets: facets),
+                    role: "model")
+            ]
         } else {
             run.outputs = zip(existing, prints).map { path, print in
                 ArtifactUse(artifact: artifactSpec(for: print, kind: "dataset", name: artifactName(path), alias: aliases[path]), role: "output")
@@ -343,7 +353,9 @@ enum MetricsReader {
 /// Files a traced command opened, from `strace -f -e trace=open,openat,creat` output, without the system's
 /// and the interpreter's own files.
 enum TraceReader {
-    static let ignoredPrefixes = ["/usr/", "/lib", "/etc/", "/proc/", "/sys/", "/dev/", "/bin/", "/sbin/", "/opt/", "/root/.cache/", "/var/", "/run/"]
+    static let ignoredPrefixes = [
+        "/usr/", "/lib", "/etc/", "/proc/", "/sys/", "/dev/", "/bin/", "/sbin/", "/opt/", "/root/.cache/", "/var/", "/run/",
+    ]
 
     static func files(in trace: URL, directory: URL, exclude: [String]) -> (read: [String], written: [String]) {
         guard let text = try? String(contentsOf: trace, encoding: .utf8) else { return ([], []) }
@@ -351,7 +363,8 @@ enum TraceReader {
         for line in text.split(separator: "\n") {
             guard let open = line.range(of: "open"), let quote = line[open.upperBound...].firstIndex(of: "\""),
                 let end = line[line.index(after: quote)...].firstIndex(of: "\""), !line.hasSuffix("ENOENT (No such file or directory)"),
-                let result = line.split(separator: "=").last?.trimmingCharacters(in: .whitespaces), let fd = Int(result.split(separator: " ")[0]), fd >= 0
+                let result = line.split(separator: "=").last?.trimmingCharacters(in: .whitespaces), let fd = Int(result.split(separator: " ")[0]),
+                fd >= 0
             else { continue }
             var path = String(line[line.index(after: quote)..<end])
             if !path.hasPrefix("/") { path = directory.appendingPathComponent(path).standardizedFileURL.path }

@@ -42,7 +42,8 @@ public struct PedigreeClient: Sendable {
 
     public func lineage(_ ref: Reference, direction: LineageDirection, depth: Int?, asOf: Timestamp?) async throws -> LineageGraph {
         try await call(
-            .GET, "/api/v1/graph", ["ref": ref.description, "direction": direction.rawValue, "depth": depth.map(String.init), "asOf": asOf?.description],
+            .GET, "/api/v1/graph",
+            ["ref": ref.description, "direction": direction.rawValue, "depth": depth.map(String.init), "asOf": asOf?.description],
             as: LineageGraph.self)
     }
 
@@ -82,7 +83,8 @@ public struct PedigreeClient: Sendable {
         var after = afterSequence
         // The server pages by at most 1000 and filters by namespace after paging: follow `next`.
         while events.count < limit {
-            let page = try await call(.GET, "/api/v1/events", ["after": String(after), "limit": String(min(1000, limit - events.count))], as: EventPage.self)
+            let page = try await call(
+                .GET, "/api/v1/events", ["after": String(after), "limit": String(min(1000, limit - events.count))], as: EventPage.self)
             events += page.events
             guard let next = page.next else { break }
             after = next
@@ -171,7 +173,8 @@ public struct PedigreeClient: Sendable {
         let start = String(decoding: bytes.prefix(60), as: UTF8.self).replacingOccurrences(of: "\n", with: " ")
         return StoreError(
             .unavailable,
-            "\(displayURL) did not answer like a Pedigree server (HTTP \(status), \(reason)\(start.isEmpty ? "" : ": \"\(start)…\"")); check --server/PEDIGREE_URL")
+            "\(displayURL) did not answer like a Pedigree server (HTTP \(status), \(reason)\(start.isEmpty ? "" : ": \"\(start)…\"")); check --server/PEDIGREE_URL"
+        )
     }
 
     /// The server's address for messages, without any credentials in it.

@@ -26,7 +26,8 @@ public struct ContentDigest: Hashable, Sendable, Comparable, CustomStringConvert
         let digits = text.utf8.dropFirst(Self.prefix.utf8.count)
         guard digits.count == 64, digits.allSatisfy({ isHexDigit($0) }) else { return nil }
         // Byte-level checks: digests are parsed on every write, and Character operations are slow.
-        self.hex = digits.contains(where: { (UInt8(ascii: "A")...UInt8(ascii: "F")).contains($0) })
+        self.hex =
+            digits.contains(where: { (UInt8(ascii: "A")...UInt8(ascii: "F")).contains($0) })
             ? String(decoding: digits, as: UTF8.self).lowercased() : String(decoding: digits, as: UTF8.self)
     }
 

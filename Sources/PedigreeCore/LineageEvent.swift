@@ -106,11 +106,14 @@ public struct LineageEvent: Sendable, Hashable {
         // The stored bytes, parsed as a reader of the log will parse them.
         let stored: JSONValue
         do throws(JSONParseError) { stored = try JSONValue.parse(String(decoding: canonicalBytes, as: UTF8.self)) } catch {
-            throw ValidationError(field: "", "the \(typeName) event does not serialise as valid JSON (\(error)); this is a bug in the code that built it")
+            throw ValidationError(
+                field: "", "the \(typeName) event does not serialise as valid JSON (\(error)); this is a bug in the code that built it")
         }
         let reread = try LineageEvent(json: stored)
         guard reread.digest == digest else {
-            throw ValidationError(field: "", "the \(typeName) event changes when it is read back (\(digest) → \(reread.digest)); this is a bug in the code that built it")
+            throw ValidationError(
+                field: "",
+                "the \(typeName) event changes when it is read back (\(digest) → \(reread.digest)); this is a bug in the code that built it")
         }
         return reread
     }
@@ -176,10 +179,13 @@ public enum EventDocument {
             throw ValidationError(field: path, "must be an event object, got \(value.typeName)")
         }
         if members["type"] != nil { return [try LineageEvent(json: value, path: path)] }
-        if members["schemaURL"] != nil || members["eventType"] != nil || members["producer"] != nil || members["job"] != nil || members["dataset"] != nil {
+        if members["schemaURL"] != nil || members["eventType"] != nil || members["producer"] != nil || members["job"] != nil
+            || members["dataset"] != nil
+        {
             return try OpenLineageMapping.events(from: value, path: path)
         }
-        throw ValidationError(field: path, "is neither a Pedigree event (needs \"type\") nor an OpenLineage event (needs \"eventTime\" and \"producer\")")
+        throw ValidationError(
+            field: path, "is neither a Pedigree event (needs \"type\") nor an OpenLineage event (needs \"eventTime\" and \"producer\")")
     }
 }
 
@@ -198,7 +204,9 @@ extension EventDocument {
                     for (offset, line) in zip(slice.indices, slice) where !line.allSatisfy(\.isWhitespace) {
                         let path = "line \(firstLineNumber + offset)"
                         let value: JSONValue
-                        do throws(JSONParseError) { value = try JSONValue.parse(String(line)) } catch { throw MalformedDocument(field: path, error.description) }
+                        do throws(JSONParseError) { value = try JSONValue.parse(String(line)) } catch {
+                            throw MalformedDocument(field: path, error.description)
+                        }
                         events += try decodeOne(value, path: path)
                     }
                     return (start, events)

@@ -46,7 +46,8 @@ public enum OpenLineageMapping {
 
         if let typeText = try reader.optionalString("eventType") {
             guard let status = RunStatus(rawValue: typeText.uppercased()) else {
-                throw ValidationError(field: reader.fieldPath("eventType"), "'\(typeText)' is not one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw ValidationError(
+                    field: reader.fieldPath("eventType"), "'\(typeText)' is not one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             run.status = status
             if status == .start { run.startedAt = eventTime }

@@ -149,7 +149,8 @@ public struct RunRecord: Hashable, Sendable {
         job = try reader.string("job", hint: "the name of what ran, e.g. \"train-fraud\"")
         if let text = try reader.optionalString("status") {
             guard let status = RunStatus(rawValue: text.uppercased()) else {
-                throw ValidationError(field: reader.fieldPath("status"), "'\(text)' is not one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw ValidationError(
+                    field: reader.fieldPath("status"), "'\(text)' is not one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             self.status = status
         }
@@ -172,7 +173,9 @@ public struct RunRecord: Hashable, Sendable {
             return a
         }
         code = try reader.value("code").map { v throws(ValidationError) in try CodeFacet(json: v, path: reader.fieldPath("code")) }
-        environment = try reader.value("environment").map { v throws(ValidationError) in try EnvironmentFacet(json: v, path: reader.fieldPath("environment")) }
+        environment = try reader.value("environment").map { v throws(ValidationError) in
+            try EnvironmentFacet(json: v, path: reader.fieldPath("environment"))
+        }
         hyperparameters = try reader.optionalObject("hyperparameters")
         data = try reader.value("data").map { v throws(ValidationError) in try DataFacet(json: v, path: reader.fieldPath("data")) }
         metrics = try reader.optionalObject("metrics")
@@ -246,20 +249,25 @@ public struct DeploymentRecord: Hashable, Sendable {
         endpoint = try reader.string("endpoint", hint: "the serving endpoint's name, e.g. \"fraud-api\"")
         let modelText = try reader.string("model", hint: "the model version served, e.g. \"model:fraud-team/fraud@2\"")
         let parsed: Reference
-        do throws(ValidationError) { parsed = try Reference(parsing: modelText) } catch { throw ValidationError(field: reader.fieldPath("model"), error.message) }
+        do throws(ValidationError) { parsed = try Reference(parsing: modelText) } catch {
+            throw ValidationError(field: reader.fieldPath("model"), error.message)
+        }
         guard case .artifact(let model) = parsed, model.kind == "model" else {
             throw ValidationError(field: reader.fieldPath("model"), "'\(modelText)' is not a model reference")
         }
         self.model = model
         config = try reader.optionalObject("config") ?? [:]
         guard let validFrom = try readTimestamp(reader, "validFrom") ?? eventTime else {
-            throw ValidationError(field: reader.fieldPath("validFrom"), "is required (or give the event an eventTime): when the endpoint started serving this model")
+            throw ValidationError(
+                field: reader.fieldPath("validFrom"), "is required (or give the event an eventTime): when the endpoint started serving this model")
         }
         self.validFrom = validFrom
     }
 
     public var json: JSONValue {
-        var out: [String: JSONValue] = ["endpoint": .string(endpoint), "model": .string(model.description), "validFrom": .string(validFrom.description)]
+        var out: [String: JSONValue] = [
+            "endpoint": .string(endpoint), "model": .string(model.description), "validFrom": .string(validFrom.description),
+        ]
         if !config.isEmpty { out["config"] = .object(config) }
         return .object(out)
     }

@@ -64,7 +64,9 @@ public enum Reference: Hashable, Sendable, CustomStringConvertible {
             let path = String(text[text.utf8.index(colon, offsetBy: 3)...])
             let (name, version) = path.firstIndex(of: "@").map { (String(path[..<$0]), String(path[path.index(after: $0)...])) } ?? (path, nil)
             guard !scheme.isEmpty, !name.isEmpty, version.map({ !$0.isEmpty }) ?? true else {
-                throw ValidationError(field: "reference", "'\(text)' is not a valid external model reference; write SCHEME://NAME@REVISION, e.g. hf://google/bert-base-uncased@86b5e09")
+                throw ValidationError(
+                    field: "reference",
+                    "'\(text)' is not a valid external model reference; write SCHEME://NAME@REVISION, e.g. hf://google/bert-base-uncased@86b5e09")
             }
             self = .artifact(ArtifactRef(kind: "model", namespace: scheme, name: name, version: version))
             return
@@ -74,7 +76,8 @@ public enum Reference: Hashable, Sendable, CustomStringConvertible {
 
     static func validRunID(_ id: String, field: String) throws(ValidationError) -> String {
         guard !id.isEmpty, id.utf8.count <= 128, id.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "/") }) else {
-            throw ValidationError(field: field, "run id '\(id)' must be 1–128 printable ASCII characters without spaces or '/' (OpenLineage uses UUIDs)")
+            throw ValidationError(
+                field: field, "run id '\(id)' must be 1–128 printable ASCII characters without spaces or '/' (OpenLineage uses UUIDs)")
         }
         // UUIDs compare case-insensitively; lower-case is their canonical form.
         return id.utf8.contains(where: { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }) ? id.lowercased() : id

@@ -21,7 +21,9 @@ public struct NodeSummary: Hashable, QueryResult {
     public let status: String?
     public let recordedAt: Timestamp
 
-    public init(ref: String, kind: String, namespace: String, name: String, version: String?, digest: ContentDigest?, status: String?, recordedAt: Timestamp) {
+    public init(
+        ref: String, kind: String, namespace: String, name: String, version: String?, digest: ContentDigest?, status: String?, recordedAt: Timestamp
+    ) {
         self.ref = ref
         self.kind = kind
         self.namespace = namespace

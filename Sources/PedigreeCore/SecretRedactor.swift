@@ -4,7 +4,9 @@ import Foundation
 /// embedded in URLs, are replaced before anything is stored.
 public enum SecretRedactor {
     public static let placeholder = "[REDACTED]"
-    static let secretWords = ["TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASS", "PWD", "KEY", "APIKEY", "CREDENTIAL", "CREDENTIALS", "AUTH", "SESSION", "COOKIE"]
+    static let secretWords = [
+        "TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASS", "PWD", "KEY", "APIKEY", "CREDENTIAL", "CREDENTIALS", "AUTH", "SESSION", "COOKIE",
+    ]
 
     /// Whether a variable or argument name (`AWS_SECRET_ACCESS_KEY`, `--api-key`, `hf_token`, `accessToken`)
     /// names a secret. Whole words, or a word ending in one (`APITOKEN`): `tokenizer`, `max_tokens`,

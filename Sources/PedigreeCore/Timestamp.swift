@@ -27,7 +27,8 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
             let digits = String(value)
             return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
         }
-        var text = "\(pad(Int64(y), 4))-\(pad(Int64(m), 2))-\(pad(Int64(d), 2))T"
+        var text =
+            "\(pad(Int64(y), 4))-\(pad(Int64(m), 2))-\(pad(Int64(d), 2))T"
             + "\(pad(secondsOfDay / 3600, 2)):\(pad((secondsOfDay / 60) % 60, 2)):\(pad(secondsOfDay % 60, 2))"
         if fraction != 0 {
             var digits = pad(fraction, 6)

@@ -30,7 +30,9 @@ public struct Kind: Hashable, Sendable, CustomStringConvertible {
         let lower = UInt8(ascii: "a")...UInt8(ascii: "z")
         let ok =
             bytes.first.map { lower.contains($0) } ?? false
-            && bytes.allSatisfy { lower.contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }
+            && bytes.allSatisfy {
+                lower.contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_")
+            }
         guard ok, text != "run", text != "deployment" else {
             throw ValidationError(field: field, "'\(text)' is not an artifact kind; use a lower-case word such as dataset or model")
         }

@@ -112,12 +112,14 @@ public final class PostgresEngine: SQLEngine {
         if version.current < version.expected {
             throw StoreError(
                 .unavailable,
-                "the database at \(postgresLocation) has schema version \(version.current), this Pedigree needs \(version.expected); run `pedigree migrate --store URL` first")
+                "the database at \(postgresLocation) has schema version \(version.current), this Pedigree needs \(version.expected); run `pedigree migrate --store URL` first"
+            )
         }
         if version.current > version.expected {
             throw StoreError(
                 .unavailable,
-                "the database at \(postgresLocation) has schema version \(version.current), newer than this Pedigree understands (\(version.expected)); upgrade Pedigree")
+                "the database at \(postgresLocation) has schema version \(version.current), newer than this Pedigree understands (\(version.expected)); upgrade Pedigree"
+            )
         }
     }
 
@@ -259,7 +261,8 @@ public final class PostgresEngine: SQLEngine {
                 try await Task.sleep(until: deadline)
                 guard lease.expire() else { return nil }
                 throw StoreError(
-                    .unavailable, "no connection to PostgreSQL at \(postgresLocation) within \(connectTimeout): all \(Self.connections) connections are busy")
+                    .unavailable,
+                    "no connection to PostgreSQL at \(postgresLocation) within \(connectTimeout): all \(Self.connections) connections are busy")
             }
             while let result = try await group.next() {
                 if let result {

@@ -24,13 +24,15 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
         // The text is never echoed back: it may hold a password.
         guard Self.isPostgresURL(text), let url = URLComponents(string: text) else {
             throw StoreError(
-                .invalid, "the store is not a valid PostgreSQL URL; expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE, with special characters in the password %-encoded",
+                .invalid,
+                "the store is not a valid PostgreSQL URL; expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE, with special characters in the password %-encoded",
                 field: "store")
         }
         let query = Dictionary((url.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { _, last in last })
         if let unknown = query.keys.sorted().first(where: { !["sslmode", "host"].contains($0) }) {
             throw StoreError(
-                .invalid, "the PostgreSQL URL has a parameter '\(unknown)' Pedigree does not use; it understands sslmode and host (put a password in the URL's user part or PGPASSWORD)",
+                .invalid,
+                "the PostgreSQL URL has a parameter '\(unknown)' Pedigree does not use; it understands sslmode and host (put a password in the URL's user part or PGPASSWORD)",
                 field: "store")
         }
         guard let user = url.user?.removingPercentEncoding, !user.isEmpty else {
@@ -49,7 +51,8 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
             singleConnection = .init(unixSocketPath: socket, username: user, password: password, database: database)
         } else {
             guard let host = url.host, !host.isEmpty else {
-                throw StoreError(.invalid, "the PostgreSQL URL names no host; write postgres://USER@HOST/DATABASE or add ?host=/socket/directory", field: "store")
+                throw StoreError(
+                    .invalid, "the PostgreSQL URL names no host; write postgres://USER@HOST/DATABASE or add ?host=/socket/directory", field: "store")
             }
             let tls = try Self.tls(query["sslmode"])
             configuration = .init(host: host, port: port, username: user, password: password, database: database, tls: tls.pool)

@@ -28,7 +28,8 @@ public enum TextRenderer {
         let width = min(changes.map { safe($0.path).count }.max() ?? 0, 40)
         return changes.map { change in
             let path = safe(change.path)
-            return indent + path.padding(toLength: max(width, path.count), withPad: " ", startingAt: 0) + "  " + oneLine(change.new?.displayText ?? "")
+            return indent + path.padding(toLength: max(width, path.count), withPad: " ", startingAt: 0) + "  "
+                + oneLine(change.new?.displayText ?? "")
         }
     }
 
@@ -176,18 +177,20 @@ public enum TextRenderer {
             lines.append(dimension.rawValue)
             if changes.isEmpty { lines.append("  (no changes)") }
             for change in changes {
-                let marker = switch change.kind {
-                case .added: "+"
-                case .removed: "-"
-                case .changed: "~"
-                case .unchanged: "="
-                }
-                let values = switch change.kind {
-                case .added: value(change.new)
-                case .removed: value(change.old)
-                case .changed: "\(value(change.old)) → \(value(change.new))"
-                case .unchanged: value(change.new)
-                }
+                let marker =
+                    switch change.kind {
+                    case .added: "+"
+                    case .removed: "-"
+                    case .changed: "~"
+                    case .unchanged: "="
+                    }
+                let values =
+                    switch change.kind {
+                    case .added: value(change.new)
+                    case .removed: value(change.old)
+                    case .changed: "\(value(change.old)) → \(value(change.new))"
+                    case .unchanged: value(change.new)
+                    }
                 lines.append("  \(marker) \(safe(change.path))  \(values)")
             }
         }
@@ -211,7 +214,9 @@ public enum TextRenderer {
     public static func verification(_ report: VerificationReport) -> String {
         var lines = report.chains.map { "  \(safe($0.namespace)): \($0.events) events, head \($0.head)" }
         if report.ok {
-            lines.insert("ok: \(report.eventCount) events in \(report.chains.count) chain\(report.chains.count == 1 ? "" : "s") verified; projections match the log", at: 0)
+            lines.insert(
+                "ok: \(report.eventCount) events in \(report.chains.count) chain\(report.chains.count == 1 ? "" : "s") verified; projections match the log",
+                at: 0)
         } else {
             lines.insert("FAILED: \(report.problems.count) problem\(report.problems.count == 1 ? "" : "s")", at: 0)
             lines += report.problems.map { "  ✗ \(safe($0.description))" }

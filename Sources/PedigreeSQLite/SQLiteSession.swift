@@ -53,11 +53,12 @@ struct SQLiteSession: SQLSession {
         let handle = try db.cachedStatement(sql: sql).sqliteStatement
         for (i, value) in values.enumerated() {
             let index = Int32(i + 1)
-            let code: Int32 = switch value {
-            case .int(let n): sqlite3_bind_int64(handle, index, n)
-            case .null: sqlite3_bind_null(handle, index)
-            case .text(let s): s.withCString { sqlite3_bind_text(handle, index, $0, -1, transient) }
-            }
+            let code: Int32 =
+                switch value {
+                case .int(let n): sqlite3_bind_int64(handle, index, n)
+                case .null: sqlite3_bind_null(handle, index)
+                case .text(let s): s.withCString { sqlite3_bind_text(handle, index, $0, -1, transient) }
+                }
             guard code == SQLITE_OK else { throw error(code, handle) }
         }
         return handle

@@ -27,7 +27,8 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     public static let unauthorized = APIError(.unauthorized, code: "unauthorized", "this server needs a token: send Authorization: Bearer <token>")
 
     public static let unknownToken = APIError(
-        .unauthorized, code: "unknown_token", "unknown or revoked token: create one with `pedigree token create` and send it as Authorization: Bearer <token>")
+        .unauthorized, code: "unknown_token",
+        "unknown or revoked token: create one with `pedigree token create` and send it as Authorization: Bearer <token>")
 
     public static func forbidden(_ message: String) -> APIError { APIError(.forbidden, code: "forbidden", message) }
 
@@ -66,12 +67,13 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         case is NIOTooManyBytesError:
             return APIError(.contentTooLarge, code: "payload_too_large", "the request body is larger than this server accepts")
         case let error as HTTPError:
-            let code = switch error.status {
-            case .notFound: "route_not_found"
-            case .methodNotAllowed: "method_not_allowed"
-            case .contentTooLarge: "payload_too_large"
-            default: "http_\(error.status.code)"
-            }
+            let code =
+                switch error.status {
+                case .notFound: "route_not_found"
+                case .methodNotAllowed: "method_not_allowed"
+                case .contentTooLarge: "payload_too_large"
+                default: "http_\(error.status.code)"
+                }
             return APIError(error.status, code: code, error.body ?? error.status.reasonPhrase)
         default:
             return error

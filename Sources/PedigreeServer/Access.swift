@@ -89,7 +89,9 @@ struct AuthMiddleware: RouterMiddleware {
                 // The secret itself is never logged: only that one was refused, and where from.
                 context.logger.notice("refused an unknown or revoked token", metadata: ["path": "\(request.uri.path)"])
                 throw APIError.unknownToken
-            } else if unknownTokenNoticed.withLockedValue({ noticed in defer { noticed = true }; return !noticed }) {
+            } else if unknownTokenNoticed.withLockedValue({ noticed in
+                defer { noticed = true }; return !noticed
+            }) {
                 context.logger.notice("a request carried a token this server does not know; auth is off, so such requests are served anonymously")
             }
         } else if required && !Self.openPaths.contains(request.uri.path) {

@@ -24,7 +24,8 @@ struct AdminAPI: Sendable {
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition(try await store.statistics()))))
         }
         routes.get("/openapi.json") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.bytes)))
+            Response(
+                status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.bytes)))
         }
         return routes
     }

@@ -1,6 +1,6 @@
+import CompressNIO
 import Foundation
 import HTTPTypes
-import CompressNIO
 import Hummingbird
 import NIOCore
 import PedigreeCore
@@ -123,7 +123,8 @@ struct LineageAPI: Sendable {
     func history(_ request: Request, _ context: PedigreeRequestContext) async throws -> Response {
         let query = Query(request)
         let text = try query.string("endpoint")
-        guard case .deployment(let namespace, let endpoint) = try Reference(parsing: text.hasPrefix("deployment:") ? text : "deployment:\(text)") else {
+        guard case .deployment(let namespace, let endpoint) = try Reference(parsing: text.hasPrefix("deployment:") ? text : "deployment:\(text)")
+        else {
             throw APIError(.unprocessableContent, code: "invalid", "endpoint must be NAMESPACE/ENDPOINT", field: "endpoint")
         }
         try context.identity.requireRead(namespace, text)
@@ -183,7 +184,8 @@ struct Query {
     func optionalInt(_ name: String, range: ClosedRange<Int>) throws -> Int? {
         guard let text = parameters[name], !text.isEmpty else { return nil }
         guard let value = Int(text), range.contains(value) else {
-            throw APIError(.badRequest, code: "bad_parameter", "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)", field: name)
+            throw APIError(
+                .badRequest, code: "bad_parameter", "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)", field: name)
         }
         return value
     }

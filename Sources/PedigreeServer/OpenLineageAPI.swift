@@ -93,7 +93,9 @@ struct OpenLineageAPI: Sendable {
         if let reference = try? Reference(parsingModel: nodeID), let detail = try? await store.show(reference, asOf: nil) {
             return MarquezStart(reference: reference, namespace: detail.summary.namespace)
         }
-        guard let colon = nodeID.firstIndex(of: ":") else { throw APIError.badRequest("nodeId must be dataset:NAMESPACE:NAME or job:NAMESPACE:NAME", field: "nodeId") }
+        guard let colon = nodeID.firstIndex(of: ":") else {
+            throw APIError.badRequest("nodeId must be dataset:NAMESPACE:NAME or job:NAMESPACE:NAME", field: "nodeId")
+        }
         let type = nodeID[..<colon]
         let rest = nodeID[nodeID.index(after: colon)...]
         for split in rest.indices where rest[split] == ":" {
@@ -128,16 +130,17 @@ struct OpenLineageAPI: Sendable {
         let (namespace, limit, offset) = try page(request, context)
         let artifacts = try await store.artifacts(inNamespace: namespace, limit: limit, offset: offset)
         return .json([
-            "datasets": .array(artifacts.map { node in
-                var dataset: [String: JSONValue] = [
-                    "id": ["namespace": .string(node.namespace), "name": .string(node.name)], "namespace": .string(node.namespace),
-                    "name": .string(node.name), "type": .string(node.kind == "model" ? "MODEL" : "DB_TABLE"),
-                    "currentVersion": .string(node.version ?? ""), "ref": .string(node.ref), "kind": .string(node.kind),
-                    "createdAt": .string(node.recordedAt.description),
-                ]
-                if let digest = node.digest { dataset["digest"] = .string(digest.description) }
-                return .object(dataset)
-            }),
+            "datasets": .array(
+                artifacts.map { node in
+                    var dataset: [String: JSONValue] = [
+                        "id": ["namespace": .string(node.namespace), "name": .string(node.name)], "namespace": .string(node.namespace),
+                        "name": .string(node.name), "type": .string(node.kind == "model" ? "MODEL" : "DB_TABLE"),
+                        "currentVersion": .string(node.version ?? ""), "ref": .string(node.ref), "kind": .string(node.kind),
+                        "createdAt": .string(node.recordedAt.description),
+                    ]
+                    if let digest = node.digest { dataset["digest"] = .string(digest.description) }
+                    return .object(dataset)
+                }),
             "totalCount": .int(Int64(artifacts.count)),
         ])
     }
@@ -146,14 +149,17 @@ struct OpenLineageAPI: Sendable {
         let (namespace, limit, offset) = try page(request, context)
         let jobs = try await store.jobs(inNamespace: namespace, limit: limit, offset: offset)
         return .json([
-            "jobs": .array(jobs.map { job in
-                [
-                    "id": ["namespace": .string(job.namespace), "name": .string(job.name)], "namespace": .string(job.namespace),
-                    "name": .string(job.name), "type": "BATCH", "runCount": .int(Int64(job.runCount)),
-                    "latestRun": ["id": .string(String(job.latestRun.ref.dropFirst("run:".count))), "ref": .string(job.latestRun.ref),
-                                  "state": job.latestRun.status.map(JSONValue.string) ?? .null],
-                ]
-            }),
+            "jobs": .array(
+                jobs.map { job in
+                    [
+                        "id": ["namespace": .string(job.namespace), "name": .string(job.name)], "namespace": .string(job.namespace),
+                        "name": .string(job.name), "type": "BATCH", "runCount": .int(Int64(job.runCount)),
+                        "latestRun": [
+                            "id": .string(String(job.latestRun.ref.dropFirst("run:".count))), "ref": .string(job.latestRun.ref),
+                            "state": job.latestRun.status.map(JSONValue.string) ?? .null,
+                        ],
+                    ]
+                }),
             "totalCount": .int(Int64(jobs.count)),
         ])
     }
@@ -189,13 +195,16 @@ struct MarquezGraph {
         let entries: [JSONValue] = nodes.keys.sorted().map { id in
             let node = nodes[id]!
             let isJob = node.kind == "run"
-            let data: JSONValue = isJob
+            let data: JSONValue =
+                isJob
                 ? ["namespace": .string(node.namespace), "name": .string(node.name), "latestRun": .string(node.ref)]
                 : ["namespace": .string(node.namespace), "name": .string(node.name), "kind": .string(node.kind), "ref": .string(node.ref)]
             return [
                 "id": .string(id), "type": .string(isJob ? "JOB" : "DATASET"), "data": data,
-                "inEdges": .array(edges.filter { $0[1] == id }.sorted { $0[0] < $1[0] }.map { ["origin": .string($0[0]), "destination": .string($0[1])] }),
-                "outEdges": .array(edges.filter { $0[0] == id }.sorted { $0[1] < $1[1] }.map { ["origin": .string($0[0]), "destination": .string($0[1])] }),
+                "inEdges": .array(
+                    edges.filter { $0[1] == id }.sorted { $0[0] < $1[0] }.map { ["origin": .string($0[0]), "destination": .string($0[1])] }),
+                "outEdges": .array(
+                    edges.filter { $0[0] == id }.sorted { $0[1] < $1[1] }.map { ["origin": .string($0[0]), "destination": .string($0[1])] }),
             ]
         }
         return ["graph": .array(entries)]

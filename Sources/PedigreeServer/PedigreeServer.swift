@@ -38,10 +38,12 @@ public enum PedigreeServer {
         var logger = Logger(label: "pedigree.server")
         logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
         let app = buildApplication(store: store, configuration: configuration, logger: logger)
-        logger.info("pedigree serve", metadata: [
-            "address": "\(configuration.host):\(configuration.port)", "store": "\(configuration.storePath)",
-            "auth": "\(configuration.requiresAuth ? "on" : "off")",
-        ])
+        logger.info(
+            "pedigree serve",
+            metadata: [
+                "address": "\(configuration.host):\(configuration.port)", "store": "\(configuration.storePath)",
+                "auth": "\(configuration.requiresAuth ? "on" : "off")",
+            ])
         // A store with connections to manage (PostgreSQL) runs beside the app and is shut down after it.
         let services: [any Service] = [store as? any Service, app].compactMap { $0 }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

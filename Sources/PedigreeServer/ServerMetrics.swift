@@ -15,7 +15,8 @@ public final class ServerMetrics: Sendable {
 
     public init() {
         eventsStored = registry.makeCounter(descriptor: .init(metricName: "pedigree_events_stored_total", helpText: "Events appended to the log"))
-        eventsDuplicate = registry.makeCounter(descriptor: .init(metricName: "pedigree_events_duplicate_total", helpText: "Re-delivered events acknowledged without storing"))
+        eventsDuplicate = registry.makeCounter(
+            descriptor: .init(metricName: "pedigree_events_duplicate_total", helpText: "Re-delivered events acknowledged without storing"))
         eventsRejected = registry.makeCounter(descriptor: .init(metricName: "pedigree_events_rejected_total", helpText: "Events rejected as invalid"))
     }
 
@@ -61,7 +62,8 @@ struct MetricsMiddleware: RouterMiddleware {
         let start = ContinuousClock.now
         do {
             let response = try await next(request, context)
-            metrics.request(route: context.endpointPath ?? "unmatched", method: request.method.rawValue, status: response.status.code, duration: .now - start)
+            metrics.request(
+                route: context.endpointPath ?? "unmatched", method: request.method.rawValue, status: response.status.code, duration: .now - start)
             return response
         } catch {
             let status = (error as? any HTTPResponseError)?.status.code ?? 500

@@ -35,19 +35,22 @@ struct Visibility {
     }
 
     func filter(_ report: TrainedOnReport) -> TrainedOnReport {
-        TrainedOnReport(datasets: report.datasets, models: report.models.filter { readable($0.model) || identity.allows(.reader, in: $0.runNamespace) })
+        TrainedOnReport(
+            datasets: report.datasets, models: report.models.filter { readable($0.model) || identity.allows(.reader, in: $0.runNamespace) })
     }
 
     func filter(_ detail: NodeDetail) -> NodeDetail {
         let links = detail.upstream + detail.downstream
-        let visible = readable(detail.summary) && detail.summary.kind == "run"
+        let visible =
+            readable(detail.summary) && detail.summary.kind == "run"
             ? Set(links.map(\.node.ref))
             : Set(links.filter { readable($0.node) }.map(\.node.ref))
         // An artifact's generating run is shown only to those who may see that run.
         let generatedBy = detail.generatedBy.flatMap { provenance in visible.contains(provenance.run) ? provenance : nil }
         return NodeDetail(
             summary: detail.summary, artifact: detail.artifact, run: detail.run, generatedBy: generatedBy,
-            upstream: detail.upstream.filter { visible.contains($0.node.ref) }, downstream: detail.downstream.filter { visible.contains($0.node.ref) },
+            upstream: detail.upstream.filter { visible.contains($0.node.ref) },
+            downstream: detail.downstream.filter { visible.contains($0.node.ref) },
             history: detail.history, events: detail.events.filter { identity.allows(.reader, in: $0.namespace) })
     }
 }

@@ -77,7 +77,8 @@ public enum StoreBackup {
         guard let trailer, trailer["events"] == .int(Int64(count)) else {
             throw ValidationError(
                 field: "file",
-                "\(source) ends after \(count) events without the export's last line: it is truncated; import the complete file (what was imported is kept and skipped)")
+                "\(source) ends after \(count) events without the export's last line: it is truncated; import the complete file (what was imported is kept and skipped)"
+            )
         }
         try resume.requireComplete()
         try await store.restore(batch)
@@ -107,7 +108,8 @@ public enum StoreBackup {
             throw ValidationError(field: "line \(number).digest", "not a sha256: digest")
         }
         return StoredEvent(
-            sequence: try field("seq", \.intValue), namespace: try field("namespace", \.stringValue), namespaceSequence: try field("nsSeq", \.intValue),
+            sequence: try field("seq", \.intValue), namespace: try field("namespace", \.stringValue),
+            namespaceSequence: try field("nsSeq", \.intValue),
             recordedAt: Timestamp(microseconds: try field("recordedAt", \.intValue)), recordedBy: try field("recordedBy", \.stringValue),
             digest: digest, previousHash: try field("prevHash", \.stringValue), chainHash: try field("chainHash", \.stringValue),
             body: try field("body", \.stringValue))
@@ -144,7 +146,8 @@ struct ImportResume {
     /// The file must have covered everything the target holds.
     func requireComplete() throws {
         guard checked == stored else {
-            throw StoreError(.conflict, "the store holds \(stored) events, more than this export's \(checked); import into an empty store", field: "store")
+            throw StoreError(
+                .conflict, "the store holds \(stored) events, more than this export's \(checked); import into an empty store", field: "store")
         }
     }
 }

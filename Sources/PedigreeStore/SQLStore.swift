@@ -212,7 +212,8 @@ extension StoreError {
         switch error {
         case let error as StoreError: error
         case let error as ValidationError: StoreError(error)
-        case let error as JSONParseError: StoreError(.unavailable, "the store holds a record that is not valid JSON (\(error)); run `pedigree verify`")
+        case let error as JSONParseError:
+            StoreError(.unavailable, "the store holds a record that is not valid JSON (\(error)); run `pedigree verify`")
         default: describe(error)
         }
     }

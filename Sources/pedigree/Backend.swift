@@ -75,7 +75,9 @@ struct RemoteBackend: Backend {
         try await client.history(namespace: namespace, endpoint: endpoint, asOf: asOf)
     }
     func verify() async throws -> VerificationReport { try await client.verify() }
-    func events(afterSequence: Int64, limit: Int) async throws -> [StoredEvent] { try await client.events(afterSequence: afterSequence, limit: limit) }
+    func events(afterSequence: Int64, limit: Int) async throws -> [StoredEvent] {
+        try await client.events(afterSequence: afterSequence, limit: limit)
+    }
     func createToken(namespace: String, role: AccessRole, name: String?) async throws -> (token: AccessToken, secret: String) {
         try await client.createToken(namespace: namespace, role: role, name: name)
     }

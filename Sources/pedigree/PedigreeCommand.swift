@@ -19,7 +19,8 @@ struct PedigreeCommand: AsyncParsableCommand {
             Start with `pedigree quickstart`, which records an example history and shows what to ask it.
             """,
         subcommands: [
-            Quickstart.self, Run.self, Sync.self, Record.self, Show.self, Lineage.self, Models.self, Impact.self, Diff.self, History.self, Verify.self,
+            Quickstart.self, Run.self, Sync.self, Record.self, Show.self, Lineage.self, Models.self, Impact.self, Diff.self, History.self,
+            Verify.self,
             Rebuild.self, Log.self, Serve.self, Token.self, Migrate.self, Export.self, Import.self,
         ]
     )
@@ -38,7 +39,9 @@ struct StoreOptions: ParsableArguments {
             valueName: "path|url"))
     var store: String?
 
-    @Option(name: .long, help: ArgumentHelp("Ask a Pedigree server instead of a local store (default: $PEDIGREE_URL; token from $PEDIGREE_TOKEN).", valueName: "url"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Ask a Pedigree server instead of a local store (default: $PEDIGREE_URL; token from $PEDIGREE_TOKEN).", valueName: "url"))
     var server: String?
 
     /// The server to ask, when one is configured (an empty PEDIGREE_URL is none; `validate` has refused a
@@ -84,7 +87,8 @@ struct StoreOptions: ParsableArguments {
     /// The server when one is configured, else the store, for a command that works either way. A command
     /// that only reads (`creating: false`) refuses a store that does not exist rather than create an empty
     /// one and answer from it.
-    func withBackend<T: Sendable>(creating: Bool, busyTimeout: TimeInterval = 30, _ body: @Sendable (any Backend) async throws -> T) async throws -> T {
+    func withBackend<T: Sendable>(creating: Bool, busyTimeout: TimeInterval = 30, _ body: @Sendable (any Backend) async throws -> T) async throws -> T
+    {
         if let url = serverURL {
             return try await body(RemoteBackend(client: PedigreeClient(base: url, token: ProcessInfo.processInfo.environment["PEDIGREE_TOKEN"])))
         }
@@ -104,7 +108,8 @@ struct StoreOptions: ParsableArguments {
     func requireStoreItself(_ purpose: String) throws {
         guard serverURL == nil else {
             throw PedigreeCore.ValidationError(
-                field: "--server", "\(purpose) works on the store itself (--store or PEDIGREE_STORE), not through a server; drop --server/PEDIGREE_URL")
+                field: "--server",
+                "\(purpose) works on the store itself (--store or PEDIGREE_STORE), not through a server; drop --server/PEDIGREE_URL")
         }
     }
 
@@ -113,7 +118,8 @@ struct StoreOptions: ParsableArguments {
     ) async throws -> T {
         let location = resolvedPath
         if location.hasPrefix("http://") || location.hasPrefix("https://") {
-            throw PedigreeCore.ValidationError(field: "--store", "'\(location)' is a server's address, not a store; did you mean --server \(location)?")
+            throw PedigreeCore.ValidationError(
+                field: "--store", "'\(location)' is a server's address, not a store; did you mean --server \(location)?")
         }
         if !creating, !PostgresLocation.isPostgresURL(location), !FileManager.default.fileExists(atPath: location) {
             throw PedigreeCore.ValidationError(

@@ -55,7 +55,8 @@ struct CLI {
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
     }
 
     func eventCount() throws -> Int {
@@ -113,11 +114,13 @@ struct CLITests {
         #expect(verify.stdout.hasPrefix("ok: 11 events in 2 chains verified"))
     }
 
-    @Test("--json output carries a ref on every node", arguments: [
-        ["show", "model:fraud-team/fraud@2"], ["lineage", "dataset:warehouse/transactions@2026-10", "--downstream"],
-        ["models", "--trained-on", "dataset:warehouse/transactions"], ["impact", "dataset:warehouse/transactions@2026-11"],
-        ["history", "fraud-team/fraud-api"], ["show", "run:9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c6b"],
-    ])
+    @Test(
+        "--json output carries a ref on every node",
+        arguments: [
+            ["show", "model:fraud-team/fraud@2"], ["lineage", "dataset:warehouse/transactions@2026-10", "--downstream"],
+            ["models", "--trained-on", "dataset:warehouse/transactions"], ["impact", "dataset:warehouse/transactions@2026-11"],
+            ["history", "fraud-team/fraud-api"], ["show", "run:9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c6b"],
+        ])
     func jsonOutput(arguments: [String]) throws {
         let cli = try CLI()
         try cli.run(["quickstart"])
@@ -154,11 +157,19 @@ struct CLITests {
         #expect(run?["downstream"]?[0]?["ref"] == "model:mlflow:%2F%2Fregistry/models/resnet50@7")
     }
 
-    @Test("bad input: a clear error naming the field, a non-zero exit, nothing stored", arguments: [
-        (#"{"type": "run", "namespace": "team", "run": {"id": "r1", "job": "train", "inputs": [{"ref": "dataset:w/x@1"}, {"ref": 42}]}}"#, "run.inputs[1].ref"),
-        ("{\"type\": \"artifact\", \"namespace\": \"w\", \"artifact\": {\"kind\": \"dataset\", \"name\": \"a\"}}\n{\"type\": \"nope\"}", "line 2"),
-        (#"{"type": "artifact", "namespace": "w""#, "invalid JSON"),
-    ])
+    @Test(
+        "bad input: a clear error naming the field, a non-zero exit, nothing stored",
+        arguments: [
+            (
+                #"{"type": "run", "namespace": "team", "run": {"id": "r1", "job": "train", "inputs": [{"ref": "dataset:w/x@1"}, {"ref": 42}]}}"#,
+                "run.inputs[1].ref"
+            ),
+            (
+                "{\"type\": \"artifact\", \"namespace\": \"w\", \"artifact\": {\"kind\": \"dataset\", \"name\": \"a\"}}\n{\"type\": \"nope\"}",
+                "line 2"
+            ),
+            (#"{"type": "artifact", "namespace": "w""#, "invalid JSON"),
+        ])
     func badInput(input: String, expected: String) throws {
         let cli = try CLI()
         let result = try cli.run(["record", "-"], stdin: input)
@@ -174,7 +185,11 @@ struct CLITests {
         let missing = try cli.run(["show", "model:fraud-team/fraud@9"])
         #expect(missing.status == 3)
         #expect(missing.stderr.contains("latest versions: 2, 1"))
-        let conflict = try cli.run(["record", "-"], stdin: #"{"type": "artifact", "namespace": "warehouse", "artifact": {"kind": "dataset", "name": "transactions", "version": "2026-10", "digest": "sha256:\#(String(repeating: "0", count: 64))"}}"#)
+        let conflict = try cli.run(
+            ["record", "-"],
+            stdin:
+                #"{"type": "artifact", "namespace": "warehouse", "artifact": {"kind": "dataset", "name": "transactions", "version": "2026-10", "digest": "sha256:\#(String(repeating: "0", count: 64))"}}"#
+        )
         #expect(conflict.status == 4)
         #expect(try cli.run(["show", "nonsense"]).status == 64, "a malformed argument is a usage error")
 
@@ -218,7 +233,9 @@ struct CLITests {
         try cli.run(["quickstart"])
         let text = try cli.run(["show", "model:fraud-team/fraud@2"]).stdout
         #expect(text.contains("made by    run:9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c6b"), "\(text)")
-        for section in ["data (what run:9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c6b used)", "\ncode\n", "\nparents\n", "\nhyperparameters\n", "\nenvironment\n"] {
+        for section in [
+            "data (what run:9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c6b used)", "\ncode\n", "\nparents\n", "\nhyperparameters\n", "\nenvironment\n",
+        ] {
             #expect(text.contains(section), "missing \(section): \(text)")
         }
         #expect(text.contains("train  dataset:fraud-team/features@2"))
@@ -229,7 +246,8 @@ struct CLITests {
         #expect(json["generatedBy"]?["hyperparameters"]?["optimizer"]?["lr"] == 5e-5)
         #expect(json["generatedBy"]?["environment"]?["packages"]?["torch"] == "2.3.0")
         #expect(json["generatedBy"]?["code"]?["commit"] == "f00dfeed0123456789abcdef0123456789abcdef")
-        #expect(json["generatedBy"]?["inputs"]?.arrayValue?.contains { $0["ref"] == "dataset:fraud-team/features@2" && $0["role"] == "train" } == true)
+        #expect(
+            json["generatedBy"]?["inputs"]?.arrayValue?.contains { $0["ref"] == "dataset:fraud-team/features@2" && $0["role"] == "train" } == true)
     }
 
     @Test("recorded text with terminal escape sequences is shown escaped, never sent to the terminal raw")

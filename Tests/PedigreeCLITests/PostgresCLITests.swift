@@ -1,15 +1,18 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import PedigreeCore
 import PedigreeTestSupport
 import Testing
 
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
 /// Pedigree on a shared PostgreSQL, driven as an operator would: `migrate`, `serve` replicas, `export`/`import`.
 @Suite(
     "PostgreSQL from the command line",
-    .enabled(if: TestPostgres.serverURL != nil, "needs PEDIGREE_TEST_POSTGRES_URL=postgres://USER@HOST/DATABASE; scripts/test starts a throwaway PostgreSQL"))
+    .enabled(
+        if: TestPostgres.serverURL != nil,
+        "needs PEDIGREE_TEST_POSTGRES_URL=postgres://USER@HOST/DATABASE; scripts/test starts a throwaway PostgreSQL"))
 struct PostgresCLITests {
     @Test("two pedigree serve replicas on one PostgreSQL, concurrent clients against both: verify passes, every acknowledged event is stored once")
     func replicas() async throws {
@@ -74,12 +77,26 @@ struct PostgresCLITests {
         let namespace = client % 2 == 0 ? "team-a" : "team-b"
         let tag = "\(client)-\(request)"
         let events: JSONValue = [
-            ["type": "artifact", "namespace": .string(namespace),
-             "artifact": ["kind": "dataset", "name": .string("data-\(client)"), "version": .string("\(request)"), "digest": .string(JSONValue.string("data \(tag)").digest.description)]],
-            ["type": "run", "namespace": .string(namespace),
-             "run": ["id": .string("run-\(tag)"), "job": "train", "status": "COMPLETE",
-                     "inputs": [["ref": .string("dataset:\(namespace)/data-\(client)@\(request)"), "role": "train"]],
-                     "outputs": [["artifact": ["kind": "model", "name": "shared", "digest": .string(JSONValue.string("model \(tag)").digest.description)], "role": "model"]]]],
+            [
+                "type": "artifact", "namespace": .string(namespace),
+                "artifact": [
+                    "kind": "dataset", "name": .string("data-\(client)"), "version": .string("\(request)"),
+                    "digest": .string(JSONValue.string("data \(tag)").digest.description),
+                ],
+            ],
+            [
+                "type": "run", "namespace": .string(namespace),
+                "run": [
+                    "id": .string("run-\(tag)"), "job": "train", "status": "COMPLETE",
+                    "inputs": [["ref": .string("dataset:\(namespace)/data-\(client)@\(request)"), "role": "train"]],
+                    "outputs": [
+                        [
+                            "artifact": ["kind": "model", "name": "shared", "digest": .string(JSONValue.string("model \(tag)").digest.description)],
+                            "role": "model",
+                        ]
+                    ],
+                ],
+            ],
         ]
         return Data(events.canonicalString.utf8)
     }
@@ -127,7 +144,9 @@ struct PostgresCLITests {
         #expect(ahead.stderr.contains("newer than this Pedigree"), "\(ahead.stderr)")
     }
 
-    @Test("export --all and import move a SQLite store into PostgreSQL with its history intact, verified; import refuses a non-empty store and an altered file")
+    @Test(
+        "export --all and import move a SQLite store into PostgreSQL with its history intact, verified; import refuses a non-empty store and an altered file"
+    )
     func moveToPostgres() async throws {
         let sqlite = try CLI()
         #expect(try sqlite.run(["quickstart"]).status == 0)
@@ -217,6 +236,7 @@ extension CLI {
             Issue.record("pedigree \(arguments.joined(separator: " ")) was still running after 30 s")
         }
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: "", stderr: String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+        return Result(
+            status: process.terminationStatus, stdout: "", stderr: String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
     }
 }

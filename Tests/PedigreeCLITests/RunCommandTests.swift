@@ -9,7 +9,9 @@ struct TrainingProject {
     init() throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("pedigree-project-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root.appendingPathComponent("data/images"), withIntermediateDirectories: true)
-        try file("train.py", """
+        try file(
+            "train.py",
+            """
             import json, os, sys
             rows = open(sys.argv[1]).read()
             os.makedirs("out", exist_ok=True)
@@ -76,11 +78,13 @@ struct RunCommandTests {
     @Test("a real training run records all five dimensions, its metrics and a model version")
     func fullCapture() throws {
         let cli = try CLI(), project = try TrainingProject()
-        try project.file("train.py", (try String(contentsOf: project.root.appendingPathComponent("train.py"), encoding: .utf8)) + "\n# uncommitted tweak\n")
-        let result = try cli.run([
-            "run", "--model", "fraud", "--namespace", "fraud-team", "--input", "train=data/train.csv", "--input", "data/images",
-            "--output", "out/model.bin", "--params", "config.yaml", "--param", "optimizer.lr=0.01", "--", "python3", "train.py", "data/train.csv",
-        ], environment: ["PYTHONHASHSEED": "123"], in: project.root)
+        try project.file(
+            "train.py", (try String(contentsOf: project.root.appendingPathComponent("train.py"), encoding: .utf8)) + "\n# uncommitted tweak\n")
+        let result = try cli.run(
+            [
+                "run", "--model", "fraud", "--namespace", "fraud-team", "--input", "train=data/train.csv", "--input", "data/images",
+                "--output", "out/model.bin", "--params", "config.yaml", "--param", "optimizer.lr=0.01", "--", "python3", "train.py", "data/train.csv",
+            ], environment: ["PYTHONHASHSEED": "123"], in: project.root)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("COMPLETE → model:fraud-team/fraud@1"))
 
@@ -121,14 +125,18 @@ struct RunCommandTests {
     @Test("the same output content is the same model version; a model used as input is found as the parent by its digest")
     func versionsAndParents() throws {
         let cli = try CLI(), project = try TrainingProject()
-        let command = ["run", "--model", "fraud", "--input", "data/train.csv", "--output", "out/model.bin", "--", "python3", "train.py", "data/train.csv"]
+        let command = [
+            "run", "--model", "fraud", "--input", "data/train.csv", "--output", "out/model.bin", "--", "python3", "train.py", "data/train.csv",
+        ]
         #expect(try cli.run(command, in: project.root).status == 0)
         #expect(try cli.run(command, in: project.root).stderr.contains("→ model:default/fraud@1"), "same content, same version")
         let changed = try cli.run(command, environment: ["LR": "0.5"], in: project.root)
         #expect(changed.stderr.contains("→ model:default/fraud@2"))
         // Fine-tune from the model file itself: no --parent needed.
         try project.file("finetune.py", "import shutil; shutil.copy('out/model.bin', 'out/tuned.bin'); open('out/tuned.bin', 'a').write('+tuned')\n")
-        let tune = try cli.run(["run", "--model", "fraud-tuned", "--input", "out/model.bin", "--output", "out/tuned.bin", "--", "python3", "finetune.py"], in: project.root)
+        let tune = try cli.run(
+            ["run", "--model", "fraud-tuned", "--input", "out/model.bin", "--output", "out/tuned.bin", "--", "python3", "finetune.py"],
+            in: project.root)
         #expect(tune.status == 0, "\(tune.stderr)")
         let lineage = try #require(try cli.run(["lineage", "model:default/fraud-tuned@1", "--json"]).json)
         #expect(lineage["edges"]?.arrayValue?.contains { $0["from"] == "model:default/fraud@2" && $0["role"] == "base-model" } == true)
@@ -137,8 +145,9 @@ struct RunCommandTests {
     @Test("a failing command is recorded as FAIL with its exit code, which pedigree passes through")
     func failure() throws {
         let cli = try CLI(), project = try TrainingProject()
-        let result = try cli.run(["run", "--model", "fraud", "--output", "out/model.bin", "--", "python3", "train.py", "data/train.csv"],
-                                 environment: ["EXIT_CODE": "3"], in: project.root)
+        let result = try cli.run(
+            ["run", "--model", "fraud", "--output", "out/model.bin", "--", "python3", "train.py", "data/train.csv"],
+            environment: ["EXIT_CODE": "3"], in: project.root)
         #expect(result.status == 3)
         let run = try #require(try cli.run(["show", "run:\(try lastRunID(cli))", "--json"]).json)
         #expect(run["status"] == "FAIL")
@@ -151,7 +160,9 @@ struct RunCommandTests {
     @Test("signals sent to pedigree reach the command")
     func signals() throws {
         let cli = try CLI(), project = try TrainingProject()
-        try project.file("wait.py", """
+        try project.file(
+            "wait.py",
+            """
             import signal, sys, time
             signal.signal(signal.SIGTERM, lambda *_: sys.exit(42))
             open("ready", "w").close()
@@ -180,12 +191,16 @@ struct RunCommandTests {
         try FileManager.default.createDirectory(atPath: cli.store, withIntermediateDirectories: true)
         let secret = "hf_SUPERSECRETTOKEN123"
         let result = try cli.run(
-            ["run", "--model", "fraud", "--input", "data/train.csv", "--output", "out/model.bin", "--param", "db_password=\(secret)",
-             "--", "python3", "train.py", "data/train.csv", "--api-key", secret],
+            [
+                "run", "--model", "fraud", "--input", "data/train.csv", "--output", "out/model.bin", "--param", "db_password=\(secret)",
+                "--", "python3", "train.py", "data/train.csv", "--api-key", secret,
+            ],
             environment: ["HF_TOKEN": secret, "CUDA_VISIBLE_DEVICES": "0"], in: project.root)
         #expect(result.status == 0, "training went ahead: \(result.stderr)")
         #expect(result.stderr.contains("spooled"))
-        let spooled = try FileManager.default.contentsOfDirectory(atPath: cli.home.appendingPathComponent("spool").path).filter { $0.hasSuffix(".jsonl") }
+        let spooled = try FileManager.default.contentsOfDirectory(atPath: cli.home.appendingPathComponent("spool").path).filter {
+            $0.hasSuffix(".jsonl")
+        }
         #expect(spooled.count == 2)
 
         // Another store is not where these events belong: opening it, or syncing it, delivers nothing.
@@ -194,7 +209,8 @@ struct RunCommandTests {
         #expect(!(try cli.run(["show", "model:default/fraud", "--store", scratch]).stderr.contains("delivered")))
         let elsewhere = try cli.run(["sync", "--store", scratch])
         #expect(elsewhere.status == 0, "nothing is pending for the scratch store: \(elsewhere.stdout)")
-        #expect(elsewhere.stdout.contains("delivered 0 events") && elsewhere.stdout.contains("pending for \(cli.store): 2 events"), "\(elsewhere.stdout)")
+        #expect(
+            elsewhere.stdout.contains("delivered 0 events") && elsewhere.stdout.contains("pending for \(cli.store): 2 events"), "\(elsewhere.stdout)")
 
         try FileManager.default.removeItem(atPath: cli.store)
         let sync = try cli.run(["sync"])
@@ -225,7 +241,8 @@ struct RunCommandTests {
         #expect(run["job"] == "prepare")
         #expect(run["hyperparameters"]?["prepare"] == ["seed": 13, "split": 0.8])
         // Outside git, files are named by absolute path.
-        let rawRef = try #require(run["upstream"]?.arrayValue?.first { $0["ref"]?.stringValue?.hasSuffix("/data/raw.csv@1") == true }?["ref"]?.stringValue)
+        let rawRef = try #require(
+            run["upstream"]?.arrayValue?.first { $0["ref"]?.stringValue?.hasSuffix("/data/raw.csv@1") == true }?["ref"]?.stringValue)
         let raw = try #require(try cli.run(["show", rawRef, "--json"]).json)
         #expect(raw["aliasDigests"] == ["md5:b33d83cf5a74bf2e33b42e1af9f90f0c"])
         #expect(run["downstream"]?.arrayValue?.contains { $0["ref"]?.stringValue?.hasSuffix("data/prepared@1") == true } == true)
@@ -237,7 +254,9 @@ struct RunCommandTests {
         #expect(trained["metrics"]?["accuracy"] != nil, "metrics.json is read as the stage's metrics output")
     }
 
-    @Test("--trace records the files the command actually read and wrote", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/strace"), "needs strace"))
+    @Test(
+        "--trace records the files the command actually read and wrote",
+        .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/strace"), "needs strace"))
     func trace() throws {
         let cli = try CLI(), project = try TrainingProject()
         let result = try cli.run(["run", "--trace", "--model", "traced", "--", "python3", "train.py", "data/train.csv"], in: project.root)

@@ -60,8 +60,9 @@ func pythonHas(_ module: String) -> Bool {
 
 @Suite("pedigree serve with real clients")
 struct ServeCompatibilityTests {
-    @Test("the official openlineage-python client (HTTP, api_key, gzip) records a run once, even after a retry",
-          .enabled(if: pythonHas("openlineage.client"), "needs openlineage-python: pip install openlineage-python (scripts/test installs it)"))
+    @Test(
+        "the official openlineage-python client (HTTP, api_key, gzip) records a run once, even after a retry",
+        .enabled(if: pythonHas("openlineage.client"), "needs openlineage-python: pip install openlineage-python (scripts/test installs it)"))
     func openLineagePythonClient() throws {
         let cli = try CLI()
         let token = try cli.run(["token", "create", "--namespace", "ml-training", "--role", "writer", "--name", "ol-client"]).stdout
@@ -72,7 +73,8 @@ struct ServeCompatibilityTests {
         #expect(try server.get("/api/v1/namespaces").status == 401, "auth is on")
 
         let runID = UUID().uuidString.lowercased()
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Compatibility/openlineage_client.py")
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
+            "Compatibility/openlineage_client.py")
         let python = Process()
         python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         python.arguments = ["python3", script.path, server.url, token, runID]
@@ -105,10 +107,13 @@ struct ServeCompatibilityTests {
         let server = try ServerProcess(cli: cli)
         defer { _ = server.stop() }
         let commands: [[String]] = [
-            ["show", "model:fraud-team/fraud@2"], ["show", "run:9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c6b"], ["show", "dataset:warehouse/transactions@2026-11"],
-            ["lineage", "model:fraud-team/fraud@2", "--upstream"], ["lineage", "dataset:warehouse/transactions@2026-10", "--downstream", "--depth", "3"],
+            ["show", "model:fraud-team/fraud@2"], ["show", "run:9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c6b"],
+            ["show", "dataset:warehouse/transactions@2026-11"],
+            ["lineage", "model:fraud-team/fraud@2", "--upstream"],
+            ["lineage", "dataset:warehouse/transactions@2026-10", "--downstream", "--depth", "3"],
             ["models", "--trained-on", "dataset:warehouse/transactions"], ["impact", "dataset:warehouse/transactions@2026-11"],
-            ["diff", "model:fraud-team/fraud@1", "model:fraud-team/fraud@2"], ["diff", "model:fraud-team/fraud@1", "model:fraud-team/fraud@2", "--all"],
+            ["diff", "model:fraud-team/fraud@1", "model:fraud-team/fraud@2"],
+            ["diff", "model:fraud-team/fraud@1", "model:fraud-team/fraud@2", "--all"],
             ["history", "fraud-team/fraud-api"], ["history", "fraud-team/fraud-api", "--at", "2026-11-01"], ["verify"],
         ]
         for command in commands {
@@ -121,7 +126,9 @@ struct ServeCompatibilityTests {
         }
         let missing = try cli.run(["show", "model:fraud-team/fraud@9", "--server", server.url])
         #expect(missing.status == 3 && missing.stderr.contains("latest versions: 2, 1"))
-        let recorded = try cli.run(["record", "-", "--server", server.url], stdin: #"{"type": "artifact", "namespace": "warehouse", "artifact": {"kind": "dataset", "name": "transactions", "version": "2026-12"}}"#)
+        let recorded = try cli.run(
+            ["record", "-", "--server", server.url],
+            stdin: #"{"type": "artifact", "namespace": "warehouse", "artifact": {"kind": "dataset", "name": "transactions", "version": "2026-12"}}"#)
         #expect(recorded.status == 0 && recorded.stdout.hasPrefix("recorded 1 event"))
         #expect(try cli.run(["show", "dataset:warehouse/transactions"]).stdout.hasPrefix("dataset:warehouse/transactions@2026-12"))
     }

@@ -93,7 +93,8 @@ struct ParameterTests {
         let dir = try temporaryDirectory()
         try write("optimizer:\n  name: adam\n  lr: 0.001\nepochs: 3\nlayers: [64, 32]\nname: '007'\n", to: dir.appendingPathComponent("base.yaml"))
         try write(#"{"optimizer": {"lr": 0.0005}, "batch_size": 32}"#, to: dir.appendingPathComponent("override.json"))
-        try write("""
+        try write(
+            """
             # schedule
             [scheduler]
             name = "cosine"   # inline comment
@@ -132,7 +133,10 @@ struct ParameterTests {
     @Test("command-line secrets are redacted")
     func arguments() {
         let redacted = SecretRedactor.redactArguments(["train.py", "--api-key", "k1", "--token=t2", "--lr", "0.1", "HF_TOKEN=x", "s3://u:p@bucket/x"])
-        #expect(redacted == ["train.py", "--api-key", "[REDACTED]", "--token=[REDACTED]", "--lr", "0.1", "HF_TOKEN=[REDACTED]", "s3://[REDACTED]@bucket/x"])
+        #expect(
+            redacted == [
+                "train.py", "--api-key", "[REDACTED]", "--token=[REDACTED]", "--lr", "0.1", "HF_TOKEN=[REDACTED]", "s3://[REDACTED]@bucket/x",
+            ])
     }
 }
 
@@ -168,7 +172,8 @@ struct TOMLTests {
     @Test("the whole of TOML: multi-line arrays, quoted and dotted keys, inline tables, dates")
     func fullTOML() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("params-\(UUID().uuidString).toml")
-        try Data("""
+        try Data(
+            """
             title = "fraud"
             layers = [
               128,
@@ -183,7 +188,8 @@ struct TOMLTests {
             name = "pretrain"
             [[stages]]
             name = "finetune"
-            """.utf8).write(to: file)
+            """.utf8
+        ).write(to: file)
         let json = try ConfigLoader.read(file.path)
         #expect(json["layers"] == [128, 64])
         #expect(json["quoted.key"] == 1, "a quoted key is one key, not a path")

@@ -19,10 +19,12 @@ struct CanonicalJSONTests {
         #expect(try JSONValue.parse(value.canonicalString) == value)
     }
 
-    @Test("numbers have one form", arguments: [
-        ("1.0", "1"), ("-0.0", "0"), ("100", "100"), ("1e2", "100"), ("0.1", "0.1"), ("1e-7", "1e-7"), ("1.5e300", "1.5e+300"),
-        ("123456789012345678", "123456789012345678"), ("3e-05", "0.00003"),
-    ])
+    @Test(
+        "numbers have one form",
+        arguments: [
+            ("1.0", "1"), ("-0.0", "0"), ("100", "100"), ("1e2", "100"), ("0.1", "0.1"), ("1e-7", "1e-7"), ("1.5e300", "1.5e+300"),
+            ("123456789012345678", "123456789012345678"), ("3e-05", "0.00003"),
+        ])
     func numbers(input: String, canonical: String) throws {
         #expect(try JSONValue.parse(input).canonicalString == canonical)
     }
@@ -38,9 +40,11 @@ struct CanonicalJSONTests {
         #expect(a.digest.hex.count == 64)
     }
 
-    @Test("malformed JSON is rejected with the offset", arguments: [
-        #"{"a": 1,}"#, #"{"a": 1, "a": 2}"#, "[1, 2", #""unterminated"#, "01", "1.", "nul", #"{"a" 1}"#, "[1] x", #""\ud800""#,
-    ])
+    @Test(
+        "malformed JSON is rejected with the offset",
+        arguments: [
+            #"{"a": 1,}"#, #"{"a": 1, "a": 2}"#, "[1, 2", #""unterminated"#, "01", "1.", "nul", #"{"a" 1}"#, "[1] x", #""\ud800""#,
+        ])
     func rejects(input: String) {
         #expect(throws: JSONParseError.self) { try JSONValue.parse(input) }
     }
@@ -67,10 +71,13 @@ func fixtureURL(_ relative: String) -> URL {
 
 @Suite("ECMAScript number formatting")
 struct NumberFormattingTests {
-    @Test("doubles print as ECMAScript prints them", arguments: [
-        (0.5, "0.5"), (123.456, "123.456"), (1e21, "1e+21"), (1.2e21, "1.2e+21"), (1e-6, "0.000001"), (1e-7, "1e-7"),
-        (-2.5e-8, "-2.5e-8"), (5e-324, "5e-324"), (1.7976931348623157e308, "1.7976931348623157e+308"), (4.35, "4.35"), (0.1 + 0.2, "0.30000000000000004"),
-    ])
+    @Test(
+        "doubles print as ECMAScript prints them",
+        arguments: [
+            (0.5, "0.5"), (123.456, "123.456"), (1e21, "1e+21"), (1.2e21, "1.2e+21"), (1e-6, "0.000001"), (1e-7, "1e-7"),
+            (-2.5e-8, "-2.5e-8"), (5e-324, "5e-324"), (1.7976931348623157e308, "1.7976931348623157e+308"), (4.35, "4.35"),
+            (0.1 + 0.2, "0.30000000000000004"),
+        ])
     func formatting(value: Double, expected: String) {
         #expect(JSONValue.double(value).canonicalString == expected)
     }

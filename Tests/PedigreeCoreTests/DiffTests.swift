@@ -23,16 +23,20 @@ struct DiffTests {
     @Test("model diff pairs inputs by role and name and reports every dimension")
     func modelDiff() {
         func input(_ name: String, _ version: String, _ role: String, kind: String = "dataset") -> ModelPedigree.ResolvedInput {
-            ModelPedigree.ResolvedInput(ref: ArtifactRef(kind: kind, namespace: "w", name: name, version: version), digest: JSONValue.string(name + version).digest, role: role)
+            ModelPedigree.ResolvedInput(
+                ref: ArtifactRef(kind: kind, namespace: "w", name: name, version: version), digest: JSONValue.string(name + version).digest,
+                role: role)
         }
         var runA = RunRecord(id: "a", job: "train")
         runA.environment = try? EnvironmentFacet(json: ["packages": ["torch": "2.2.0", "numpy": "1.26.0"]], path: "")
         var runB = RunRecord(id: "b", job: "train")
         runB.environment = try? EnvironmentFacet(json: ["packages": ["torch": "2.3.0", "numpy": "1.26.0"]], path: "")
-        let a = ModelPedigree(model: ArtifactRef(kind: "model", namespace: "t", name: "m", version: "1"), digest: nil, run: runA,
-                              inputs: [input("tx", "1", "train"), input("holdout", "1", "test")], parents: [input("bert", "a", "base-model", kind: "model")])
-        let b = ModelPedigree(model: ArtifactRef(kind: "model", namespace: "t", name: "m", version: "2"), digest: nil, run: runB,
-                              inputs: [input("tx", "2", "train"), input("holdout", "1", "test")], parents: [input("bert", "b", "base-model", kind: "model")])
+        let a = ModelPedigree(
+            model: ArtifactRef(kind: "model", namespace: "t", name: "m", version: "1"), digest: nil, run: runA,
+            inputs: [input("tx", "1", "train"), input("holdout", "1", "test")], parents: [input("bert", "a", "base-model", kind: "model")])
+        let b = ModelPedigree(
+            model: ArtifactRef(kind: "model", namespace: "t", name: "m", version: "2"), digest: nil, run: runB,
+            inputs: [input("tx", "2", "train"), input("holdout", "1", "test")], parents: [input("bert", "b", "base-model", kind: "model")])
         let diff = LineageDiff(a, b)
         #expect(diff.data.map(\.path) == ["inputs[train] dataset:w/tx"])
         #expect(diff.data.first?.old?["ref"] == "dataset:w/tx@1")

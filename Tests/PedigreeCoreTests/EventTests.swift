@@ -6,30 +6,42 @@ import Testing
 struct EventTests {
     @Test("equivalent spellings of one event have one digest")
     func normalisation() throws {
-        let short = try LineageEvent(json: JSONValue.parse("""
-            {"type": "run", "namespace": "fraud-team", "run": {"id": "R1", "job": "train",
-             "inputs": [{"ref": "dataset:warehouse/tx@v1", "role": "train"}]}}
-            """))
-        let long = try LineageEvent(json: JSONValue.parse("""
-            {"run": {"job": "train", "id": "r1",
-             "inputs": [{"artifact": {"kind": "dataset", "namespace": "warehouse", "name": "tx", "version": "v1"}, "role": "train"}]},
-             "namespace": "fraud-team", "type": "run"}
-            """))
+        let short = try LineageEvent(
+            json: JSONValue.parse(
+                """
+                {"type": "run", "namespace": "fraud-team", "run": {"id": "R1", "job": "train",
+                 "inputs": [{"ref": "dataset:warehouse/tx@v1", "role": "train"}]}}
+                """))
+        let long = try LineageEvent(
+            json: JSONValue.parse(
+                """
+                {"run": {"job": "train", "id": "r1",
+                 "inputs": [{"artifact": {"kind": "dataset", "namespace": "warehouse", "name": "tx", "version": "v1"}, "role": "train"}]},
+                 "namespace": "fraud-team", "type": "run"}
+                """))
         #expect(short.digest == long.digest)
         #expect(short.subject == "run:r1")
     }
 
-    @Test("invalid events name the field at fault", arguments: [
-        (#"{"namespace": "a", "run": {}}"#, "type"),
-        (#"{"type": "run", "namespace": "a", "run": {"id": "r", "job": "j", "inputs": [{"ref": "dataset:x/y", "role": "train"}, {"role": "x"}]}}"#, "run.inputs[1]"),
-        (#"{"type": "run", "namespace": "a", "run": {"id": "r", "job": "j", "hyperparameter": {}}}"#, "run.hyperparameter"),
-        (#"{"type": "run", "namespace": "a", "run": {"id": "r", "job": "j", "environment": {"packages": {"torch": 2}}}}"#, "run.environment.packages.torch"),
-        (#"{"type": "artifact", "namespace": "a", "artifact": {"kind": "dataset", "name": "x", "digest": "md5:abc"}}"#, "artifact.digest"),
-        (#"{"type": "deployment", "namespace": "a", "deployment": {"endpoint": "e", "model": "model:a/m@1"}}"#, "deployment.validFrom"),
-        (#"{"type": "run", "namespace": "a", "run": {"id": "r", "job": "j", "status": "DONE"}}"#, "run.status"),
-        (#"{"type": "run", "namespace": "a", "run": {"id": "r", "job": "j", "startedAt": "yesterday"}}"#, "run.startedAt"),
-        (#"{"type": "run", "namespace": "a", "run": {"id": "r", "job": "j", "parents": ["dataset:a/b@1"]}}"#, "run.parents[0]"),
-    ])
+    @Test(
+        "invalid events name the field at fault",
+        arguments: [
+            (#"{"namespace": "a", "run": {}}"#, "type"),
+            (
+                #"{"type": "run", "namespace": "a", "run": {"id": "r", "job": "j", "inputs": [{"ref": "dataset:x/y", "role": "train"}, {"role": "x"}]}}"#,
+                "run.inputs[1]"
+            ),
+            (#"{"type": "run", "namespace": "a", "run": {"id": "r", "job": "j", "hyperparameter": {}}}"#, "run.hyperparameter"),
+            (
+                #"{"type": "run", "namespace": "a", "run": {"id": "r", "job": "j", "environment": {"packages": {"torch": 2}}}}"#,
+                "run.environment.packages.torch"
+            ),
+            (#"{"type": "artifact", "namespace": "a", "artifact": {"kind": "dataset", "name": "x", "digest": "md5:abc"}}"#, "artifact.digest"),
+            (#"{"type": "deployment", "namespace": "a", "deployment": {"endpoint": "e", "model": "model:a/m@1"}}"#, "deployment.validFrom"),
+            (#"{"type": "run", "namespace": "a", "run": {"id": "r", "job": "j", "status": "DONE"}}"#, "run.status"),
+            (#"{"type": "run", "namespace": "a", "run": {"id": "r", "job": "j", "startedAt": "yesterday"}}"#, "run.startedAt"),
+            (#"{"type": "run", "namespace": "a", "run": {"id": "r", "job": "j", "parents": ["dataset:a/b@1"]}}"#, "run.parents[0]"),
+        ])
     func validation(json: String, field: String) throws {
         let value = try JSONValue.parse(json)
         #expect {
@@ -44,7 +56,9 @@ struct EventTests {
         var start = RunRecord(id: "r", job: "train", status: .start)
         start.startedAt = Timestamp("2026-01-01T00:00:00Z")
         start.hyperparameters = ["lr": 0.1]
-        start.inputs = [ArtifactUse(artifact: ArtifactSpec(ref: ArtifactRef(kind: "dataset", namespace: "n", name: "d", version: "1")), role: "train")]
+        start.inputs = [
+            ArtifactUse(artifact: ArtifactSpec(ref: ArtifactRef(kind: "dataset", namespace: "n", name: "d", version: "1")), role: "train")
+        ]
         var complete = RunRecord(id: "r", job: "train", status: .complete)
         complete.endedAt = Timestamp("2026-01-01T01:00:00Z")
         complete.metrics = ["auc": 0.9]
@@ -79,13 +93,15 @@ struct EventTests {
 
 @Suite("Timestamps")
 struct TimestampTests {
-    @Test("RFC 3339 with offsets and fractions normalises to UTC", arguments: [
-        ("2026-11-28T13:39:04.614460+00:00", "2026-11-28T13:39:04.61446Z"),
-        ("2026-11-28T15:39:04+02:00", "2026-11-28T13:39:04Z"),
-        ("2026-11-28", "2026-11-28T00:00:00Z"),
-        ("1969-12-31T23:59:59.5Z", "1969-12-31T23:59:59.5Z"),
-        ("2024-02-29T12:00:00.123456789Z", "2024-02-29T12:00:00.123456Z"),
-    ])
+    @Test(
+        "RFC 3339 with offsets and fractions normalises to UTC",
+        arguments: [
+            ("2026-11-28T13:39:04.614460+00:00", "2026-11-28T13:39:04.61446Z"),
+            ("2026-11-28T15:39:04+02:00", "2026-11-28T13:39:04Z"),
+            ("2026-11-28", "2026-11-28T00:00:00Z"),
+            ("1969-12-31T23:59:59.5Z", "1969-12-31T23:59:59.5Z"),
+            ("2024-02-29T12:00:00.123456789Z", "2024-02-29T12:00:00.123456Z"),
+        ])
     func parsing(input: String, expected: String) throws {
         #expect(Timestamp(input)?.description == expected)
     }
@@ -98,12 +114,18 @@ struct TimestampTests {
 
 @Suite("Secret redaction")
 struct SecretRedactorTests {
-    @Test("secret-looking names are redacted", arguments: ["AWS_SECRET_ACCESS_KEY", "HF_TOKEN", "DB_PASSWORD", "api-key", "GITHUB_TOKEN", "WANDB_API_KEY", "accessToken", "apikey"])
+    @Test(
+        "secret-looking names are redacted",
+        arguments: ["AWS_SECRET_ACCESS_KEY", "HF_TOKEN", "DB_PASSWORD", "api-key", "GITHUB_TOKEN", "WANDB_API_KEY", "accessToken", "apikey"])
     func secretNames(name: String) {
         #expect(SecretRedactor.redact(name: name, value: "s3cr3t") == SecretRedactor.placeholder)
     }
 
-    @Test("ordinary names are kept", arguments: ["CUDA_VISIBLE_DEVICES", "PYTHONHASHSEED", "HOME", "OMP_NUM_THREADS", "TOKENIZERS_PARALLELISM", "max_tokens", "author", "num_passes"])
+    @Test(
+        "ordinary names are kept",
+        arguments: [
+            "CUDA_VISIBLE_DEVICES", "PYTHONHASHSEED", "HOME", "OMP_NUM_THREADS", "TOKENIZERS_PARALLELISM", "max_tokens", "author", "num_passes",
+        ])
     func ordinaryNames(name: String) {
         #expect(SecretRedactor.redact(name: name, value: "0,1") == "0,1")
     }
@@ -111,7 +133,9 @@ struct SecretRedactorTests {
     @Test("URL credentials are stripped")
     func urls() {
         #expect(SecretRedactor.stripURLCredentials("https://user:hunter2@github.com/acme/repo.git") == "https://[REDACTED]@github.com/acme/repo.git")
-        #expect(SecretRedactor.stripURLCredentials("postgres://u:p@db:5432/x and s3://bucket/key") == "postgres://[REDACTED]@db:5432/x and s3://bucket/key")
+        #expect(
+            SecretRedactor.stripURLCredentials("postgres://u:p@db:5432/x and s3://bucket/key")
+                == "postgres://[REDACTED]@db:5432/x and s3://bucket/key")
         #expect(SecretRedactor.stripURLCredentials("git@github.com:acme/repo.git") == "git@github.com:acme/repo.git")
     }
 }

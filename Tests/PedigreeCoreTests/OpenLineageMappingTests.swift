@@ -64,7 +64,8 @@ struct OpenLineageMappingTests {
 
     @Test("a model among the inputs is the parent; data-quality metrics and secrets are handled")
     func parentsQualityAndSecrets() throws {
-        let event = try JSONValue.parse("""
+        let event = try JSONValue.parse(
+            """
             {"eventType": "COMPLETE", "eventTime": "2026-11-28T10:00:00Z", "producer": "test",
              "job": {"namespace": "ml", "name": "finetune"},
              "run": {"runId": "a5c1", "facets": {"environmentVariables": {"environmentVariables": [
@@ -82,12 +83,23 @@ struct OpenLineageMappingTests {
         #expect(!mapped[0].body.canonicalString.contains("hf_abcdef"))
     }
 
-    @Test("invalid OpenLineage events name the field", arguments: [
-        (#"{"eventType": "START", "producer": "p", "job": {"namespace": "n", "name": "j"}, "run": {"runId": "r"}}"#, "eventTime"),
-        (#"{"eventType": "START", "eventTime": "2026-11-28T10:00:00Z", "producer": "p", "job": {"name": "j"}, "run": {"runId": "r"}}"#, "job.namespace"),
-        (#"{"eventType": "BEGIN", "eventTime": "2026-11-28T10:00:00Z", "producer": "p", "job": {"namespace": "n", "name": "j"}, "run": {"runId": "r"}}"#, "eventType"),
-        (#"{"eventType": "START", "eventTime": "2026-11-28T10:00:00Z", "producer": "p", "job": {"namespace": "n", "name": "j"}, "run": {"runId": "r"}, "inputs": [{"name": "x"}]}"#, "inputs[0].namespace"),
-    ])
+    @Test(
+        "invalid OpenLineage events name the field",
+        arguments: [
+            (#"{"eventType": "START", "producer": "p", "job": {"namespace": "n", "name": "j"}, "run": {"runId": "r"}}"#, "eventTime"),
+            (
+                #"{"eventType": "START", "eventTime": "2026-11-28T10:00:00Z", "producer": "p", "job": {"name": "j"}, "run": {"runId": "r"}}"#,
+                "job.namespace"
+            ),
+            (
+                #"{"eventType": "BEGIN", "eventTime": "2026-11-28T10:00:00Z", "producer": "p", "job": {"namespace": "n", "name": "j"}, "run": {"runId": "r"}}"#,
+                "eventType"
+            ),
+            (
+                #"{"eventType": "START", "eventTime": "2026-11-28T10:00:00Z", "producer": "p", "job": {"namespace": "n", "name": "j"}, "run": {"runId": "r"}, "inputs": [{"name": "x"}]}"#,
+                "inputs[0].namespace"
+            ),
+        ])
     func invalid(json: String, field: String) throws {
         let value = try JSONValue.parse(json)
         #expect {

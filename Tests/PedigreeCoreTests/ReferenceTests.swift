@@ -3,13 +3,15 @@ import Testing
 
 @Suite("References")
 struct ReferenceTests {
-    @Test("namespaces with '/' and ':' round-trip unambiguously", arguments: [
-        ("s3://datasets", "imagenet/train", "v3"),
-        ("trino://host:1337", "catalog.schema.table", "42"),
-        ("mlflow://registry", "models/resnet50", "7"),
-        ("weird@ns%", "name@with/at", "sha256:ab@c"),
-        ("fraud-team", "fraud", "2"),
-    ])
+    @Test(
+        "namespaces with '/' and ':' round-trip unambiguously",
+        arguments: [
+            ("s3://datasets", "imagenet/train", "v3"),
+            ("trino://host:1337", "catalog.schema.table", "42"),
+            ("mlflow://registry", "models/resnet50", "7"),
+            ("weird@ns%", "name@with/at", "sha256:ab@c"),
+            ("fraud-team", "fraud", "2"),
+        ])
     func roundTrip(namespace: String, name: String, version: String) throws {
         let ref = ArtifactRef(kind: "dataset", namespace: namespace, name: name, version: version)
         let text = ref.description
@@ -27,8 +29,9 @@ struct ReferenceTests {
     @Test("no version means latest; no namespace means default")
     func defaults() throws {
         #expect(try Reference(parsing: "model:fraud-team/fraud") == .artifact(ArtifactRef(kind: "model", namespace: "fraud-team", name: "fraud")))
-        #expect(try Reference(parsing: "dataset:transactions@v1")
-            == .artifact(ArtifactRef(kind: "dataset", namespace: "default", name: "transactions", version: "v1")))
+        #expect(
+            try Reference(parsing: "dataset:transactions@v1")
+                == .artifact(ArtifactRef(kind: "dataset", namespace: "default", name: "transactions", version: "v1")))
     }
 
     @Test("runs and deployments")
@@ -46,10 +49,12 @@ struct ReferenceTests {
         #expect(ref.description == "model:hf/google/bert-base-uncased@86b5e09")
     }
 
-    @Test("bad references name what is wrong", arguments: [
-        ("fraud", "no kind"), ("Model:x/y", "not an artifact kind"), ("model:x/y@", "empty version"), ("model:/y", "namespace and a name"),
-        ("model:x%zz/y", "malformed %-escape"), ("run:", "run id"), ("deployment:a/b@1", "no @VERSION"),
-    ])
+    @Test(
+        "bad references name what is wrong",
+        arguments: [
+            ("fraud", "no kind"), ("Model:x/y", "not an artifact kind"), ("model:x/y@", "empty version"), ("model:/y", "namespace and a name"),
+            ("model:x%zz/y", "malformed %-escape"), ("run:", "run id"), ("deployment:a/b@1", "no @VERSION"),
+        ])
     func errors(text: String, expected: String) {
         #expect {
             try Reference(parsing: text)

@@ -29,8 +29,13 @@ struct TerminalTextTests {
             TextRenderer.tree(graph),
             TextRenderer.trainedOn(TrainedOnReport(datasets: [], models: [.init(model: model, run: run.ref, runNamespace: "team", hops: 2)])),
             TextRenderer.impact(ImpactReport(root: model, affected: [.init(node: run, depth: 1)], serving: [])),
-            TextRenderer.history([DeploymentEntry(endpoint: "deployment:team/api", model: model.ref, validFrom: .now, validUntil: nil, config: [:], recordedAt: .now)]),
-            TextRenderer.detail(NodeDetail(summary: run, artifact: nil, run: RunRecord(id: "1", job: hostile), upstream: [], downstream: [.init(node: model, role: "model")], history: [], events: [])),
+            TextRenderer.history([
+                DeploymentEntry(endpoint: "deployment:team/api", model: model.ref, validFrom: .now, validUntil: nil, config: [:], recordedAt: .now)
+            ]),
+            TextRenderer.detail(
+                NodeDetail(
+                    summary: run, artifact: nil, run: RunRecord(id: "1", job: hostile), upstream: [], downstream: [.init(node: model, role: "model")],
+                    history: [], events: [])),
         ]
         for output in outputs {
             #expect(!output.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 }, "\(output)")

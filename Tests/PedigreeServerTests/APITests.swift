@@ -1,11 +1,11 @@
+import CompressNIO
 import Foundation
 import HTTPTypes
 import Hummingbird
-import CompressNIO
 import NIOCore
 import PedigreeCore
-import PedigreeServer
 import PedigreeSQLite
+import PedigreeServer
 import PedigreeStore
 import PedigreeTestSupport
 import Testing
@@ -64,9 +64,11 @@ struct APITests {
     func trainedOnPages(kind: StoreKind) async throws {
         try await withServer(kind) { _, client in
             // Three runs train three versions of one model on the same data.
-            let history = nativeHistory() + "\n" + (2...3).map { i in
-                #"{"type": "run", "namespace": "team-a", "run": {"id": "r\#(i)", "job": "train", "status": "COMPLETE", "inputs": [{"ref": "dataset:team-a/data@1", "role": "train"}], "outputs": [{"artifact": {"kind": "model", "name": "m", "digest": "\#(JSONValue.string("m\(i)").digest)"}, "role": "model"}]}}"#
-            }.joined(separator: "\n")
+            let history =
+                nativeHistory() + "\n"
+                + (2...3).map { i in
+                    #"{"type": "run", "namespace": "team-a", "run": {"id": "r\#(i)", "job": "train", "status": "COMPLETE", "inputs": [{"ref": "dataset:team-a/data@1", "role": "train"}], "outputs": [{"artifact": {"kind": "model", "name": "m", "digest": "\#(JSONValue.string("m\(i)").digest)"}, "role": "model"}]}}"#
+                }.joined(separator: "\n")
             #expect(try await client.call(.post, "/api/v1/events", body: history, contentType: "application/x-ndjson").status == .created)
             let base = "/api/v1/models?trainedOn=\(encoded("dataset:team-a/data"))"
             let all = try await client.call(.get, base).json
@@ -74,7 +76,9 @@ struct APITests {
             #expect(everyModel.count == 3 && all["total"] == 3)
             for offset in 0..<4 {
                 let page = try await client.call(.get, base + "&limit=1&offset=\(offset)").json
-                #expect(page["models"]?.arrayValue?.compactMap { $0["ref"]?.stringValue } == Array(everyModel.dropFirst(offset).prefix(1)), "offset \(offset)")
+                #expect(
+                    page["models"]?.arrayValue?.compactMap { $0["ref"]?.stringValue } == Array(everyModel.dropFirst(offset).prefix(1)),
+                    "offset \(offset)")
                 #expect(page["total"] == 3)
             }
             let two = try await client.call(.get, base + "&limit=2&offset=1").json
@@ -113,20 +117,30 @@ struct APITests {
 
     static let errorCases: [ErrorCase] = [
         ErrorCase(method: .post, uri: "/api/v1/events", body: "{not json", status: .badRequest, code: "malformed_json"),
-        ErrorCase(method: .post, uri: "/api/v1/events", body: #"{"type": "run", "namespace": "n", "run": {"id": "r", "job": "j", "inputs": [{"ref": 1}]}}"#,
-                  status: .unprocessableContent, code: "invalid", field: "run.inputs[0].ref"),
-        ErrorCase(method: .post, uri: "/api/v1/events", body: "x", contentType: "text/plain", status: .unsupportedMediaType, code: "unsupported_media_type"),
+        ErrorCase(
+            method: .post, uri: "/api/v1/events", body: #"{"type": "run", "namespace": "n", "run": {"id": "r", "job": "j", "inputs": [{"ref": 1}]}}"#,
+            status: .unprocessableContent, code: "invalid", field: "run.inputs[0].ref"),
+        ErrorCase(
+            method: .post, uri: "/api/v1/events", body: "x", contentType: "text/plain", status: .unsupportedMediaType, code: "unsupported_media_type"),
         ErrorCase(method: .get, uri: "/api/v1/nodes", status: .badRequest, code: "missing_parameter", field: "ref"),
         ErrorCase(method: .get, uri: "/api/v1/nodes?ref=nonsense", status: .badRequest, code: "bad_reference", field: "ref"),
         ErrorCase(method: .get, uri: "/api/v1/nodes?ref=\(encoded("model:a/none"))", status: .notFound, code: "not_found", field: "ref"),
-        ErrorCase(method: .get, uri: "/api/v1/graph?ref=\(encoded("model:a/b"))&depth=-1", status: .badRequest, code: "bad_parameter", field: "depth"),
-        ErrorCase(method: .get, uri: "/api/v1/graph?ref=\(encoded("model:a/b"))&direction=sideways", status: .badRequest, code: "bad_parameter", field: "direction"),
-        ErrorCase(method: .get, uri: "/api/v1/nodes?ref=\(encoded("model:a/b"))&asOf=yesterday", status: .badRequest, code: "bad_parameter", field: "asOf"),
+        ErrorCase(
+            method: .get, uri: "/api/v1/graph?ref=\(encoded("model:a/b"))&depth=-1", status: .badRequest, code: "bad_parameter", field: "depth"),
+        ErrorCase(
+            method: .get, uri: "/api/v1/graph?ref=\(encoded("model:a/b"))&direction=sideways", status: .badRequest, code: "bad_parameter",
+            field: "direction"),
+        ErrorCase(
+            method: .get, uri: "/api/v1/nodes?ref=\(encoded("model:a/b"))&asOf=yesterday", status: .badRequest, code: "bad_parameter", field: "asOf"),
         ErrorCase(method: .get, uri: "/api/v1/no-such-route", status: .notFound, code: "route_not_found"),
         ErrorCase(method: .post, uri: "/api/v1/lineage", body: "[]", status: .badRequest, code: "bad_request"),
-        ErrorCase(method: .post, uri: "/api/v1/lineage", body: #"{"eventType": "START", "producer": "p", "job": {"namespace": "n", "name": "j"}, "run": {"runId": "r"}}"#,
-                  status: .unprocessableContent, code: "invalid", field: "eventTime"),
-        ErrorCase(method: .post, uri: "/api/v1/tokens", body: #"{"namespace": "n", "role": "owner"}"#, status: .unprocessableContent, code: "invalid", field: "role"),
+        ErrorCase(
+            method: .post, uri: "/api/v1/lineage",
+            body: #"{"eventType": "START", "producer": "p", "job": {"namespace": "n", "name": "j"}, "run": {"runId": "r"}}"#,
+            status: .unprocessableContent, code: "invalid", field: "eventTime"),
+        ErrorCase(
+            method: .post, uri: "/api/v1/tokens", body: #"{"namespace": "n", "role": "owner"}"#, status: .unprocessableContent, code: "invalid",
+            field: "role"),
     ]
 
     @Test("errors are JSON with a stable code, the right status and the field at fault", arguments: StoreKind.allCases, errorCases)
@@ -144,7 +158,8 @@ struct APITests {
     @Test("a conflict is 409 and stores nothing; a body over the limit is 413", arguments: StoreKind.allCases)
     func conflictAndSize(kind: StoreKind) async throws {
         try await withServer(kind, maxBody: 4096) { store, client in
-            let first = #"{"type": "artifact", "namespace": "n", "artifact": {"kind": "dataset", "name": "d", "version": "1", "digest": "\#(JSONValue.string("a").digest)"}}"#
+            let first =
+                #"{"type": "artifact", "namespace": "n", "artifact": {"kind": "dataset", "name": "d", "version": "1", "digest": "\#(JSONValue.string("a").digest)"}}"#
             #expect(try await client.call(.post, "/api/v1/events", body: first).status == .created)
             let conflicting = first.replacingOccurrences(of: JSONValue.string("a").digest.description, with: JSONValue.string("b").digest.description)
             let reply = try await client.call(.post, "/api/v1/events", body: conflicting)
@@ -165,14 +180,17 @@ struct OpenLineageEndpointTests {
             #expect(start.status == .created)
             var gzipped = ByteBuffer(string: try fixture("run-complete.json"))
             gzipped = try gzip(gzipped)
-            let complete = try await client.call(.post, "/api/v1/lineage", contentType: "application/json", headers: [.contentEncoding: "gzip"], rawBody: gzipped)
+            let complete = try await client.call(
+                .post, "/api/v1/lineage", contentType: "application/json", headers: [.contentEncoding: "gzip"], rawBody: gzipped)
             #expect(complete.status == .created, "\(complete.text)")
             let retry = try await client.call(.post, "/api/v1/lineage", body: try fixture("run-start.json"))
             #expect(retry.status == .created && retry.json["events"]?[0]?["duplicate"] == true)
             #expect(try await store.events(afterSequence: 0, limit: 10).count == 2)
             let run = try await client.call(.get, "/api/v1/nodes?ref=run:01a22261-7f25-758a-96b1-b13c09406106").json
             #expect(run["status"] == "COMPLETE")
-            let bad = try await client.call(.post, "/api/v1/lineage", contentType: "application/json", headers: [.contentEncoding: "gzip"], rawBody: ByteBuffer(string: "not gzip"))
+            let bad = try await client.call(
+                .post, "/api/v1/lineage", contentType: "application/json", headers: [.contentEncoding: "gzip"],
+                rawBody: ByteBuffer(string: "not gzip"))
             #expect(bad.status == .badRequest && bad.errorCode == "bad_encoding")
         }
     }
@@ -202,7 +220,8 @@ struct OpenLineageEndpointTests {
             #expect(lineage.status == .ok, "\(lineage.text)")
             let graph = try #require(lineage.json["graph"]?.arrayValue)
             let ids = graph.compactMap { $0["id"]?.stringValue }
-            #expect(Set(ids) == ["dataset:s3://datasets:imagenet/train", "job:ml-training:train_resnet50", "dataset:mlflow://registry:models/resnet50"])
+            #expect(
+                Set(ids) == ["dataset:s3://datasets:imagenet/train", "job:ml-training:train_resnet50", "dataset:mlflow://registry:models/resnet50"])
             let job = try #require(graph.first { $0["id"] == "job:ml-training:train_resnet50" })
             #expect(job["type"] == "JOB")
             #expect(job["inEdges"] == [["origin": "dataset:s3://datasets:imagenet/train", "destination": "job:ml-training:train_resnet50"]])

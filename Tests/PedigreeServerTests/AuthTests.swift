@@ -1,9 +1,9 @@
-import HummingbirdTesting
 import Foundation
 import HTTPTypes
+import HummingbirdTesting
 import PedigreeCore
-import PedigreeServer
 import PedigreeSQLite
+import PedigreeServer
 import PedigreeStore
 import PedigreeTestSupport
 import Testing
@@ -20,11 +20,21 @@ struct AuthTests {
             case .readOther: try await client.call(.get, "/api/v1/nodes?ref=\(encoded("model:team-b/m@1"))", token: token)
             case .graphOther: try await client.call(.get, "/api/v1/graph?ref=\(encoded("model:team-b/m@1"))", token: token)
             case .writeOwn:
-                try await client.call(.post, "/api/v1/events", body: #"{"type": "artifact", "namespace": "team-a", "artifact": {"kind": "dataset", "name": "new", "version": "\#(UUID())"}}"#, token: token)
+                try await client.call(
+                    .post, "/api/v1/events",
+                    body: #"{"type": "artifact", "namespace": "team-a", "artifact": {"kind": "dataset", "name": "new", "version": "\#(UUID())"}}"#,
+                    token: token)
             case .writeOther:
-                try await client.call(.post, "/api/v1/events", body: #"{"type": "artifact", "namespace": "team-b", "artifact": {"kind": "dataset", "name": "new", "version": "\#(UUID())"}}"#, token: token)
+                try await client.call(
+                    .post, "/api/v1/events",
+                    body: #"{"type": "artifact", "namespace": "team-b", "artifact": {"kind": "dataset", "name": "new", "version": "\#(UUID())"}}"#,
+                    token: token)
             case .openLineageOwn:
-                try await client.call(.post, "/api/v1/lineage", body: #"{"eventType": "START", "eventTime": "2026-11-28T10:00:00Z", "producer": "p", "job": {"namespace": "team-a", "name": "j"}, "run": {"runId": "\#(UUID())"}}"#, token: token)
+                try await client.call(
+                    .post, "/api/v1/lineage",
+                    body:
+                        #"{"eventType": "START", "eventTime": "2026-11-28T10:00:00Z", "producer": "p", "job": {"namespace": "team-a", "name": "j"}, "run": {"runId": "\#(UUID())"}}"#,
+                    token: token)
             case .createTokenOwn: try await client.call(.post, "/api/v1/tokens", body: #"{"namespace": "team-a", "role": "reader"}"#, token: token)
             case .createTokenOther: try await client.call(.post, "/api/v1/tokens", body: #"{"namespace": "team-b", "role": "reader"}"#, token: token)
             case .verify: try await client.call(.get, "/api/v1/verify", token: token)
@@ -35,22 +45,48 @@ struct AuthTests {
 
     /// Expected status per caller and action. Anything not listed as a success must not succeed.
     static let expectations: [String: [Action: Int]] = [
-        "none": [.readOwn: 401, .readOther: 401, .graphOther: 401, .writeOwn: 401, .writeOther: 401, .openLineageOwn: 401, .createTokenOwn: 401, .createTokenOther: 401, .verify: 401, .health: 200],
-        "revoked": [.readOwn: 401, .readOther: 401, .graphOther: 401, .writeOwn: 401, .writeOther: 401, .openLineageOwn: 401, .createTokenOwn: 401, .createTokenOther: 401, .verify: 401, .health: 401],
-        "reader-a": [.readOwn: 200, .readOther: 404, .graphOther: 404, .writeOwn: 403, .writeOther: 404, .openLineageOwn: 403, .createTokenOwn: 403, .createTokenOther: 404, .verify: 403, .health: 200],
-        "writer-a": [.readOwn: 200, .readOther: 404, .graphOther: 404, .writeOwn: 201, .writeOther: 404, .openLineageOwn: 201, .createTokenOwn: 403, .createTokenOther: 404, .verify: 403, .health: 200],
-        "admin-a": [.readOwn: 200, .readOther: 404, .graphOther: 404, .writeOwn: 201, .writeOther: 404, .openLineageOwn: 201, .createTokenOwn: 201, .createTokenOther: 404, .verify: 403, .health: 200],
-        "writer-b": [.readOwn: 404, .readOther: 200, .graphOther: 200, .writeOwn: 404, .writeOther: 201, .openLineageOwn: 404, .createTokenOwn: 404, .createTokenOther: 403, .verify: 403, .health: 200],
-        "reader-*": [.readOwn: 200, .readOther: 200, .graphOther: 200, .writeOwn: 403, .writeOther: 403, .openLineageOwn: 403, .createTokenOwn: 403, .createTokenOther: 403, .verify: 200, .health: 200],
+        "none": [
+            .readOwn: 401, .readOther: 401, .graphOther: 401, .writeOwn: 401, .writeOther: 401, .openLineageOwn: 401, .createTokenOwn: 401,
+            .createTokenOther: 401, .verify: 401, .health: 200,
+        ],
+        "revoked": [
+            .readOwn: 401, .readOther: 401, .graphOther: 401, .writeOwn: 401, .writeOther: 401, .openLineageOwn: 401, .createTokenOwn: 401,
+            .createTokenOther: 401, .verify: 401, .health: 401,
+        ],
+        "reader-a": [
+            .readOwn: 200, .readOther: 404, .graphOther: 404, .writeOwn: 403, .writeOther: 404, .openLineageOwn: 403, .createTokenOwn: 403,
+            .createTokenOther: 404, .verify: 403, .health: 200,
+        ],
+        "writer-a": [
+            .readOwn: 200, .readOther: 404, .graphOther: 404, .writeOwn: 201, .writeOther: 404, .openLineageOwn: 201, .createTokenOwn: 403,
+            .createTokenOther: 404, .verify: 403, .health: 200,
+        ],
+        "admin-a": [
+            .readOwn: 200, .readOther: 404, .graphOther: 404, .writeOwn: 201, .writeOther: 404, .openLineageOwn: 201, .createTokenOwn: 201,
+            .createTokenOther: 404, .verify: 403, .health: 200,
+        ],
+        "writer-b": [
+            .readOwn: 404, .readOther: 200, .graphOther: 200, .writeOwn: 404, .writeOther: 201, .openLineageOwn: 404, .createTokenOwn: 404,
+            .createTokenOther: 403, .verify: 403, .health: 200,
+        ],
+        "reader-*": [
+            .readOwn: 200, .readOther: 200, .graphOther: 200, .writeOwn: 403, .writeOther: 403, .openLineageOwn: 403, .createTokenOwn: 403,
+            .createTokenOther: 403, .verify: 200, .health: 200,
+        ],
     ]
 
-    @Test("role × namespace × route: every caller gets exactly what its token allows", arguments: StoreKind.allCases, Array(expectations.keys).sorted())
+    @Test(
+        "role × namespace × route: every caller gets exactly what its token allows", arguments: StoreKind.allCases, Array(expectations.keys).sorted())
     func matrix(kind: StoreKind, caller: String) async throws {
         let store = try await makeStore(kind)
-        try await store.append(try await EventDocument.decode(nativeHistory(namespace: "team-a") + "\n" + nativeHistory(namespace: "team-b", run: "r2")), recordedBy: "setup")
+        try await store.append(
+            try await EventDocument.decode(nativeHistory(namespace: "team-a") + "\n" + nativeHistory(namespace: "team-b", run: "r2")),
+            recordedBy: "setup")
         var secrets: [String: String] = [:]
-        for (name, namespace, role) in [("reader-a", "team-a", AccessRole.reader), ("writer-a", "team-a", .writer), ("admin-a", "team-a", .admin),
-                                        ("writer-b", "team-b", .writer), ("reader-*", "*", .reader), ("revoked", "team-a", .admin)] {
+        for (name, namespace, role) in [
+            ("reader-a", "team-a", AccessRole.reader), ("writer-a", "team-a", .writer), ("admin-a", "team-a", .admin),
+            ("writer-b", "team-b", .writer), ("reader-*", "*", .reader), ("revoked", "team-a", .admin),
+        ] {
             secrets[name] = try await store.createToken(namespace: namespace, role: role, name: name).secret
         }
         let revoked = try await store.tokens(namespace: "team-a").first { $0.name == "revoked" }!
@@ -89,24 +125,32 @@ struct AuthTests {
         let writerA = try await store.createToken(namespace: "team-a", role: .writer, name: "a").secret
         _ = try await store.createToken(namespace: "team-b", role: .writer, name: "b")
         try await withServer(kind, auth: .on, store: store) { store, client in
-            let uses = #"{"type": "run", "namespace": "team-a", "run": {"id": "ra", "job": "train", "inputs": [{"ref": "dataset:team-b/data@1", "role": "train"}]}}"#
+            let uses =
+                #"{"type": "run", "namespace": "team-a", "run": {"id": "ra", "job": "train", "inputs": [{"ref": "dataset:team-b/data@1", "role": "train"}]}}"#
             #expect(try await client.call(.post, "/api/v1/events", body: uses, token: writerA).status == .created)
-            let mints = #"{"type": "run", "namespace": "team-a", "run": {"id": "rx", "job": "train", "outputs": [{"artifact": {"kind": "model", "namespace": "team-b", "name": "m"}, "role": "model"}]}}"#
+            let mints =
+                #"{"type": "run", "namespace": "team-a", "run": {"id": "rx", "job": "train", "outputs": [{"artifact": {"kind": "model", "namespace": "team-b", "name": "m"}, "role": "model"}]}}"#
             let reply = try await client.call(.post, "/api/v1/events", body: mints, token: writerA)
             #expect(reply.status == .forbidden && reply.errorCode == "forbidden", "\(reply.text)")
             await #expect(throws: StoreError.self, "the refused request stored nothing") { try await store.show(.run("rx"), asOf: nil) }
             // Nor claim to have generated team-b's model, nor rewrite what team-b registered through a correction.
-            let generates = #"{"type": "run", "namespace": "team-a", "run": {"id": "rz", "job": "train", "outputs": [{"ref": "model:team-b/m@1", "role": "model"}]}}"#
+            let generates =
+                #"{"type": "run", "namespace": "team-a", "run": {"id": "rz", "job": "train", "outputs": [{"ref": "model:team-b/m@1", "role": "model"}]}}"#
             #expect(try await client.call(.post, "/api/v1/events", body: generates, token: writerA).status == .forbidden)
-            let mention = #"{"type": "artifact", "namespace": "team-a", "artifact": {"kind": "dataset", "namespace": "team-b", "name": "data", "version": "1"}}"#
+            let mention =
+                #"{"type": "artifact", "namespace": "team-a", "artifact": {"kind": "dataset", "namespace": "team-b", "name": "data", "version": "1"}}"#
             let mentioned = try await client.call(.post, "/api/v1/events", body: mention, token: writerA)
             #expect(mentioned.status == .created, "naming an existing version is a reference")
             let digestOfMention = try #require(mentioned.json["events"]?[0]?["digest"]?.stringValue)
-            let rewrite = #"{"type": "artifact", "namespace": "team-a", "supersedes": "\#(digestOfMention)", "artifact": {"kind": "dataset", "namespace": "team-b", "name": "data", "version": "1", "digest": "\#(JSONValue.string("forged").digest)"}}"#
+            let rewrite =
+                #"{"type": "artifact", "namespace": "team-a", "supersedes": "\#(digestOfMention)", "artifact": {"kind": "dataset", "namespace": "team-b", "name": "data", "version": "1", "digest": "\#(JSONValue.string("forged").digest)"}}"#
             #expect(try await client.call(.post, "/api/v1/events", body: rewrite, token: writerA).status == .forbidden)
-            #expect(try await store.show(try Reference(parsing: "dataset:team-b/data@1"), asOf: nil).summary.digest == JSONValue.string("team-brb").digest)
+            #expect(
+                try await store.show(try Reference(parsing: "dataset:team-b/data@1"), asOf: nil).summary.digest == JSONValue.string("team-brb").digest
+            )
             // A namespace no team has claimed (an OpenLineage dataset namespace) is shared ground.
-            let shared = #"{"type": "run", "namespace": "team-a", "run": {"id": "ry", "job": "train", "outputs": [{"artifact": {"kind": "dataset", "namespace": "s3://scratch", "name": "out"}, "role": "output"}]}}"#
+            let shared =
+                #"{"type": "run", "namespace": "team-a", "run": {"id": "ry", "job": "train", "outputs": [{"artifact": {"kind": "dataset", "namespace": "s3://scratch", "name": "out"}, "role": "output"}]}}"#
             #expect(try await client.call(.post, "/api/v1/events", body: shared, token: writerA).status == .created)
         }
     }
@@ -116,7 +160,8 @@ struct AuthTests {
         let store = try await makeStore(kind)
         let admin = try await store.createToken(namespace: "team-a", role: .admin, name: "admin").secret
         try await withServer(kind, auth: .on, store: store) { _, client in
-            let created = try await client.call(.post, "/api/v1/tokens", body: #"{"namespace": "team-a", "role": "writer", "name": "airflow"}"#, token: admin)
+            let created = try await client.call(
+                .post, "/api/v1/tokens", body: #"{"namespace": "team-a", "role": "writer", "name": "airflow"}"#, token: admin)
             #expect(created.status == .created)
             let secret = try #require(created.json["secret"]?.stringValue)
             let id = try #require(created.json["id"]?.stringValue)

@@ -55,8 +55,9 @@ extension TestClientProtocol {
 }
 
 func fixture(_ name: String) throws -> String {
-    try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/openlineage/\(name)"), encoding: .utf8)
+    try String(
+        contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/openlineage/\(name)"), encoding: .utf8)
 }
 
 /// Percent-encodes a query value (references contain ':', '/', '@' and '%').

@@ -69,8 +69,12 @@ struct BackendParityTests {
                 }
                 await same("show") { try await $0.show(reference, asOf: asOf).json }
                 for depth in [nil, 1, 3] as [Int?] {
-                    await same("upstream \(String(describing: depth))") { try await $0.lineage(reference, direction: .upstream, depth: depth, asOf: asOf).json }
-                    await same("downstream \(String(describing: depth))") { try await $0.lineage(reference, direction: .downstream, depth: depth, asOf: asOf).json }
+                    await same("upstream \(String(describing: depth))") {
+                        try await $0.lineage(reference, direction: .upstream, depth: depth, asOf: asOf).json
+                    }
+                    await same("downstream \(String(describing: depth))") {
+                        try await $0.lineage(reference, direction: .downstream, depth: depth, asOf: asOf).json
+                    }
                 }
                 await same("impact") { try await $0.impact(reference, asOf: asOf).json }
                 if case .artifact(let artifact) = reference {
@@ -86,8 +90,11 @@ struct BackendParityTests {
             }
         }
         for namespace in try await sqlite.namespaces() {
-            await #expect(try await postgres.artifacts(inNamespace: namespace, limit: 500, offset: 0) == sqlite.artifacts(inNamespace: namespace, limit: 500, offset: 0))
-            await #expect(try await postgres.jobs(inNamespace: namespace, limit: 500, offset: 0) == sqlite.jobs(inNamespace: namespace, limit: 500, offset: 0))
+            await #expect(
+                try await postgres.artifacts(inNamespace: namespace, limit: 500, offset: 0)
+                    == sqlite.artifacts(inNamespace: namespace, limit: 500, offset: 0))
+            await #expect(
+                try await postgres.jobs(inNamespace: namespace, limit: 500, offset: 0) == sqlite.jobs(inNamespace: namespace, limit: 500, offset: 0))
         }
         #expect(try await postgres.namespaces() == sqlite.namespaces())
         #expect(compared > 2_000)
@@ -103,12 +110,22 @@ struct BackendParityTests {
             events.enumerated().map { i, event in i == 2 ? change(event) : event }
         }
         let forgeries: [(String, [StoredEvent])] = [
-            ("another recorder", altered { StoredEvent(
-                sequence: $0.sequence, namespace: $0.namespace, namespaceSequence: $0.namespaceSequence, recordedAt: $0.recordedAt,
-                recordedBy: "mallory", digest: $0.digest, previousHash: $0.previousHash, chainHash: $0.chainHash, body: $0.body) }),
-            ("the same JSON, not canonical", altered { StoredEvent(
-                sequence: $0.sequence, namespace: $0.namespace, namespaceSequence: $0.namespaceSequence, recordedAt: $0.recordedAt,
-                recordedBy: $0.recordedBy, digest: $0.digest, previousHash: $0.previousHash, chainHash: $0.chainHash, body: " " + $0.body) }),
+            (
+                "another recorder",
+                altered {
+                    StoredEvent(
+                        sequence: $0.sequence, namespace: $0.namespace, namespaceSequence: $0.namespaceSequence, recordedAt: $0.recordedAt,
+                        recordedBy: "mallory", digest: $0.digest, previousHash: $0.previousHash, chainHash: $0.chainHash, body: $0.body)
+                }
+            ),
+            (
+                "the same JSON, not canonical",
+                altered {
+                    StoredEvent(
+                        sequence: $0.sequence, namespace: $0.namespace, namespaceSequence: $0.namespaceSequence, recordedAt: $0.recordedAt,
+                        recordedBy: $0.recordedBy, digest: $0.digest, previousHash: $0.previousHash, chainHash: $0.chainHash, body: " " + $0.body)
+                }
+            ),
             ("an event left out", events.enumerated().filter { $0.offset != 1 }.map(\.element)),
         ]
         for (forgery, batch) in forgeries {
@@ -124,7 +141,8 @@ struct BackendParityTests {
         #expect(try await target.verify().ok)
     }
 
-    @Test("two writers on one database, as two server replicas: one gapless chain per namespace, retries stored once, nothing lost", Self.needsPostgres)
+    @Test(
+        "two writers on one database, as two server replicas: one gapless chain per namespace, retries stored once, nothing lost", Self.needsPostgres)
     func replicas() async throws {
         let first = try await makeStore(.postgres)
         let second = try await reopen(first)
@@ -133,7 +151,9 @@ struct BackendParityTests {
             for client in 0..<40 {
                 group.addTask {
                     let namespace = ["shared", "other"][client % 2]
-                    let events = try (0..<5).map { try artifactEvent(namespace, "data-\(client)", version: "\($0)", digest: digest("\(client)-\($0)")) }
+                    let events = try (0..<5).map {
+                        try artifactEvent(namespace, "data-\(client)", version: "\($0)", digest: digest("\(client)-\($0)"))
+                    }
                     let (primary, retry) = client % 3 == 0 ? (first, second) : (second, first)
                     let outcomes = try await primary.append(events, recordedBy: "client-\(client)")
                     let retried = try await retry.append(events, recordedBy: "client-\(client)")

@@ -70,12 +70,13 @@ func rawRows(_ store: any LineageStore, _ sql: String) async throws -> [[String:
             for try await row in try await client.query(PostgresQuery(unsafeSQL: sql), logger: TestPostgres.logger) {
                 var values: [String: DatabaseValue] = [:]
                 for cell in row {
-                    values[cell.columnName] = switch (cell.bytes, cell.dataType) {
-                    case (nil, _): .null
-                    case (_, .int8): (try cell.decode(Int64.self)).databaseValue
-                    case (_, .int4): Int64(try cell.decode(Int32.self)).databaseValue
-                    default: (try cell.decode(String.self)).databaseValue
-                    }
+                    values[cell.columnName] =
+                        switch (cell.bytes, cell.dataType) {
+                        case (nil, _): .null
+                        case (_, .int8): (try cell.decode(Int64.self)).databaseValue
+                        case (_, .int4): Int64(try cell.decode(Int32.self)).databaseValue
+                        default: (try cell.decode(String.self)).databaseValue
+                        }
                 }
                 rows.append(values)
             }

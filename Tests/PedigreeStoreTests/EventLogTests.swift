@@ -73,7 +73,8 @@ struct EventLogTests {
     func deploymentNeedsModel(kind: StoreKind) async throws {
         let store = try await makeStore(kind)
         await #expect {
-            try await store.append([try deploymentEvent(endpoint: "api", model: "model:team/m@1", validFrom: "2026-01-01T00:00:00Z")], recordedBy: "t")
+            try await store.append(
+                [try deploymentEvent(endpoint: "api", model: "model:team/m@1", validFrom: "2026-01-01T00:00:00Z")], recordedBy: "t")
         } throws: { error in
             (error as? StoreError)?.code == .notFound && (error as? StoreError)?.field == "deployment.model"
         }
@@ -144,20 +145,31 @@ enum ExampleGraph {
             try artifactEvent("team", "raw", version: "1", digest: digest("raw1")),
             try artifactEvent("team", "raw", version: "2", digest: digest("raw2")),
             try artifactEvent("team", "holdout", version: "1", digest: digest("holdout")),
-            try runEvent(id: "r-prep1", job: "prep", inputs: [("dataset:team/raw@1", "input")], outputs: [(dataset("features", digest: digest("f1")), "output")],
-                         extra: ["data": ["transformations": [["op": "dropna"]]]]),
-            try runEvent(id: "r1", inputs: [("dataset:team/features@1", "train"), ("dataset:team/holdout@1", "test")],
-                         outputs: [(model("m", digest: digest("m1")), "model")], parents: ["hf://google/bert@abc"],
-                         extra: ["hyperparameters": ["optimizer": ["lr": 0.001], "epochs": 3],
-                                 "environment": ["packages": ["torch": "2.2.0"]], "code": ["commit": "aaa", "dirty": false]]),
+            try runEvent(
+                id: "r-prep1", job: "prep", inputs: [("dataset:team/raw@1", "input")],
+                outputs: [(dataset("features", digest: digest("f1")), "output")],
+                extra: ["data": ["transformations": [["op": "dropna"]]]]),
+            try runEvent(
+                id: "r1", inputs: [("dataset:team/features@1", "train"), ("dataset:team/holdout@1", "test")],
+                outputs: [(model("m", digest: digest("m1")), "model")], parents: ["hf://google/bert@abc"],
+                extra: [
+                    "hyperparameters": ["optimizer": ["lr": 0.001], "epochs": 3],
+                    "environment": ["packages": ["torch": "2.2.0"]], "code": ["commit": "aaa", "dirty": false],
+                ]),
             try deploymentEvent(endpoint: "api", model: "model:team/m@1", validFrom: "2026-01-01T00:00:00Z"),
-            try runEvent(id: "r-prep2", job: "prep", inputs: [("dataset:team/raw@2", "input")], outputs: [(dataset("features", digest: digest("f2")), "output")]),
-            try runEvent(id: "r2", inputs: [("dataset:team/features@2", "train"), ("dataset:team/holdout@1", "test")],
-                         outputs: [(model("m", digest: digest("m2")), "model")], parents: ["hf://google/bert@abc"],
-                         extra: ["hyperparameters": ["optimizer": ["lr": 0.0005], "epochs": 3],
-                                 "environment": ["packages": ["torch": "2.3.0"]], "code": ["commit": "bbb", "dirty": true]]),
+            try runEvent(
+                id: "r-prep2", job: "prep", inputs: [("dataset:team/raw@2", "input")],
+                outputs: [(dataset("features", digest: digest("f2")), "output")]),
+            try runEvent(
+                id: "r2", inputs: [("dataset:team/features@2", "train"), ("dataset:team/holdout@1", "test")],
+                outputs: [(model("m", digest: digest("m2")), "model")], parents: ["hf://google/bert@abc"],
+                extra: [
+                    "hyperparameters": ["optimizer": ["lr": 0.0005], "epochs": 3],
+                    "environment": ["packages": ["torch": "2.3.0"]], "code": ["commit": "bbb", "dirty": true],
+                ]),
             try deploymentEvent(endpoint: "api", model: "model:team/m@2", validFrom: "2026-02-01T00:00:00Z"),
-            try runEvent(id: "r3", job: "finetune", inputs: [("dataset:team/eu@1", "train")], outputs: [(model("m-eu"), "model")], parents: ["model:team/m@2"]),
+            try runEvent(
+                id: "r3", job: "finetune", inputs: [("dataset:team/eu@1", "train")], outputs: [(model("m-eu"), "model")], parents: ["model:team/m@2"]),
         ]
     }
 
@@ -171,7 +183,9 @@ extension EventLogTests {
         let badNamespace = LineageEvent(
             namespace: "my team", payload: .artifact(ArtifactSpec(ref: ArtifactRef(kind: "dataset", namespace: "my team", name: "tx", version: "1"))))
         var run = RunRecord(id: "9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c6b", job: "train", status: .complete)
-        run.inputs = [ArtifactUse(artifact: ArtifactSpec(ref: ArtifactRef(kind: "dataset", namespace: "team", name: "tx", version: "1")), role: "träin")]
+        run.inputs = [
+            ArtifactUse(artifact: ArtifactSpec(ref: ArtifactRef(kind: "dataset", namespace: "team", name: "tx", version: "1")), role: "träin")
+        ]
         let badRole = LineageEvent(namespace: "team", payload: .run(run))
         let good = try artifactEvent("team", "fine", version: "1", digest: digest("fine"))
         for (bad, field) in [(badNamespace, "namespace"), (badRole, "run.inputs[0].role")] {

@@ -35,8 +35,11 @@ struct QueryTests {
         let store = try await exampleStore(kind)
         let graph = try await store.lineage(try ref("model:team/m@2"), direction: .upstream, depth: nil, asOf: nil)
         let refs = Set(graph.nodes.map(\.node.ref))
-        #expect(refs == ["model:team/m@2", "run:r2", "dataset:team/features@2", "dataset:team/holdout@1", "model:hf/google/bert@abc",
-                         "run:r-prep2", "dataset:team/raw@2"])
+        #expect(
+            refs == [
+                "model:team/m@2", "run:r2", "dataset:team/features@2", "dataset:team/holdout@1", "model:hf/google/bert@abc",
+                "run:r-prep2", "dataset:team/raw@2",
+            ])
         #expect(graph.edges.contains(LineageEdge(from: "model:hf/google/bert@abc", to: "run:r2", role: "base-model")))
         #expect(graph.nodes.first { $0.node.ref == "dataset:team/raw@2" }?.depth == 4)
         let bounded = try await store.lineage(try ref("model:team/m@2"), direction: .upstream, depth: 2, asOf: nil)
@@ -55,10 +58,11 @@ struct QueryTests {
     @Test("cycles terminate", arguments: StoreKind.allCases)
     func cycles(kind: StoreKind) async throws {
         let store = try await makeStore(kind)
-        try await store.append([
-            try runEvent(id: "a", inputs: [(dataset("x", version: "1"), "input")], outputs: [(dataset("y", version: "1"), "output")]),
-            try runEvent(id: "b", inputs: [(dataset("y", version: "1"), "input")], outputs: [(dataset("x", version: "1"), "output")]),
-        ], recordedBy: "t")
+        try await store.append(
+            [
+                try runEvent(id: "a", inputs: [(dataset("x", version: "1"), "input")], outputs: [(dataset("y", version: "1"), "output")]),
+                try runEvent(id: "b", inputs: [(dataset("y", version: "1"), "input")], outputs: [(dataset("x", version: "1"), "output")]),
+            ], recordedBy: "t")
         let graph = try await store.lineage(try ref("dataset:team/x@1"), direction: .upstream, depth: nil, asOf: nil)
         #expect(graph.nodes.count == 4)
         #expect(try await store.impact(try ref("dataset:team/x@1"), asOf: nil).affected.count == 3)
@@ -69,8 +73,10 @@ struct QueryTests {
         let store = try await makeStore(kind)
         var events = [try artifactEvent("team", kind: "model", "base", version: "0")]
         for i in 1...600 {
-            events.append(try runEvent(id: "ft\(i)", job: "finetune", outputs: [(model("m\(i)", version: "1"), "model")],
-                                       parents: [i == 1 ? "model:team/base@0" : "model:team/m\(i - 1)@1"]))
+            events.append(
+                try runEvent(
+                    id: "ft\(i)", job: "finetune", outputs: [(model("m\(i)", version: "1"), "model")],
+                    parents: [i == 1 ? "model:team/base@0" : "model:team/m\(i - 1)@1"]))
         }
         try await store.append(events, recordedBy: "t")
         let graph = try await store.lineage(try ref("model:team/m600@1"), direction: .upstream, depth: nil, asOf: nil)
@@ -98,7 +104,8 @@ struct QueryTests {
     @Test("impact lists derived models and the endpoints serving them now", arguments: StoreKind.allCases)
     func impact(kind: StoreKind) async throws {
         let store = try await exampleStore(kind)
-        try await store.append([try deploymentEvent(endpoint: "eu-api", model: "model:team/m-eu@1", validFrom: "2026-03-01T00:00:00Z")], recordedBy: "t")
+        try await store.append(
+            [try deploymentEvent(endpoint: "eu-api", model: "model:team/m-eu@1", validFrom: "2026-03-01T00:00:00Z")], recordedBy: "t")
         let bad2 = try await store.impact(try ref("dataset:team/raw@2"), asOf: nil)
         #expect(Set(bad2.affected(kind: "model").map(\.ref)) == ["model:team/m@2", "model:team/m-eu@1"])
         #expect(Set(bad2.serving.map(\.ref)) == ["deployment:team/api", "deployment:team/eu-api"])
@@ -152,7 +159,9 @@ struct QueryTests {
     @Test("a run's START and COMPLETE fold into one node; show at an earlier time shows the START", arguments: StoreKind.allCases)
     func runFolding(kind: StoreKind) async throws {
         let store = try await makeStore(kind)
-        try await store.append([try runEvent(id: "r", inputs: [(dataset("d", version: "1"), "train")], extra: ["hyperparameters": ["lr": 0.1]], status: "START")], recordedBy: "t")
+        try await store.append(
+            [try runEvent(id: "r", inputs: [(dataset("d", version: "1"), "train")], extra: ["hyperparameters": ["lr": 0.1]], status: "START")],
+            recordedBy: "t")
         let afterStart = Timestamp.now
         try await Task.sleep(for: .milliseconds(5))
         try await store.append([try runEvent(id: "r", outputs: [(model("m"), "model")], extra: ["metrics": ["auc": 0.9]])], recordedBy: "t")
@@ -172,8 +181,9 @@ struct QueryTests {
     @Test("a correction supersedes without rewriting history", arguments: StoreKind.allCases)
     func corrections(kind: StoreKind) async throws {
         let store = try await makeStore(kind)
-        let wrong = try runEvent(id: "r", inputs: [(dataset("d", version: "1"), "train")], outputs: [(model("m", version: "1"), "model")],
-                                 extra: ["hyperparameters": ["lr": 0.1]])
+        let wrong = try runEvent(
+            id: "r", inputs: [(dataset("d", version: "1"), "train")], outputs: [(model("m", version: "1"), "model")],
+            extra: ["hyperparameters": ["lr": 0.1]])
         try await store.append([wrong], recordedBy: "t")
         let body = try #require(wrong.body.objectValue)
         var corrected = body
@@ -197,7 +207,8 @@ struct QueryTests {
     @Test("correcting a run keeps the versions it generated", arguments: StoreKind.allCases)
     func correctionKeepsOutputs(kind: StoreKind) async throws {
         let store = try await makeStore(kind)
-        let original = try runEvent(id: "r", inputs: [(dataset("d", version: "1"), "train")], outputs: [(model("m"), "model")], extra: ["hyperparameters": ["lr": 0.1]])
+        let original = try runEvent(
+            id: "r", inputs: [(dataset("d", version: "1"), "train")], outputs: [(model("m"), "model")], extra: ["hyperparameters": ["lr": 0.1]])
         try await store.append([original], recordedBy: "t")
         var body = try #require(original.body.objectValue)
         var run = try #require(body["run"]?.objectValue)
@@ -217,8 +228,9 @@ struct QueryTests {
     func openLineage(kind: StoreKind) async throws {
         let store = try await makeStore(kind)
         for fixture in ["run-start.json", "run-complete.json", "dataset-event.json", "job-event.json"] {
-            let data = try Data(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .appendingPathComponent("Fixtures/openlineage/\(fixture)"))
+            let data = try Data(
+                contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                    .appendingPathComponent("Fixtures/openlineage/\(fixture)"))
             try await store.append(try EventDocument.decode(JSONValue.parse(data)), recordedBy: "ol")
         }
         let run = try await store.show(.run("01a22261-7f25-758a-96b1-b13c09406106"), asOf: nil)
@@ -253,7 +265,8 @@ extension QueryTests {
         }
         try roundTrips(try await store.modelsTrainedOn(try artifactRef("dataset:team/raw"), asOf: nil), "trained-on")
         let diff = LineageDiff(
-            try await store.modelPedigree(try artifactRef("model:team/m@1"), asOf: nil), try await store.modelPedigree(try artifactRef("model:team/m@2"), asOf: nil),
+            try await store.modelPedigree(try artifactRef("model:team/m@1"), asOf: nil),
+            try await store.modelPedigree(try artifactRef("model:team/m@2"), asOf: nil),
             includeUnchanged: true)
         try roundTrips(diff, "diff")
         try roundTrips(try await store.verify(), "verify")
@@ -263,6 +276,7 @@ extension QueryTests {
         let model = try NodeDetail(json: try await store.show(try ref("model:team/m@1"), asOf: nil).json)
         #expect(model.generatedBy?.run == "run:r1")
         #expect(model.generatedBy?.record.hyperparameters?["epochs"] == 3)
-        #expect(model.generatedBy?.inputs.map(\.node.ref).sorted() == ["dataset:team/features@1", "dataset:team/holdout@1", "model:hf/google/bert@abc"])
+        #expect(
+            model.generatedBy?.inputs.map(\.node.ref).sorted() == ["dataset:team/features@1", "dataset:team/holdout@1", "model:hf/google/bert@abc"])
     }
 }

@@ -7,7 +7,9 @@ import PedigreeTestSupport
 
 func digest(_ content: String) -> String { JSONValue.string(content).digest.description }
 
-func artifactEvent(_ namespace: String, kind: String = "dataset", _ name: String, version: String? = nil, digest: String? = nil) throws -> LineageEvent {
+func artifactEvent(
+    _ namespace: String, kind: String = "dataset", _ name: String, version: String? = nil, digest: String? = nil
+) throws -> LineageEvent {
     var artifact: [String: JSONValue] = ["kind": .string(kind), "name": .string(name)]
     if let version { artifact["version"] = .string(version) }
     if let digest { artifact["digest"] = .string(digest) }

@@ -22,16 +22,18 @@ struct VerifyTests {
                 var parents: [String] = []
                 if let parent = models.randomElement(using: &rng), rng.next() % 2 == 0 { parents.append(parent) }
                 let name = "model\(rng.next() % 4)"
-                events.append(try runEvent(
-                    namespace, id: "run-\(seed)-\(i)",
-                    inputs: [(dataset("data\(rng.next() % 5)", namespace: namespace), "train")],
-                    outputs: [(model(name, namespace: namespace, version: "\(i)", digest: digest("model \(i)")), "model")],
-                    parents: parents, extra: ["hyperparameters": ["lr": .double(Double(rng.next() % 1000) / 1e4), "unicode": "größe ✓"]]))
+                events.append(
+                    try runEvent(
+                        namespace, id: "run-\(seed)-\(i)",
+                        inputs: [(dataset("data\(rng.next() % 5)", namespace: namespace), "train")],
+                        outputs: [(model(name, namespace: namespace, version: "\(i)", digest: digest("model \(i)")), "model")],
+                        parents: parents, extra: ["hyperparameters": ["lr": .double(Double(rng.next() % 1000) / 1e4), "unicode": "größe ✓"]]))
                 models.append(ArtifactRef(kind: "model", namespace: namespace, name: name, version: "\(i)").description)
             default:
                 guard let served = models.randomElement(using: &rng) else { continue }
                 let namespace = try artifactRef(served).namespace
-                events.append(try deploymentEvent(namespace, endpoint: "ep\(rng.next() % 2)", model: served, validFrom: "2026-01-\(10 + i % 18)T00:00:00Z"))
+                events.append(
+                    try deploymentEvent(namespace, endpoint: "ep\(rng.next() % 2)", model: served, validFrom: "2026-01-\(10 + i % 18)T00:00:00Z"))
             }
         }
         return events

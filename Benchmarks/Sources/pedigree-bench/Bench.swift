@@ -34,7 +34,8 @@ struct Spine: AsyncParsableCommand {
 
     func run() async throws {
         let sizes = nodes.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        let dir = directory.map { URL(fileURLWithPath: $0) } ?? FileManager.default.temporaryDirectory.appendingPathComponent("pedigree-bench-\(getpid())")
+        let dir =
+            directory.map { URL(fileURLWithPath: $0) } ?? FileManager.default.temporaryDirectory.appendingPathComponent("pedigree-bench-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory / 1_073_741_824) GiB")
         for size in sizes {
@@ -71,10 +72,15 @@ struct Spine: AsyncParsableCommand {
         print("\n== \(backend.name): \(statistics.nodes) nodes, \(statistics.edges) edges, \(lines.count) events (\(projects) projects) ==")
         let eventsPerSecond = Double(lines.count) / ingest.seconds
         let recordsPerSecond = Double(statistics.nodes + statistics.edges) / ingest.seconds
-        print(String(format: "ingest: %.0f events/s, %.0f graph records/s (nodes + edges), %.2f s",
-                     eventsPerSecond, recordsPerSecond, ingest.seconds))
-        print(String(format: "baseline (hash + insert the same event bytes into one plain table, same batches): %.0f events/s; Pedigree runs at %.2f× that",
-                     baseline, eventsPerSecond / baseline))
+        print(
+            String(
+                format: "ingest: %.0f events/s, %.0f graph records/s (nodes + edges), %.2f s",
+                eventsPerSecond, recordsPerSecond, ingest.seconds))
+        print(
+            String(
+                format:
+                    "baseline (hash + insert the same event bytes into one plain table, same batches): %.0f events/s; Pedigree runs at %.2f× that",
+                baseline, eventsPerSecond / baseline))
 
         var rng = SystemRandomNumberGenerator()
         func pick() -> Int { Int.random(in: 0..<projects, using: &rng) }
@@ -82,24 +88,45 @@ struct Spine: AsyncParsableCommand {
         let tip = { (p: Int) in Reference.artifact(ArtifactRef(kind: "model", namespace: ns(p), name: "ft-\(p)", version: "\(generator.fineTunes)")) }
 
         var results: [(String, Latency)] = []
-        results.append(("upstream depth 50", try await measure(samples) { _ = try await store.lineage(tip(pick()), direction: .upstream, depth: 50, asOf: nil) }))
-        results.append(("upstream unbounded", try await measure(samples) { _ = try await store.lineage(tip(pick()), direction: .upstream, depth: nil, asOf: nil) }))
-        results.append(("trained-on (all versions)", try await measure(samples) {
-            _ = try await store.modelsTrainedOn(ArtifactRef(kind: "dataset", namespace: "warehouse", name: "raw-\(pick())"), asOf: nil)
-        }))
-        results.append(("impact (raw dataset v1)", try await measure(samples) {
-            _ = try await store.impact(.artifact(ArtifactRef(kind: "dataset", namespace: "warehouse", name: "raw-\(pick())", version: "1")), asOf: nil)
-        }))
-        results.append(("diff (two model versions)", try await measure(samples) {
-            let p = pick()
-            let a = try await store.modelPedigree(ArtifactRef(kind: "model", namespace: ns(p), name: "model-\(p)", version: "4"), asOf: nil)
-            let b = try await store.modelPedigree(ArtifactRef(kind: "model", namespace: ns(p), name: "model-\(p)", version: "5"), asOf: nil)
-            _ = LineageDiff(a, b)
-        }))
-        results.append(("baseline: recursive CTE, depth 50", try await measure(samples) { try await backend.recursiveCTE(from: tip(pick()).description) }))
+        results.append(
+            ("upstream depth 50", try await measure(samples) { _ = try await store.lineage(tip(pick()), direction: .upstream, depth: 50, asOf: nil) })
+        )
+        results.append(
+            (
+                "upstream unbounded",
+                try await measure(samples) { _ = try await store.lineage(tip(pick()), direction: .upstream, depth: nil, asOf: nil) }
+            ))
+        results.append(
+            (
+                "trained-on (all versions)",
+                try await measure(samples) {
+                    _ = try await store.modelsTrainedOn(ArtifactRef(kind: "dataset", namespace: "warehouse", name: "raw-\(pick())"), asOf: nil)
+                }
+            ))
+        results.append(
+            (
+                "impact (raw dataset v1)",
+                try await measure(samples) {
+                    _ = try await store.impact(
+                        .artifact(ArtifactRef(kind: "dataset", namespace: "warehouse", name: "raw-\(pick())", version: "1")), asOf: nil)
+                }
+            ))
+        results.append(
+            (
+                "diff (two model versions)",
+                try await measure(samples) {
+                    let p = pick()
+                    let a = try await store.modelPedigree(ArtifactRef(kind: "model", namespace: ns(p), name: "model-\(p)", version: "4"), asOf: nil)
+                    let b = try await store.modelPedigree(ArtifactRef(kind: "model", namespace: ns(p), name: "model-\(p)", version: "5"), asOf: nil)
+                    _ = LineageDiff(a, b)
+                }
+            ))
+        results.append(
+            ("baseline: recursive CTE, depth 50", try await measure(samples) { try await backend.recursiveCTE(from: tip(pick()).description) }))
         print("query                               p50 ms   p99 ms   mean ms")
         for (name, latency) in results {
-            print(name.padding(toLength: 34, withPad: " ", startingAt: 0) + String(format: "%8.3f %8.3f %8.3f", latency.p50, latency.p99, latency.mean))
+            print(
+                name.padding(toLength: 34, withPad: " ", startingAt: 0) + String(format: "%8.3f %8.3f %8.3f", latency.p50, latency.p99, latency.mean))
         }
         let walk = results[0].1.p50, cte = results[5].1.p50
         print(String(format: "depth-50 walk vs recursive-CTE baseline (p50): %.2f×", walk / cte))
@@ -120,7 +147,8 @@ struct Spine: AsyncParsableCommand {
             times.append((clock.now - t0).seconds * 1000)
         }
         times.sort()
-        return Latency(p50: times[times.count / 2], p99: times[min(times.count - 1, times.count * 99 / 100)], mean: times.reduce(0, +) / Double(times.count))
+        return Latency(
+            p50: times[times.count / 2], p99: times[min(times.count - 1, times.count * 99 / 100)], mean: times.reduce(0, +) / Double(times.count))
     }
 }
 

@@ -52,12 +52,14 @@ struct SQLiteBench: BenchBackend {
 
     func recursiveCTE(from ref: String) async throws {
         _ = try await DatabasePool(path: path).read { db in
-            try Row.fetchAll(db, sql: """
-                WITH RECURSIVE walk(id, depth) AS (
-                    SELECT id, 0 FROM nodes WHERE ref = ?
-                    UNION SELECT e.src, w.depth + 1 FROM walk w JOIN edges e ON e.dst = w.id WHERE w.depth < 50)
-                SELECT n.ref, min(w.depth) FROM walk w JOIN nodes n ON n.id = w.id GROUP BY w.id
-                """, arguments: [ref])
+            try Row.fetchAll(
+                db,
+                sql: """
+                    WITH RECURSIVE walk(id, depth) AS (
+                        SELECT id, 0 FROM nodes WHERE ref = ?
+                        UNION SELECT e.src, w.depth + 1 FROM walk w JOIN edges e ON e.dst = w.id WHERE w.depth < 50)
+                    SELECT n.ref, min(w.depth) FROM walk w JOIN nodes n ON n.id = w.id GROUP BY w.id
+                    """, arguments: [ref])
         }
     }
 
@@ -102,13 +104,15 @@ struct PostgresBench: BenchBackend {
 
     func baselineIngest(lines: [String]) async throws -> Double {
         try await client.query("DROP TABLE IF EXISTS baseline_events", logger: Self.logger)
-        try await client.query("CREATE TABLE baseline_events (seq bigserial PRIMARY KEY, digest text NOT NULL UNIQUE, body text NOT NULL)", logger: Self.logger)
+        try await client.query(
+            "CREATE TABLE baseline_events (seq bigserial PRIMARY KEY, digest text NOT NULL UNIQUE, body text NOT NULL)", logger: Self.logger)
         let clock = ContinuousClock()
         let t0 = clock.now
         for start in stride(from: 0, to: lines.count, by: batch) {
             let slice = lines[start..<min(start + batch, lines.count)]
             let digests = slice.map { ContentDigest(hashing: Array($0.utf8)).hex }, bodies = Array(slice)
-            try await client.query("INSERT INTO baseline_events(digest, body) SELECT * FROM unnest(\(digests)::text[], \(bodies)::text[])", logger: Self.logger)
+            try await client.query(
+                "INSERT INTO baseline_events(digest, body) SELECT * FROM unnest(\(digests)::text[], \(bodies)::text[])", logger: Self.logger)
         }
         let rate = Double(lines.count) / (clock.now - t0).seconds
         try await client.query("DROP TABLE baseline_events", logger: Self.logger)
@@ -116,7 +120,8 @@ struct PostgresBench: BenchBackend {
     }
 
     func recursiveCTE(from ref: String) async throws {
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             WITH RECURSIVE walk(id, depth) AS (
                 SELECT id, 0 FROM nodes WHERE ref = \(ref)
                 UNION SELECT e.src, w.depth + 1 FROM walk w JOIN edges e ON e.dst = w.id WHERE w.depth < 50)

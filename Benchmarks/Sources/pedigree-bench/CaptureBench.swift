@@ -24,7 +24,9 @@ struct CaptureBench: AsyncParsableCommand {
         var rng = SystemRandomNumberGenerator()
         var paths: [String] = []
         for i in 0..<files {
-            for j in stride(from: 0, to: block.count, by: 8) { withUnsafeBytes(of: rng.next()) { for (k, b) in $0.enumerated() where j + k < block.count { block[j + k] = b } } }
+            for j in stride(from: 0, to: block.count, by: 8) {
+                withUnsafeBytes(of: rng.next()) { for (k, b) in $0.enumerated() where j + k < block.count { block[j + k] = b } }
+            }
             let path = data.appendingPathComponent(String(format: "part-%05d.bin", i)).path
             FileManager.default.createFile(atPath: path, contents: Data(block))
             paths.append(path)
@@ -42,13 +44,15 @@ struct CaptureBench: AsyncParsableCommand {
         let unchanged = try median { try time { _ = try Fingerprinter(cache: cache, showProgress: false).fingerprint([data.path]) } }
 
         func row(_ name: String, _ seconds: Double) -> String {
-            name.padding(toLength: 44, withPad: " ", startingAt: 0) + String(format: "%8.3f s %8.0f MB/s   %.2f× openssl", seconds, total / seconds / 1e6, openssl / seconds)
+            name.padding(toLength: 44, withPad: " ", startingAt: 0)
+                + String(format: "%8.3f s %8.0f MB/s   %.2f× openssl", seconds, total / seconds / 1e6, openssl / seconds)
         }
         print(row("openssl dgst -sha256 (1 process)", openssl))
         print(row("sha256sum (1 process)", sha256sum))
         print(row("pedigree fingerprint, 1 worker", oneCore))
         print(row("pedigree fingerprint, \(ProcessInfo.processInfo.activeProcessorCount) workers", allCores))
-        print("pedigree fingerprint, unchanged (stat cache)".padding(toLength: 44, withPad: " ", startingAt: 0) + String(format: "%8.3f s", unchanged))
+        print(
+            "pedigree fingerprint, unchanged (stat cache)".padding(toLength: 44, withPad: " ", startingAt: 0) + String(format: "%8.3f s", unchanged))
 
         // The wrapper: `pedigree run -- true` against bare `true`, on an empty store, no inputs.
         let pedigree = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("pedigree").path
@@ -57,7 +61,10 @@ struct CaptureBench: AsyncParsableCommand {
         _ = try timeCommand([pedigree, "run", "--", "/bin/true"], environment: env, discardOutput: true)  // warm caches
         let bare = try median(of: 21) { try timeCommand(["/bin/true"], discardOutput: true) }
         let wrapped = try median(of: 21) { try timeCommand([pedigree, "run", "--", "/bin/true"], environment: env, discardOutput: true) }
-        print(String(format: "bare `true`: %.1f ms; `pedigree run -- true`: %.1f ms; overhead %.1f ms (medians of 21)", bare * 1000, wrapped * 1000, (wrapped - bare) * 1000))
+        print(
+            String(
+                format: "bare `true`: %.1f ms; `pedigree run -- true`: %.1f ms; overhead %.1f ms (medians of 21)", bare * 1000, wrapped * 1000,
+                (wrapped - bare) * 1000))
     }
 
     func median(of count: Int? = nil, _ body: () throws -> Double) throws -> Double {

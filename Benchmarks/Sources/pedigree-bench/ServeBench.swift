@@ -47,15 +47,20 @@ struct ServeBench: AsyncParsableCommand {
         try await phase("single, 1 client", client: client, url: base + "/api/v1/lineage", bodies: events(singles), clients: 1, eventsPerBody: 1)
         try await phase("single, 16 clients", client: client, url: base + "/api/v1/lineage", bodies: events(singles), clients: 16, eventsPerBody: 1)
         let batchBodies = { (n: Int) in (0..<n).map { _ in "[" + events(batchSize).joined(separator: ",") + "]" } }
-        try await phase("batch of \(batchSize), 1 client", client: client, url: base + "/api/v1/lineage/batch", bodies: batchBodies(batches), clients: 1, eventsPerBody: batchSize)
-        try await phase("batch of \(batchSize), 16 clients", client: client, url: base + "/api/v1/lineage/batch", bodies: batchBodies(batches), clients: 16, eventsPerBody: batchSize)
+        try await phase(
+            "batch of \(batchSize), 1 client", client: client, url: base + "/api/v1/lineage/batch", bodies: batchBodies(batches), clients: 1,
+            eventsPerBody: batchSize)
+        try await phase(
+            "batch of \(batchSize), 16 clients", client: client, url: base + "/api/v1/lineage/batch", bodies: batchBodies(batches), clients: 16,
+            eventsPerBody: batchSize)
         try await client.shutdown()
     }
 
     /// A COMPLETE RunEvent as openlineage-python sends it: an input dataset version, a model output, parameters.
     static func event(number: Int) -> String {
         let run = UUID().uuidString.lowercased()
-        return #"{"eventTime":"2026-11-28T13:39:04.628547+00:00","eventType":"COMPLETE","producer":"https://github.com/OpenLineage/OpenLineage/tree/1.54.0/client/python","schemaURL":"https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent","job":{"namespace":"ml-training","name":"train-\#(number % 50)","facets":{}},"run":{"runId":"\#(run)","facets":{"executionParameters":{"_producer":"p","_schemaURL":"s","parameters":[{"key":"lr","value":"0.001"},{"key":"epochs","value":"10"}]}}},"inputs":[{"namespace":"s3://datasets","name":"imagenet/train","facets":{"version":{"_producer":"p","_schemaURL":"s","datasetVersion":"v\#(number % 20)"}},"inputFacets":{}}],"outputs":[{"namespace":"mlflow://registry","name":"models/resnet\#(number % 50)","facets":{"datasetType":{"_producer":"p","_schemaURL":"s","datasetType":"MODEL"},"version":{"_producer":"p","_schemaURL":"s","datasetVersion":"\#(number)"}},"outputFacets":{}}]}"#
+        return
+            #"{"eventTime":"2026-11-28T13:39:04.628547+00:00","eventType":"COMPLETE","producer":"https://github.com/OpenLineage/OpenLineage/tree/1.54.0/client/python","schemaURL":"https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent","job":{"namespace":"ml-training","name":"train-\#(number % 50)","facets":{}},"run":{"runId":"\#(run)","facets":{"executionParameters":{"_producer":"p","_schemaURL":"s","parameters":[{"key":"lr","value":"0.001"},{"key":"epochs","value":"10"}]}}},"inputs":[{"namespace":"s3://datasets","name":"imagenet/train","facets":{"version":{"_producer":"p","_schemaURL":"s","datasetVersion":"v\#(number % 20)"}},"inputFacets":{}}],"outputs":[{"namespace":"mlflow://registry","name":"models/resnet\#(number % 50)","facets":{"datasetType":{"_producer":"p","_schemaURL":"s","datasetType":"MODEL"},"version":{"_producer":"p","_schemaURL":"s","datasetVersion":"\#(number)"}},"outputFacets":{}}]}"#
     }
 
     func phase(_ name: String, client: HTTPClient, url: String, bodies: [String], clients: Int, eventsPerBody: Int) async throws {
@@ -87,8 +92,11 @@ struct ServeBench: AsyncParsableCommand {
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let p50 = latencies[latencies.count / 2], p99 = latencies[min(latencies.count - 1, latencies.count * 99 / 100)]
-        print(name.padding(toLength: 28, withPad: " ", startingAt: 0)
-            + String(format: "%9.0f events/s   request p50 %7.2f ms  p99 %7.2f ms   (%d requests)", Double(bodies.count * eventsPerBody) / seconds, p50, p99, bodies.count))
+        print(
+            name.padding(toLength: 28, withPad: " ", startingAt: 0)
+                + String(
+                    format: "%9.0f events/s   request p50 %7.2f ms  p99 %7.2f ms   (%d requests)", Double(bodies.count * eventsPerBody) / seconds,
+                    p50, p99, bodies.count))
     }
 }
 

@@ -22,19 +22,33 @@ struct SyntheticLineage {
         var lines: [String] = []
         let ns = "team-\(p % 200)"
         let time = { (day: Int) in "2026-\(String(format: "%02d", 1 + day / 28 % 12))-\(String(format: "%02d", 1 + day % 28))T08:00:00Z" }
-        lines.append(#"{"type":"artifact","namespace":"warehouse","artifact":{"kind":"dataset","name":"holdout-\#(p)","version":"v1","digest":"\#(digest("holdout \(p)"))"}}"#)
+        lines.append(
+            #"{"type":"artifact","namespace":"warehouse","artifact":{"kind":"dataset","name":"holdout-\#(p)","version":"v1","digest":"\#(digest("holdout \(p)"))"}}"#
+        )
         for v in 1...versions {
-            lines.append(#"{"type":"artifact","namespace":"warehouse","eventTime":"\#(time(v))","artifact":{"kind":"dataset","name":"raw-\#(p)","version":"\#(v)","digest":"\#(digest("raw \(p) \(v)"))","uri":"s3://warehouse/raw-\#(p)/\#(v)/"}}"#)
-            lines.append(#"{"type":"run","namespace":"\#(ns)","run":{"id":"prep-\#(p)-\#(v)","job":"prep-\#(p)","status":"COMPLETE","inputs":[{"ref":"dataset:warehouse/raw-\#(p)@\#(v)","role":"input"}],"outputs":[{"artifact":{"kind":"dataset","name":"features-\#(p)","version":"\#(v)","digest":"\#(digest("features \(p) \(v)"))"},"role":"output"}],"data":{"transformations":[{"op":"dropna"},{"op":"scale","columns":["a","b"]}],"featureSelection":{"top_k":\#(30 + v)}}}}"#)
+            lines.append(
+                #"{"type":"artifact","namespace":"warehouse","eventTime":"\#(time(v))","artifact":{"kind":"dataset","name":"raw-\#(p)","version":"\#(v)","digest":"\#(digest("raw \(p) \(v)"))","uri":"s3://warehouse/raw-\#(p)/\#(v)/"}}"#
+            )
+            lines.append(
+                #"{"type":"run","namespace":"\#(ns)","run":{"id":"prep-\#(p)-\#(v)","job":"prep-\#(p)","status":"COMPLETE","inputs":[{"ref":"dataset:warehouse/raw-\#(p)@\#(v)","role":"input"}],"outputs":[{"artifact":{"kind":"dataset","name":"features-\#(p)","version":"\#(v)","digest":"\#(digest("features \(p) \(v)"))"},"role":"output"}],"data":{"transformations":[{"op":"dropna"},{"op":"scale","columns":["a","b"]}],"featureSelection":{"top_k":\#(30 + v)}}}}"#
+            )
             let base = pretrained[p % pretrained.count]
-            lines.append(#"{"type":"run","namespace":"\#(ns)","run":{"id":"train-\#(p)-\#(v)","job":"train-\#(p)","status":"COMPLETE","startedAt":"\#(time(v + 1))","inputs":[{"ref":"dataset:\#(ns)/features-\#(p)@\#(v)","role":"train"},{"ref":"dataset:warehouse/holdout-\#(p)@v1","role":"test"}],"parents":["\#(base)"],"outputs":[{"artifact":{"kind":"model","name":"model-\#(p)","version":"\#(v)","digest":"\#(digest("model \(p) \(v)"))"},"role":"model"}],"code":{"repository":"https://git.example.com/team/models.git","commit":"\#(digest("commit \(p) \(v)").dropFirst(7).prefix(40))","branch":"main","dirty":false},"hyperparameters":{"optimizer":{"name":"adamw","lr":\#(Double(v) * 1e-5)},"epochs":\#(2 + v % 3),"batch_size":32,"seed":42},"environment":{"os":"Linux","runtime":{"name":"python","version":"3.11.7"},"cuda":"12.1","packages":{"torch":"2.\#(v % 4).0","transformers":"4.4\#(v).0","numpy":"1.26.4"}},"metrics":{"auc":0.9\#(v)}}}"#)
+            lines.append(
+                #"{"type":"run","namespace":"\#(ns)","run":{"id":"train-\#(p)-\#(v)","job":"train-\#(p)","status":"COMPLETE","startedAt":"\#(time(v + 1))","inputs":[{"ref":"dataset:\#(ns)/features-\#(p)@\#(v)","role":"train"},{"ref":"dataset:warehouse/holdout-\#(p)@v1","role":"test"}],"parents":["\#(base)"],"outputs":[{"artifact":{"kind":"model","name":"model-\#(p)","version":"\#(v)","digest":"\#(digest("model \(p) \(v)"))"},"role":"model"}],"code":{"repository":"https://git.example.com/team/models.git","commit":"\#(digest("commit \(p) \(v)").dropFirst(7).prefix(40))","branch":"main","dirty":false},"hyperparameters":{"optimizer":{"name":"adamw","lr":\#(Double(v) * 1e-5)},"epochs":\#(2 + v % 3),"batch_size":32,"seed":42},"environment":{"os":"Linux","runtime":{"name":"python","version":"3.11.7"},"cuda":"12.1","packages":{"torch":"2.\#(v % 4).0","transformers":"4.4\#(v).0","numpy":"1.26.4"}},"metrics":{"auc":0.9\#(v)}}}"#
+            )
         }
         for f in 1...fineTunes {
             let parent = f == 1 ? "model:\(ns)/model-\(p)@\(versions)" : "model:\(ns)/ft-\(p)@\(f - 1)"
-            lines.append(#"{"type":"run","namespace":"\#(ns)","run":{"id":"ft-\#(p)-\#(f)","job":"finetune-\#(p)","status":"COMPLETE","parents":["\#(parent)"],"outputs":[{"artifact":{"kind":"model","name":"ft-\#(p)","version":"\#(f)","digest":"\#(digest("ft \(p) \(f)"))"},"role":"model"}],"hyperparameters":{"optimizer":{"name":"adamw","lr":1e-6},"epochs":1}}}"#)
+            lines.append(
+                #"{"type":"run","namespace":"\#(ns)","run":{"id":"ft-\#(p)-\#(f)","job":"finetune-\#(p)","status":"COMPLETE","parents":["\#(parent)"],"outputs":[{"artifact":{"kind":"model","name":"ft-\#(p)","version":"\#(f)","digest":"\#(digest("ft \(p) \(f)"))"},"role":"model"}],"hyperparameters":{"optimizer":{"name":"adamw","lr":1e-6},"epochs":1}}}"#
+            )
         }
-        lines.append(#"{"type":"deployment","namespace":"\#(ns)","deployment":{"endpoint":"api-\#(p)","model":"model:\#(ns)/model-\#(p)@\#(versions - 1)","validFrom":"2026-06-01T00:00:00Z"}}"#)
-        lines.append(#"{"type":"deployment","namespace":"\#(ns)","deployment":{"endpoint":"api-\#(p)","model":"model:\#(ns)/ft-\#(p)@\#(fineTunes)","validFrom":"2026-07-01T00:00:00Z"}}"#)
+        lines.append(
+            #"{"type":"deployment","namespace":"\#(ns)","deployment":{"endpoint":"api-\#(p)","model":"model:\#(ns)/model-\#(p)@\#(versions - 1)","validFrom":"2026-06-01T00:00:00Z"}}"#
+        )
+        lines.append(
+            #"{"type":"deployment","namespace":"\#(ns)","deployment":{"endpoint":"api-\#(p)","model":"model:\#(ns)/ft-\#(p)@\#(fineTunes)","validFrom":"2026-07-01T00:00:00Z"}}"#
+        )
         return lines
     }
 

@@ -43,7 +43,8 @@ struct EventLogWriter {
                 let chunk = digests[start..<min(start + 500, digests.count)]
                 let placeholders = chunk.map { _ in "?" }.joined(separator: ", ")
                 for row in try db.rows(
-                    "SELECT digest, ns_seq FROM events WHERE namespace = ? AND digest IN (\(placeholders))", [.text(namespace)] + chunk.map(SQLValue.text))
+                    "SELECT digest, ns_seq FROM events WHERE namespace = ? AND digest IN (\(placeholders))",
+                    [.text(namespace)] + chunk.map(SQLValue.text))
                 {
                     appended[DuplicateKey(namespace: namespace, digest: try row.text(0))] = try row.int(1)
                 }
@@ -68,8 +69,9 @@ struct EventLogWriter {
             return AppendOutcome(digest: event.digest, namespace: namespace, sequence: existing, duplicate: true)
         }
         if let superseded = event.supersedes {
-            guard let subject = try db.row("SELECT subject FROM events WHERE namespace = ? AND digest = ?", .text(namespace), .text(superseded.hex))?
-                .optionalText(0)
+            guard
+                let subject = try db.row("SELECT subject FROM events WHERE namespace = ? AND digest = ?", .text(namespace), .text(superseded.hex))?
+                    .optionalText(0)
             else {
                 throw StoreError(.notFound, "no event \(superseded) in namespace \(namespace) to correct", field: "supersedes")
             }
@@ -84,7 +86,8 @@ struct EventLogWriter {
             sequence: lastSequence + 1, namespace: namespace, namespaceSequence: head.sequence + 1, recordedAt: recordedAt, recordedBy: identity,
             digest: event.digest, previousHash: head.hash,
             chainHash: EventChain.link(
-                previous: head.hash, namespace: namespace, sequence: head.sequence + 1, recordedAt: recordedAt, recordedBy: identity, digest: event.digest),
+                previous: head.hash, namespace: namespace, sequence: head.sequence + 1, recordedAt: recordedAt, recordedBy: identity,
+                digest: event.digest),
             body: String(decoding: event.canonicalBytes, as: UTF8.self))
         try insert(stored, event)
         return AppendOutcome(digest: event.digest, namespace: namespace, sequence: stored.namespaceSequence, duplicate: false)
@@ -107,7 +110,8 @@ struct EventLogWriter {
         guard ContentDigest(hashing: Array(stored.body.utf8)) == stored.digest, event.digest == stored.digest, event.namespace == stored.namespace
         else {
             throw StoreError(
-                .invalid, "event \(stored.sequence)'s body does not hash to its recorded digest \(stored.digest), or is not in canonical form: it was altered",
+                .invalid,
+                "event \(stored.sequence)'s body does not hash to its recorded digest \(stored.digest), or is not in canonical form: it was altered",
                 field: "body")
         }
         guard stored.sequence == lastSequence + 1, stored.namespaceSequence == head.sequence + 1, stored.previousHash == head.hash,
@@ -122,11 +126,13 @@ struct EventLogWriter {
     }
 
     private mutating func insert(_ stored: StoredEvent, _ event: LineageEvent) throws {
-        try db.insert(into: .events, [
-            .int(stored.sequence), .text(stored.namespace), .int(stored.namespaceSequence), .text(event.typeName), .text(event.subject),
-            .text(stored.digest.hex), .text(stored.body), .int(stored.recordedAt.microseconds), .text(stored.recordedBy),
-            .text(stored.previousHash), .text(stored.chainHash), .init(event.supersedes?.hex),
-        ])
+        try db.insert(
+            into: .events,
+            [
+                .int(stored.sequence), .text(stored.namespace), .int(stored.namespaceSequence), .text(event.typeName), .text(event.subject),
+                .text(stored.digest.hex), .text(stored.body), .int(stored.recordedAt.microseconds), .text(stored.recordedBy),
+                .text(stored.previousHash), .text(stored.chainHash), .init(event.supersedes?.hex),
+            ])
         try projector.apply(event, sequence: stored.sequence, recordedAt: stored.recordedAt)
         appended[DuplicateKey(namespace: stored.namespace, digest: stored.digest.hex)] = stored.namespaceSequence
         lastSequence = stored.sequence

@@ -26,7 +26,9 @@ struct GraphReader {
     func resolve(_ ref: Reference) throws -> GraphNode {
         switch ref {
         case .run, .deployment:
-            if let node = try fetchNode("SELECT \(GraphNode.columns) FROM nodes n WHERE n.ref = ? AND n.recorded_at <= ?", .text(ref.description), .int(cutoff)) {
+            if let node = try fetchNode(
+                "SELECT \(GraphNode.columns) FROM nodes n WHERE n.ref = ? AND n.recorded_at <= ?", .text(ref.description), .int(cutoff))
+            {
                 return node
             }
             throw StoreError(.notFound, "\(ref) is not recorded\(asOfPhrase)", field: "ref")
@@ -37,29 +39,35 @@ struct GraphReader {
 
     func resolve(_ ref: ArtifactRef) throws -> GraphNode {
         if let version = ref.version {
-            if let node = try fetchNode("SELECT \(GraphNode.columns) FROM nodes n WHERE n.ref = ? AND n.recorded_at <= ?", .text(ref.description), .int(cutoff)) {
+            if let node = try fetchNode(
+                "SELECT \(GraphNode.columns) FROM nodes n WHERE n.ref = ? AND n.recorded_at <= ?", .text(ref.description), .int(cutoff))
+            {
                 return node
             }
             // `@sha256:ab12…` names a version by (a prefix of) its digest.
             if version.hasPrefix(ContentDigest.prefix), version.count >= ContentDigest.prefix.count + 8 {
-                let matches = try db.rows("""
+                let matches = try db.rows(
+                    """
                     SELECT \(GraphNode.columns) FROM nodes n
                     WHERE n.kind = ? AND n.namespace = ? AND n.name = ? AND n.digest >= ? AND n.digest < ? AND n.recorded_at <= ?
                     ORDER BY n.ordinal LIMIT 2
-                    """, .text(ref.kind), .text(ref.namespace), .text(ref.name), .text(version.lowercased()), .text(version.lowercased() + "~"), .int(cutoff))
+                    """, .text(ref.kind), .text(ref.namespace), .text(ref.name), .text(version.lowercased()), .text(version.lowercased() + "~"),
+                    .int(cutoff))
                 if matches.count == 1 { return try GraphNode(row: matches[0]) }
                 if matches.count > 1 {
                     throw StoreError(.invalid, "\(ref) matches several versions; give more digits of the digest", field: "ref")
                 }
             }
-        } else if let node = try fetchNode("""
+        } else if let node = try fetchNode(
+            """
             SELECT \(GraphNode.columns) FROM nodes n WHERE n.kind = ? AND n.namespace = ? AND n.name = ? AND n.recorded_at <= ?
             ORDER BY n.ordinal DESC LIMIT 1
             """, .text(ref.kind), .text(ref.namespace), .text(ref.name), .int(cutoff))
         {
             return node
         }
-        let versions = try db.texts("""
+        let versions = try db.texts(
+            """
             SELECT version FROM nodes WHERE kind = ? AND namespace = ? AND name = ? AND recorded_at <= ? ORDER BY ordinal DESC LIMIT 10
             """, .text(ref.kind), .text(ref.namespace), .text(ref.name), .int(cutoff))
         if versions.isEmpty {
@@ -78,12 +86,13 @@ struct GraphReader {
 
     /// Nodes one hop away, with the role of the connecting edge, by node id and role.
     func neighbours(of id: Int64, _ direction: LineageDirection) throws -> [(node: GraphNode, role: String)] {
-        let sql = switch direction {
-        case .upstream:
-            "SELECT \(GraphNode.columns), e.role FROM edges e JOIN nodes n ON n.id = e.src WHERE e.dst = ? AND e.recorded_at <= ? ORDER BY e.src, e.role"
-        case .downstream:
-            "SELECT \(GraphNode.columns), e.role FROM edges e JOIN nodes n ON n.id = e.dst WHERE e.src = ? AND e.recorded_at <= ? ORDER BY e.dst, e.role"
-        }
+        let sql =
+            switch direction {
+            case .upstream:
+                "SELECT \(GraphNode.columns), e.role FROM edges e JOIN nodes n ON n.id = e.src WHERE e.dst = ? AND e.recorded_at <= ? ORDER BY e.src, e.role"
+            case .downstream:
+                "SELECT \(GraphNode.columns), e.role FROM edges e JOIN nodes n ON n.id = e.dst WHERE e.src = ? AND e.recorded_at <= ? ORDER BY e.dst, e.role"
+            }
         return try db.rows(sql, .int(id), .int(cutoff)).map { (try GraphNode(row: $0), try $0.text(GraphNode.columnCount)) }
     }
 
@@ -92,8 +101,9 @@ struct GraphReader {
     func walk(
         from root: GraphNode, _ direction: LineageDirection, depth limit: Int?, stopKinds: Set<String> = [], skipRoles: Set<String> = []
     ) throws -> (nodes: [LineageGraph.Entry], edges: [LineageEdge], ids: [Int64]) {
-        let prefetched = try db.reachableSubgraph(WalkSpecification(
-            root: root.id, direction: direction, depth: limit, cutoff: cutoff, stopKinds: stopKinds, skipRoles: skipRoles))
+        let prefetched = try db.reachableSubgraph(
+            WalkSpecification(
+                root: root.id, direction: direction, depth: limit, cutoff: cutoff, stopKinds: stopKinds, skipRoles: skipRoles))
         var entries = [LineageGraph.Entry(node: root.summary, depth: 0)]
         var ids = [root.id]
         var edges: [LineageEdge] = []
@@ -106,9 +116,10 @@ struct GraphReader {
             for node in frontier where depth == 1 || !stopKinds.contains(node.summary.kind) {
                 let links = try prefetched.map { $0[node.id] ?? [] } ?? neighbours(of: node.id, direction)
                 for (neighbour, role) in links where !skipRoles.contains(role) {
-                    edges.append(direction == .upstream
-                        ? LineageEdge(from: neighbour.summary.ref, to: node.summary.ref, role: role)
-                        : LineageEdge(from: node.summary.ref, to: neighbour.summary.ref, role: role))
+                    edges.append(
+                        direction == .upstream
+                            ? LineageEdge(from: neighbour.summary.ref, to: node.summary.ref, role: role)
+                            : LineageEdge(from: node.summary.ref, to: neighbour.summary.ref, role: role))
                     if seen.insert(neighbour.id).inserted {
                         entries.append(LineageGraph.Entry(node: neighbour.summary, depth: depth))
                         ids.append(neighbour.id)
@@ -137,9 +148,11 @@ struct GraphReader {
     func modelsTrainedOn(_ ref: ArtifactRef) throws -> TrainedOnReport {
         let starts: [GraphNode]
         if ref.version == nil {
-            starts = try db.rows("""
+            starts = try db.rows(
+                """
                 SELECT \(GraphNode.columns) FROM nodes n WHERE n.kind = ? AND n.namespace = ? AND n.name = ? AND n.recorded_at <= ? ORDER BY n.ordinal
-                """, .text(ref.kind), .text(ref.namespace), .text(ref.name), .int(cutoff)).map { try GraphNode(row: $0) }
+                """, .text(ref.kind), .text(ref.namespace), .text(ref.name), .int(cutoff)
+            ).map { try GraphNode(row: $0) }
             if starts.isEmpty { _ = try resolve(ref) }
         } else {
             starts = [try resolve(ref)]
@@ -170,7 +183,8 @@ struct GraphReader {
             if let current = try history(endpointID: id).last(where: { $0.validUntil == nil }), affectedModels.contains(current.model) {
                 serving.append(
                     ImpactReport.Serving(
-                        ref: entry.node.ref, namespace: entry.node.namespace, endpoint: entry.node.name, model: current.model, since: current.validFrom))
+                        ref: entry.node.ref, namespace: entry.node.namespace, endpoint: entry.node.name, model: current.model,
+                        since: current.validFrom))
             }
         }
         return ImpactReport(root: root.summary, affected: Array(walked.nodes.dropFirst()), serving: serving)
@@ -187,7 +201,8 @@ struct GraphReader {
 
     /// Deployments of one endpoint in valid-time order; each is valid until the next one starts.
     func history(endpointID: Int64) throws -> [DeploymentEntry] {
-        let rows = try db.rows("""
+        let rows = try db.rows(
+            """
             SELECT d.valid_from, d.recorded_at, d.config, e.ref, n.ref
             FROM deployments d JOIN nodes n ON n.id = d.model_node JOIN nodes e ON e.id = d.endpoint_node
             WHERE d.endpoint_node = ? AND d.recorded_at <= ? ORDER BY d.valid_from, d.seq
@@ -233,14 +248,16 @@ struct GraphReader {
         // An artifact's record is its registrations plus the events of the runs that generated it.
         var subjects = [node.summary.ref]
         if node.summary.isArtifact {
-            subjects = [ArtifactRef(kind: node.summary.kind, namespace: node.summary.namespace, name: node.summary.name).description]
+            subjects =
+                [ArtifactRef(kind: node.summary.kind, namespace: node.summary.namespace, name: node.summary.name).description]
                 + upstream.filter { $0.node.kind == "run" }.map(\.node.ref)
         }
         let placeholders = subjects.map { _ in "?" }.joined(separator: ", ")
         let events = try db.rows(
             "SELECT \(StoredEvent.columns) FROM events WHERE subject IN (\(placeholders)) AND recorded_at <= ? ORDER BY seq",
-            subjects.map(SQLValue.text) + [.int(cutoff)])
-            .map { try StoredEvent(row: $0).summary }
+            subjects.map(SQLValue.text) + [.int(cutoff)]
+        )
+        .map { try StoredEvent(row: $0).summary }
         // A model carries its lineage: the five dimensions of the run that generated this version.
         var generatedBy: NodeDetail.Provenance?
         if node.summary.isArtifact,

@@ -50,10 +50,13 @@ struct Projector {
         let runID: Int64
         if let (id, existingNamespace) = try runNode(ref) {
             guard existingNamespace == namespace else {
-                throw StoreError(.conflict, "run \(run.id) belongs to another namespace; a run's events must all use the namespace of its first event", field: "namespace")
+                throw StoreError(
+                    .conflict, "run \(run.id) belongs to another namespace; a run's events must all use the namespace of its first event",
+                    field: "namespace")
             }
             runID = id
-            try db.execute("UPDATE nodes SET name = ?, status = coalesce(?, status) WHERE id = ?", .text(run.job), .init(run.status?.rawValue), .int(runID))
+            try db.execute(
+                "UPDATE nodes SET name = ?, status = coalesce(?, status) WHERE id = ?", .text(run.job), .init(run.status?.rawValue), .int(runID))
         } else {
             runID = try insertNode(
                 ref: ref, kind: "run", namespace: namespace, name: run.job, version: nil, ordinal: nil, digest: nil,
@@ -100,7 +103,8 @@ struct Projector {
         if spec.digest == nil {
             let existing: Int64?
             if let run {
-                existing = try db.int("""
+                existing = try db.int(
+                    """
                     SELECT n.id FROM edges e JOIN nodes n ON n.id = e.dst
                     WHERE e.src = ? AND n.kind = ? AND n.namespace = ? AND n.name = ? ORDER BY n.ordinal DESC LIMIT 1
                     """, .int(run), .text(ref.kind), .text(ref.namespace), .text(ref.name))
@@ -174,7 +178,8 @@ struct Projector {
     private func requireAuthority(_ namespace: String, _ ref: String, _ action: String) throws {
         guard authority.mayWrite(namespace) else {
             throw StoreError(
-                .forbidden, "this writer may not \(action) \(ref): namespace \(namespace) belongs to another team; reference an existing version instead",
+                .forbidden,
+                "this writer may not \(action) \(ref): namespace \(namespace) belongs to another team; reference an existing version instead",
                 field: "namespace")
         }
     }
@@ -192,7 +197,8 @@ struct Projector {
     private mutating func nextVersionName(_ ref: ArtifactRef) throws -> String {
         var candidate = try nextOrdinal(ref)
         while try db.row(
-            "SELECT 1 FROM nodes WHERE ref = ?", .text(ArtifactRef(kind: ref.kind, namespace: ref.namespace, name: ref.name, version: String(candidate)).description)) != nil
+            "SELECT 1 FROM nodes WHERE ref = ?",
+            .text(ArtifactRef(kind: ref.kind, namespace: ref.namespace, name: ref.name, version: String(candidate)).description)) != nil
         {
             candidate += 1
         }
@@ -204,9 +210,11 @@ struct Projector {
     private mutating func applyDeployment(_ deployment: DeploymentRecord, namespace: String, sequence: Int64, recordedAt: Timestamp) throws {
         let model = try existingArtifact(deployment.model, field: "deployment.model")
         let endpointRef = Reference.deployment(namespace: namespace, endpoint: deployment.endpoint).description
-        let endpoint = try nodeID(ref: endpointRef) ?? insertNode(
-            ref: endpointRef, kind: "deployment", namespace: namespace, name: deployment.endpoint, version: nil, ordinal: nil,
-            digest: nil, status: nil, recordedAt: recordedAt, state: nil)
+        let endpoint =
+            try nodeID(ref: endpointRef)
+            ?? insertNode(
+                ref: endpointRef, kind: "deployment", namespace: namespace, name: deployment.endpoint, version: nil, ordinal: nil,
+                digest: nil, status: nil, recordedAt: recordedAt, state: nil)
         try db.execute(
             "INSERT INTO deployments(seq, endpoint_node, model_node, valid_from, recorded_at, config) VALUES (?, ?, ?, ?, ?, ?)",
             .int(sequence), .int(endpoint), .int(model), .int(deployment.validFrom.microseconds), .int(recordedAt.microseconds),
@@ -240,11 +248,13 @@ struct Projector {
             try registerArtifact(spec, recordedAt: recordedAt, correcting: true)
         case .deployment(let deployment):
             let endpointRef = Reference.deployment(namespace: event.namespace, endpoint: deployment.endpoint).description
-            let supersededSequence = try log.int("SELECT seq FROM events WHERE namespace = ? AND digest = ?", .text(event.namespace), .text(superseded.hex))
+            let supersededSequence = try log.int(
+                "SELECT seq FROM events WHERE namespace = ? AND digest = ?", .text(event.namespace), .text(superseded.hex))
             try db.execute("DELETE FROM deployments WHERE seq = ?", .init(supersededSequence))
             if let endpoint = try nodeID(ref: endpointRef) {
                 try db.execute("DELETE FROM edges WHERE dst = ?", .int(endpoint))
-                try db.execute("""
+                try db.execute(
+                    """
                     INSERT INTO edges(src, dst, role, recorded_at)
                     SELECT model_node, endpoint_node, 'deployed', min(recorded_at) FROM deployments WHERE endpoint_node = ? GROUP BY model_node, endpoint_node
                     ON CONFLICT DO NOTHING
@@ -264,10 +274,12 @@ struct Projector {
             touchedEdges = []
             defer { touchedEdges = nil }
             // Only events up to this one: during a replay the log already holds later events.
-            let rows = try log.rows("SELECT digest, body, supersedes FROM events WHERE subject = ? AND seq <= ? ORDER BY seq", .text(ref), .int(sequence))
+            let rows = try log.rows(
+                "SELECT digest, body, supersedes FROM events WHERE subject = ? AND seq <= ? ORDER BY seq", .text(ref), .int(sequence))
             let parts = try RunFold.effectiveParts(rows)
             for part in parts {
-                try addRunEdges(part.run, runID: runID, recordedAt: Timestamp(microseconds: try recordedTime(ofDigest: part.digest, namespace: event.namespace)))
+                try addRunEdges(
+                    part.run, runID: runID, recordedAt: Timestamp(microseconds: try recordedTime(ofDigest: part.digest, namespace: event.namespace)))
             }
             for edge in previous where !(touchedEdges ?? []).contains(edge) {
                 try db.execute("DELETE FROM edges WHERE src = ? AND dst = ? AND role = ?", .int(edge.src), .int(edge.dst), .text(edge.role))
@@ -300,8 +312,10 @@ struct Projector {
             INSERT INTO nodes(ref, kind, namespace, name, version, ordinal, digest, status, recorded_at, state)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
-            [.text(ref), .text(kind), .text(namespace), .text(name), .init(version), .init(ordinal), .init(digest), .init(status),
-             .int(recordedAt.microseconds), .init(state)])
+            [
+                .text(ref), .text(kind), .text(namespace), .text(name), .init(version), .init(ordinal), .init(digest), .init(status),
+                .int(recordedAt.microseconds), .init(state),
+            ])
         nodeIDs[ref] = id
         absent.remove(ref)
         if let ordinal {

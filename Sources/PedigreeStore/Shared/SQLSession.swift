@@ -78,9 +78,11 @@ public enum BatchedTable: String, CaseIterable, Sendable {
     public var columns: [(name: String, integer: Bool, nullable: Bool)] {
         switch self {
         case .events:
-            [("seq", true, false), ("namespace", false, false), ("ns_seq", true, false), ("type", false, false), ("subject", false, false),
-             ("digest", false, false), ("body", false, false), ("recorded_at", true, false), ("recorded_by", false, false),
-             ("prev_hash", false, false), ("chain_hash", false, false), ("supersedes", false, true)]
+            [
+                ("seq", true, false), ("namespace", false, false), ("ns_seq", true, false), ("type", false, false), ("subject", false, false),
+                ("digest", false, false), ("body", false, false), ("recorded_at", true, false), ("recorded_by", false, false),
+                ("prev_hash", false, false), ("chain_hash", false, false), ("supersedes", false, true),
+            ]
         case .edges: [("src", true, false), ("dst", true, false), ("role", false, false), ("recorded_at", true, false)]
         }
     }

@@ -35,7 +35,8 @@ struct StoreQueries {
             """, .text(namespace), .int(Int64(limit)), .int(Int64(offset))
         ).map { row in
             let node = try GraphNode(row: row)
-            return JobSummary(namespace: namespace, name: node.summary.name, runCount: Int(try row.int(GraphNode.columnCount)), latestRun: node.summary)
+            return JobSummary(
+                namespace: namespace, name: node.summary.name, runCount: Int(try row.int(GraphNode.columnCount)), latestRun: node.summary)
         }
     }
 

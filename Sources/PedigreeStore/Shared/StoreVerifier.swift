@@ -30,15 +30,17 @@ struct StoreVerifier {
         try EventLogReplayer.forEachEvent(in: db, extraColumns: ", type, subject, supersedes") { row in
             count += 1
             guard let stored = try? StoredEvent(row: row) else {
-                problems.append(VerificationReport.Problem(namespace: row[1].text, sequence: row[2].int, message: "the stored event has a malformed digest"))
+                problems.append(
+                    VerificationReport.Problem(namespace: row[1].text, sequence: row[2].int, message: "the stored event has a malformed digest"))
                 return
             }
             var state = states[stored.namespace] ?? ChainState()
             defer { states[stored.namespace] = state }
             guard !state.broken else { return }
             if let problem = check(stored, columns: row.suffix(3).map(\.text), state: state) {
-                problems.append(VerificationReport.Problem(
-                    namespace: stored.namespace, sequence: min(stored.namespaceSequence, state.expected), message: problem))
+                problems.append(
+                    VerificationReport.Problem(
+                        namespace: stored.namespace, sequence: min(stored.namespaceSequence, state.expected), message: problem))
                 state.broken = true
                 return
             }
@@ -53,9 +55,12 @@ struct StoreVerifier {
             headsSeen.insert(namespace)
             let state = states[namespace] ?? ChainState()
             if !state.broken, headSequence != state.expected - 1 || headHash != state.previousHash {
-                problems.append(VerificationReport.Problem(
-                    namespace: namespace, sequence: state.expected,
-                    message: "the chain head records \(headSequence) events ending in \(headHash), but the log holds \(state.expected - 1) ending in \(state.previousHash): events were removed or rewritten"))
+                problems.append(
+                    VerificationReport.Problem(
+                        namespace: namespace, sequence: state.expected,
+                        message:
+                            "the chain head records \(headSequence) events ending in \(headHash), but the log holds \(state.expected - 1) ending in \(state.previousHash): events were removed or rewritten"
+                    ))
             }
             chains.append(VerificationReport.Chain(namespace: namespace, events: headSequence, head: headHash))
         }
@@ -108,14 +113,20 @@ struct StoreVerifier {
     /// Each table as rows in reference space (ids can differ), sorted, so a replay can be compared row by row.
     static let comparisons: [(table: String, sql: String)] = [
         ("nodes", "SELECT ref, kind, namespace, name, version, ordinal, digest, status, recorded_at, state FROM nodes ORDER BY ref"),
-        ("edges", """
+        (
+            "edges",
+            """
             SELECT s.ref, d.ref, e.role, e.recorded_at FROM edges e JOIN nodes s ON s.id = e.src JOIN nodes d ON d.id = e.dst
             ORDER BY s.ref, d.ref, e.role
-            """),
-        ("deployments", """
+            """
+        ),
+        (
+            "deployments",
+            """
             SELECT d.seq, e.ref, m.ref, d.valid_from, d.recorded_at, d.config
             FROM deployments d JOIN nodes e ON e.id = d.endpoint_node JOIN nodes m ON m.id = d.model_node ORDER BY d.seq
-            """),
+            """
+        ),
     ]
 
     private func verifyProjections(_ problems: inout [VerificationReport.Problem]) throws {
@@ -133,7 +144,8 @@ struct StoreVerifier {
                 for i in 0..<max(stored.count, replayed.count) {
                     let a = i < stored.count ? stored[i] : nil, b = i < replayed.count ? replayed[i] : nil
                     if a == b { continue }
-                    found.append(VerificationReport.Problem(namespace: nil, sequence: nil, message: Self.describe(comparison.table, stored: a, replayed: b)))
+                    found.append(
+                        VerificationReport.Problem(namespace: nil, sequence: nil, message: Self.describe(comparison.table, stored: a, replayed: b)))
                     break
                 }
             }

@@ -26,7 +26,8 @@ struct TokenQueries {
 
     func tokens(namespace: String?) throws -> [AccessToken] {
         try db.rows(
-            "SELECT \(Self.columns) FROM tokens WHERE CAST(? AS TEXT) IS NULL OR namespace = ? ORDER BY created_at", .init(namespace), .init(namespace)
+            "SELECT \(Self.columns) FROM tokens WHERE CAST(? AS TEXT) IS NULL OR namespace = ? ORDER BY created_at", .init(namespace),
+            .init(namespace)
         ).map(Self.token(row:))
     }
 

@@ -27,13 +27,18 @@ struct Run: AsyncParsableCommand {
 
     @Option(help: "Register the outputs as a new version of this model (same content: same version).")
     var model: String?
-    @Option(name: .customLong("input"), help: ArgumentHelp("A file, directory or artifact reference the run reads; ROLE=PATH sets the role (train, validation, test, …).", valueName: "path|ref"))
+    @Option(
+        name: .customLong("input"),
+        help: ArgumentHelp(
+            "A file, directory or artifact reference the run reads; ROLE=PATH sets the role (train, validation, test, …).", valueName: "path|ref"))
     var inputs: [String] = []
     @Option(name: .customLong("output"), help: ArgumentHelp("A file or directory the run writes.", valueName: "path"))
     var outputs: [String] = []
     @Option(name: .customLong("params"), help: ArgumentHelp("A parameter file (YAML, JSON or TOML); several merge in order.", valueName: "file"))
     var parameterFiles: [String] = []
-    @Option(name: .customLong("param"), help: ArgumentHelp("One parameter, KEY=VALUE, with dotted keys for nesting (optimizer.lr=0.001).", valueName: "key=value"))
+    @Option(
+        name: .customLong("param"),
+        help: ArgumentHelp("One parameter, KEY=VALUE, with dotted keys for nesting (optimizer.lr=0.001).", valueName: "key=value"))
     var parameters: [String] = []
     @Option(name: .customLong("parent"), help: ArgumentHelp("A base model: model:NS/NAME@VERSION or hf://org/name@revision.", valueName: "ref"))
     var parents: [String] = []
@@ -64,7 +69,9 @@ struct Run: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let owner: Namespace
         do {
-            owner = try Namespace(namespace ?? environment["PEDIGREE_NAMESPACE"] ?? Reference.defaultNamespace, field: namespace == nil ? "PEDIGREE_NAMESPACE" : "--namespace")
+            owner = try Namespace(
+                namespace ?? environment["PEDIGREE_NAMESPACE"] ?? Reference.defaultNamespace,
+                field: namespace == nil ? "PEDIGREE_NAMESPACE" : "--namespace")
         } catch {
             warn("\(error) (nothing was run)")
             throw ExitCode(2)
@@ -92,7 +99,8 @@ struct Run: AsyncParsableCommand {
         }
         let capture: TrainingRun
         do {
-            capture = try TrainingRun(request, cache: CaptureCache(directory: PedigreeDirectories.cache), scratch: FileManager.default.temporaryDirectory)
+            capture = try TrainingRun(
+                request, cache: CaptureCache(directory: PedigreeDirectories.cache), scratch: FileManager.default.temporaryDirectory)
         } catch {
             warn("\(error) (nothing was run)")
             throw ExitCode(2)
@@ -110,7 +118,7 @@ struct Run: AsyncParsableCommand {
                 opened.set()
                 return try await Self.capture(capture, session: session(LocalBackend(store: store, spoolKey: storeOptions.spoolKey)), store: store)
             }
-        } catch where !opened.isSet {
+        } catch  where !opened.isSet {
             // The store could not be opened at all; the command has not run yet.
             warn("the store is unavailable (\(error)); this run's lineage will be spooled")
             code = try await Self.capture(capture, session: session(nil), store: nil)
@@ -195,9 +203,13 @@ struct Sync: AsyncParsableCommand {
                     "pendingElsewhere": .array(elsewhere.map { ["store": .string($0.destination ?? ""), "events": .int(Int64($0.events))] }),
                 ])
             } else {
-                print("delivered \(delivery.events) event\(delivery.events == 1 ? "" : "s") from \(delivery.files) spool file\(delivery.files == 1 ? "" : "s") to \(storeOptions.displayLocation); \(here) still pending")
+                print(
+                    "delivered \(delivery.events) event\(delivery.events == 1 ? "" : "s") from \(delivery.files) spool file\(delivery.files == 1 ? "" : "s") to \(storeOptions.displayLocation); \(here) still pending"
+                )
                 for rejection in delivery.rejected + pending.unreadable { print("rejected: \(TerminalText.escape(rejection))") }
-                for other in elsewhere { print("pending for \(TerminalText.escape(other.destination ?? "")): \(other.events) event\(other.events == 1 ? "" : "s")") }
+                for other in elsewhere {
+                    print("pending for \(TerminalText.escape(other.destination ?? "")): \(other.events) event\(other.events == 1 ? "" : "s")")
+                }
             }
             if here > 0 { throw ExitCode(5) }
         }

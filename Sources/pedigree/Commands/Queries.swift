@@ -1,5 +1,5 @@
-import Foundation
 import ArgumentParser
+import Foundation
 import PedigreeCore
 import PedigreeRender
 import PedigreeStore
@@ -147,7 +147,8 @@ struct History: AsyncParsableCommand {
                     throw StoreError(.notFound, "\(text) served no model at \(at)", field: "at")
                 }
             }
-            output.json ? printJSON(.object(["endpoint": .string(text), "history": .array(entries.map(\.json))])) : print(TextRenderer.history(entries))
+            output.json
+                ? printJSON(.object(["endpoint": .string(text), "history": .array(entries.map(\.json))])) : print(TextRenderer.history(entries))
         }
     }
 }

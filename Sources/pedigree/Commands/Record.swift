@@ -38,8 +38,9 @@ struct Record: AsyncParsableCommand {
                 printJSON(.object(["events": .array(outcomes.map(\.json))]))
             } else {
                 let duplicates = outcomes.filter(\.duplicate).count
-                print("recorded \(outcomes.count - duplicates) event\(outcomes.count - duplicates == 1 ? "" : "s")"
-                    + (duplicates > 0 ? " (\(duplicates) already recorded)" : ""))
+                print(
+                    "recorded \(outcomes.count - duplicates) event\(outcomes.count - duplicates == 1 ? "" : "s")"
+                        + (duplicates > 0 ? " (\(duplicates) already recorded)" : ""))
                 for outcome in outcomes where !outcome.duplicate {
                     print("  \(TerminalText.escape(outcome.namespace)) #\(outcome.sequence)  \(outcome.digest)")
                 }

@@ -116,7 +116,8 @@ struct Import: AsyncParsableCommand {
                 var lines = FileLines(input)
                 let summary = try await StoreBackup.restore(&lines, into: store, source: file)
                 let skipped = summary.skipped > 0 ? " (\(summary.skipped) already there)" : ""
-                warn("imported \(summary.imported) event\(summary.imported == 1 ? "" : "s") into \(storeOptions.displayLocation)\(skipped); verifying")
+                warn(
+                    "imported \(summary.imported) event\(summary.imported == 1 ? "" : "s") into \(storeOptions.displayLocation)\(skipped); verifying")
                 return try await store.verify()
             }
             if output.json { printJSON(report) } else { print(TextRenderer.verification(report)) }

@@ -51,9 +51,12 @@ struct Token: AsyncParsableCommand {
             try await reportingErrors {
                 let tokens = try await storeOptions.withBackend(creating: false) { try await $0.tokens(namespace: namespace) }
                 if output.json { return printJSON(.object(["tokens": .array(tokens.map(\.json))])) }
-                print(TextRenderer.table(["ID", "NAMESPACE", "ROLE", "NAME", "CREATED", "REVOKED"], tokens.map {
-                    [$0.id, $0.namespace, $0.role.rawValue, $0.name ?? "", $0.createdAt.description, $0.revokedAt?.description ?? ""]
-                }))
+                print(
+                    TextRenderer.table(
+                        ["ID", "NAMESPACE", "ROLE", "NAME", "CREATED", "REVOKED"],
+                        tokens.map {
+                            [$0.id, $0.namespace, $0.role.rawValue, $0.name ?? "", $0.createdAt.description, $0.revokedAt?.description ?? ""]
+                        }))
             }
         }
     }
