@@ -52,9 +52,16 @@ public enum ConfigLoader {
         }
     }
 
-    /// A command-line value: JSON when it parses as JSON (numbers, booleans, null, lists), else a string.
+    /// A command-line value: JSON when it parses as JSON (booleans, null, lists, objects); a number when it
+    /// reads back as the text typed (`epochs=3`, `lr=0.001`) or is in exponent notation (`lr=5e-5`); else the
+    /// text itself — so `version=1.10` stays "1.10" rather than becoming the number 1.1.
     static func scalar(_ text: String) -> JSONValue {
-        (try? JSONValue.parse(text)) ?? .string(text)
+        guard let value = try? JSONValue.parse(text) else { return .string(text) }
+        switch value {
+        case .int, .double:
+            return value.canonicalString == text || text.lowercased().contains("e") ? value : .string(text)
+        default: return value
+        }
     }
 
     static func json(from node: Yams.Node) throws -> JSONValue {

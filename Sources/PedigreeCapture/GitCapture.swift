@@ -58,9 +58,11 @@ public enum GitCapture {
         if dirty {
             var material = diff
             if !untracked.isEmpty { material += "\n# untracked\n" + untracked.joined(separator: "\n") }
+            // The digest is of the real changes, so it still identifies them; what is stored has secrets
+            // (an uncommitted `api_key: …` line) redacted by the rules parameters follow.
             code["diffDigest"] = .string(ContentDigest(hashing: Array(material.utf8)).description)
-            if material.utf8.count <= maxStoredDiff { code["diff"] = .string(material) }
-            if !untracked.isEmpty { code["untracked"] = .array(untracked.map(JSONValue.string)) }
+            if material.utf8.count <= maxStoredDiff { code["diff"] = .string(SecretRedactor.redactText(material)) }
+            if !untracked.isEmpty { code["untracked"] = .array(untracked.map { .string(SecretRedactor.redactText($0)) }) }
         }
         return .object(code)
     }

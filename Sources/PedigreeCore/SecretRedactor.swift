@@ -63,3 +63,29 @@ extension SecretRedactor {
         return out
     }
 }
+
+extension SecretRedactor {
+    /// Free text with credentials removed by the same rules as parameters, line by line: the value after a
+    /// secret-named key (`api_key: …`, `"token": "…"`, `PASSWORD=…`, `--api-key …`) and passwords in URLs.
+    /// For text that quotes configuration or code: uncommitted diffs, untracked file names, commit messages.
+    public static func redactText(_ text: String) -> String {
+        guard text.contains(where: { $0 == ":" || $0 == "=" || $0 == "-" }) else { return text }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).map { redactLine(String($0)) }.joined(separator: "\n")
+    }
+
+    static func redactLine(_ line: String) -> String {
+        var line = stripURLCredentials(line)
+        // KEY: value, KEY = value, "key": "value" — the first assignment on the line decides.
+        if let match = line.firstMatch(of: /(?<name>[A-Za-z_][A-Za-z0-9_.\-]*)["']?\s*[:=]\s*(?<value>\S.*)$/),
+            isSecretName(String(match.output.name)), !String(match.output.value).hasPrefix(placeholder)
+        {
+            line.replaceSubrange(match.output.value.startIndex..<line.endIndex, with: placeholder)
+        }
+        // --api-key VALUE, -p VALUE with a secret-named flag.
+        for match in line.matches(of: /(?<flag>--?[A-Za-z][A-Za-z0-9_\-]*)\s+(?<value>[^\s\-][^\s]*)/).reversed()
+        where isSecretName(String(match.output.flag)) && match.output.value != placeholder {
+            line.replaceSubrange(match.output.value.startIndex..<match.output.value.endIndex, with: placeholder)
+        }
+        return line
+    }
+}

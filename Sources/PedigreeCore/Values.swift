@@ -1,3 +1,8 @@
+/// This build of Pedigree.
+public enum Pedigree {
+    public static let version = "0.3.0"
+}
+
 /// Validated values: every way into Pedigree (event JSON, the CLI's flags, capture, the server) builds
 /// these with the same throwing initialisers, so one rule decides what a namespace, a kind or a role may be,
 /// and nothing that passes at one door is refused when it is read back through another.

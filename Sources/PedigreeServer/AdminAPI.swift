@@ -23,9 +23,10 @@ struct AdminAPI: Sendable {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition(try await store.statistics()))))
         }
-        routes.get("/openapi.json") { _, _ in
-            Response(
-                status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.bytes)))
+        routes.get("/openapi.json") { request, _ in
+            // Named after the address the client used, so generated clients and schemathesis point here.
+            let host = request.head.authority ?? "127.0.0.1:8750"
+            return Response.json(OpenAPIDocument.serving(at: "http://\(host)"))
         }
         return routes
     }
@@ -79,10 +80,18 @@ struct AdminAPI: Sendable {
     }
 }
 
-/// `openapi.json`, bundled with the server and served as it is in the repository.
+/// `openapi.json`, bundled with the server; served with `servers` naming the server itself.
 enum OpenAPIDocument {
-    static let bytes: [UInt8] = {
-        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json"), let data = try? Data(contentsOf: url) else { return [] }
-        return Array(data)
+    static let document: JSONValue = {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json"), let data = try? Data(contentsOf: url),
+            let document = try? JSONValue.parse(data)
+        else { return [:] }
+        return document
     }()
+
+    static func serving(at address: String) -> JSONValue {
+        guard case .object(var members) = document else { return document }
+        members["servers"] = [["url": .string(address)]]
+        return .object(members)
+    }
 }

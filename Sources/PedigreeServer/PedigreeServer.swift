@@ -14,7 +14,7 @@ public enum PedigreeServer {
         let router = Router(context: PedigreeRequestContext.self)
         router.add(middleware: ErrorMappingMiddleware())
         router.add(middleware: MetricsMiddleware(metrics: metrics))
-        router.add(middleware: LogRequestsMiddleware(.info))
+        router.add(middleware: RequestLogMiddleware())
         router.add(middleware: AuthMiddleware(tokens: tokens, required: configuration.requiresAuth, maxBodyBytes: configuration.maxBodyBytes))
         let ingest = IngestService(store: store, tokens: tokens, metrics: metrics)
         router.addRoutes(LineageAPI(store: store, ingest: ingest).routes)

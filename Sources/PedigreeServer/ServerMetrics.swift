@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import PedigreeCore
 import PedigreeStore
 import Prometheus
@@ -68,6 +69,32 @@ struct MetricsMiddleware: RouterMiddleware {
         } catch {
             let status = (error as? any HTTPResponseError)?.status.code ?? 500
             metrics.request(route: context.endpointPath ?? "unmatched", method: request.method.rawValue, status: status, duration: .now - start)
+            throw error
+        }
+    }
+}
+
+/// One log line per request, when it ends: method, path, status and latency, under the request's id (which
+/// every other line about the request carries too). Query strings are left out: they hold references, not
+/// secrets, but they are long; the route and status say what happened.
+struct RequestLogMiddleware: RouterMiddleware {
+    typealias Context = PedigreeRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        func log(_ status: Int) {
+            let elapsed = ContinuousClock.now - start
+            let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+            context.logger.info(
+                "\(request.method) \(request.uri.path) \(status)",
+                metadata: ["status": "\(status)", "ms": "\(String(format: "%.2f", milliseconds))", "route": "\(context.endpointPath ?? "unmatched")"])
+        }
+        do {
+            let response = try await next(request, context)
+            log(response.status.code)
+            return response
+        } catch {
+            log((error as? any HTTPResponseError)?.status.code ?? 500)
             throw error
         }
     }

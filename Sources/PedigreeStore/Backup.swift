@@ -35,21 +35,34 @@ public enum StoreBackup {
         public var imported: Int { events - skipped }
     }
 
-    /// Loads an export into a store that is empty or holds exactly a prefix of it (a resumed import), in
-    /// batches, each event checked to continue its chain as exported. Refuses a file without the export's
-    /// header, with text after its trailer, or truncated before it (what was imported is kept: run it again
-    /// with the complete file). `source` names the file in errors.
-    public static func restore(
-        _ lines: inout some LineSource, into store: any LineageStore, source: String
-    ) async throws -> ImportSummary {
-        guard let first = try lines.next(), (try? JSONValue.parse(first)) == header else {
-            throw ValidationError(field: "file", "\(source) does not start with a pedigree-export header; is it a `pedigree export`?")
+    /// An export being read: its header is checked when it is opened, before any store is touched.
+    public final class Reader: @unchecked Sendable {
+        fileprivate var lines: any LineSource
+        /// Names the file in errors.
+        public let source: String
+
+        public init(_ lines: some LineSource, source: String) throws {
+            var lines = lines
+            guard let first = try lines.next(), (try? JSONValue.parse(first)) == header else {
+                throw ValidationError(field: "file", "\(source) does not start with a pedigree-export header; is it a `pedigree export`?")
+            }
+            self.lines = lines
+            self.source = source
         }
+
+        fileprivate func next() throws -> String? { try lines.next() }
+    }
+
+    /// Loads an export into a store that is empty or holds exactly a prefix of it (a resumed import), in
+    /// batches, each event checked to continue its chain as exported. Refuses text after the export's
+    /// trailer, or a file truncated before it (what was imported is kept: run it again with the complete file).
+    public static func restore(_ backup: Reader, into store: any LineageStore) async throws -> ImportSummary {
+        let source = backup.source
         var resume = try await ImportResume(store: store)
         var batch: [StoredEvent] = []
         var count = 0, skipped = 0, number = 1
         var trailer: JSONValue?
-        while let line = try lines.next() {
+        while let line = try backup.next() {
             number += 1
             guard trailer == nil else {
                 throw ValidationError(field: "line \(number)", "text after the export's last line; the file was altered")

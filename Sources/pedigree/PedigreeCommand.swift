@@ -18,12 +18,47 @@ struct PedigreeCommand: AsyncParsableCommand {
 
             Start with `pedigree quickstart`, which records an example history and shows what to ask it.
             """,
+        version: Pedigree.version,
         subcommands: [
             Quickstart.self, Run.self, Sync.self, Record.self, Show.self, Lineage.self, Models.self, Impact.self, Diff.self, History.self,
             Verify.self,
             Rebuild.self, Log.self, Serve.self, Token.self, Migrate.self, Export.self, Import.self,
         ]
     )
+}
+
+extension PedigreeCommand {
+    /// Catches a mistyped subcommand (`pedigree shwo`, `pedigree help nope`) before the parser does, to
+    /// suggest the nearest one and exit 64 like any other malformed command line.
+    static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        let names = configuration.subcommands.map { $0._commandName }
+        var word = arguments.first
+        if word == "help" { word = arguments.dropFirst().first }
+        if let word, !word.hasPrefix("-"), !names.contains(word), word != "help" {
+            let nearest = names.min { editDistance($0, word) < editDistance($1, word) }
+            let hint = nearest.flatMap { editDistance($0, word) <= 2 || $0.hasPrefix(word) ? "; did you mean '\($0)'?" : nil } ?? ""
+            FileHandle.standardError.write(Data("error: unknown command '\(TerminalText.escape(word))'\(hint) (pedigree --help lists them)\n".utf8))
+            Foundation.exit(ExitCode.validationFailure.rawValue)
+        }
+        await main(arguments)
+    }
+
+    /// Levenshtein distance, for suggestions.
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var row = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var previous = row[0]
+            row[0] = i
+            for j in stride(from: 1, through: b.count, by: 1) {
+                let current = row[j]
+                row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+                previous = current
+            }
+        }
+        return row[b.count]
+    }
 }
 
 /// Where the answers come from: `--server`/`PEDIGREE_URL` (with `PEDIGREE_TOKEN`), else `--store`, then
@@ -194,6 +229,10 @@ extension AsyncParsableCommand {
 enum PedigreeDirectories {
     static var home: URL {
         if let home = ProcessInfo.processInfo.environment["PEDIGREE_HOME"], !home.isEmpty { return URL(fileURLWithPath: home) }
+        // $HOME first, as every Unix tool does (tests and sandboxes set it); the password database after.
+        if let home = ProcessInfo.processInfo.environment["HOME"], !home.isEmpty {
+            return URL(fileURLWithPath: home).appendingPathComponent(".pedigree")
+        }
         return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".pedigree")
     }
     static var spool: URL { home.appendingPathComponent("spool") }

@@ -294,4 +294,45 @@ struct CLITests {
         #expect(url.status == 2 && url.stderr.contains("did you mean --server"), "\(url.stderr)")
         #expect(!FileManager.default.fileExists(atPath: "http:"))
     }
+
+    @Test("numbers are checked as numbers; the version prints; a port out of range is refused")
+    func numbersAndVersion() throws {
+        let cli = try CLI()
+        try cli.run(["quickstart"])
+        let depth = try cli.run(["lineage", "model:fraud-team/fraud@2", "--depth", "-1"])
+        #expect(depth.status == 64 && depth.stderr.contains("--depth must be 0 or more"), "\(depth.stderr)")
+        let limit = try cli.run(["log", "--limit", "-5"])
+        #expect(limit.status == 64 && limit.stderr.contains("--limit must be 0 or more"), "\(limit.stderr)")
+        let port = try cli.run(["serve", "--port", "70000"])
+        #expect(port.status == 64 && port.stderr.contains("--port must be from 0 (any free port) to 65535"), "\(port.stderr)")
+        let typo = try cli.run(["shwo", "model:fraud-team/fraud@2"])
+        #expect(typo.status == 64 && typo.stderr.contains("did you mean 'show'?"), "\(typo.stderr)")
+        #expect(try cli.run(["help", "nope"]).status == 64)
+        #expect(try cli.run(["help", "show"]).status == 0)
+        let version = try cli.run(["--version"])
+        #expect(version.status == 0 && version.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == Pedigree.version)
+    }
+
+    @Test("$HOME decides where the default store and the spool live, unless PEDIGREE_HOME says otherwise")
+    func homeIsRespected() throws {
+        let cli = try CLI()
+        let home = cli.home.deletingLastPathComponent().appendingPathComponent("user-home")
+        let result = try cli.run(["quickstart"], environment: ["HOME": home.path, "PEDIGREE_STORE": "", "PEDIGREE_HOME": ""])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(FileManager.default.fileExists(atPath: home.appendingPathComponent(".pedigree/pedigree.db").path))
+    }
+
+    @Test("import refuses a file that is not an export, says why it cannot read one, and creates no store either way")
+    func importRefusals() throws {
+        let cli = try CLI()
+        let notExport = cli.home.deletingLastPathComponent().appendingPathComponent("notes.jsonl")
+        try Data("{\"hello\": 1}\n".utf8).write(to: notExport)
+        let refused = try cli.run(["import", notExport.path])
+        #expect(refused.status == 2 && refused.stderr.contains("pedigree-export header"), "\(refused.stderr)")
+        let directory = try cli.run(["import", cli.home.deletingLastPathComponent().path])
+        #expect(directory.status == 2 && directory.stderr.contains("it is a directory"), "\(directory.stderr)")
+        let missing = try cli.run(["import", "/no/such/export.jsonl"])
+        #expect(missing.status == 2 && missing.stderr.contains("there is no such file"), "\(missing.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: cli.store), "no empty store was left behind")
+    }
 }

@@ -293,4 +293,26 @@ struct RunCommandTests {
         #expect(result.status == 2)
         #expect(result.stderr.contains("PEDIGREE_NAMESPACE"), "\(result.stderr)")
     }
+
+    @Test("a secret in an uncommitted change is redacted in the stored diff, which keeps the real diff's digest")
+    func secretInDiff() throws {
+        let cli = try CLI(), project = try TrainingProject()
+        try project.file("config.yaml", "optimizer:\n  name: adam\n  lr: 0.001\napi_key: hunter2\nepochs: 3\nseed: 7\n")
+        let realDiff = try project.git("diff", "HEAD", "--binary")
+        let result = try cli.run(["run", "--params", "config.yaml", "--", "python3", "train.py", "data/train.csv"], in: project.root)
+        #expect(result.status == 0, "\(result.stderr)")
+        let run = try #require(try cli.run(["show", "run:\(try lastRunID(cli))", "--json"]).json)
+        let stored = try #require(run["code"]?["diff"]?.stringValue)
+        #expect(stored.contains("+api_key: [REDACTED]"), "\(stored)")
+        #expect(run["hyperparameters"]?["api_key"] == "[REDACTED]")
+        #expect(
+            run["code"]?["diffDigest"]?.stringValue == ContentDigest(hashing: Array((realDiff + "\n").utf8)).description
+                || run["code"]?["diffDigest"]?.stringValue == ContentDigest(hashing: Array(realDiff.utf8)).description,
+            "the digest is of the real diff")
+        #expect(!(try cli.run(["log"]).stdout.contains("hunter2")))
+        for suffix in ["", "-wal"] {
+            let bytes = (try? Data(contentsOf: URL(fileURLWithPath: cli.store + suffix))) ?? Data()
+            #expect(bytes.range(of: Data("hunter2".utf8)) == nil, "not in the database file\(suffix)")
+        }
+    }
 }

@@ -7,6 +7,8 @@ final class ServerProcess {
     let process = Process()
     let port: Int
     let cli: CLI
+    /// Where the server's log goes.
+    let logFile: URL
 
     init(cli: CLI, arguments: [String] = []) throws {
         self.cli = cli
@@ -14,8 +16,12 @@ final class ServerProcess {
         process.executableURL = CLI.binary
         process.arguments = ["serve", "--port", String(port)] + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(["PEDIGREE_STORE": cli.store, "PEDIGREE_HOME": cli.home.path]) { _, b in b }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        logFile = cli.home.appendingPathComponent("serve-\(port).log")
+        try FileManager.default.createDirectory(at: cli.home, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        let log = try FileHandle(forWritingTo: logFile)
+        process.standardOutput = log
+        process.standardError = log
         try process.run()
         for _ in 0..<200 {
             if (try? get("/healthz"))?.status == 200 { return }
@@ -25,6 +31,8 @@ final class ServerProcess {
     }
 
     var url: String { "http://127.0.0.1:\(port)" }
+
+    var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 
     /// GET with curl, the way an operator would poke the server.
     func get(_ path: String, token: String? = nil) throws -> (status: Int, json: JSONValue?) {
@@ -131,5 +139,20 @@ struct ServeCompatibilityTests {
             stdin: #"{"type": "artifact", "namespace": "warehouse", "artifact": {"kind": "dataset", "name": "transactions", "version": "2026-12"}}"#)
         #expect(recorded.status == 0 && recorded.stdout.hasPrefix("recorded 1 event"))
         #expect(try cli.run(["show", "dataset:warehouse/transactions"]).stdout.hasPrefix("dataset:warehouse/transactions@2026-12"))
+    }
+
+    @Test("request logs carry method, path, status and latency; a refused token is logged without its secret; openapi.json names this server")
+    func logsAndDocument() throws {
+        let cli = try CLI()
+        let server = try ServerProcess(cli: cli, arguments: ["--auth", "on"])
+        #expect(try server.get("/healthz").status == 200)
+        #expect(try server.get("/api/v1/nodes?ref=model:x/y", token: "pdg_secret-that-must-not-be-logged").status == 401)
+        let document = try server.get("/openapi.json").json
+        #expect(document?["servers"]?[0]?["url"]?.stringValue == server.url)
+        _ = server.stop()
+        let log = server.log
+        #expect(log.contains("GET /healthz 200") && log.contains("ms="), "\(log)")
+        #expect(log.contains("refused an unknown or revoked token"), "\(log)")
+        #expect(!log.contains("pdg_secret-that-must-not-be-logged"))
     }
 }

@@ -167,6 +167,20 @@ struct DVCTests {
     }
 }
 
+@Suite("Command-line parameters")
+struct ParameterTypingTests {
+    @Test(
+        "a value is a number only when it reads back as typed or has an exponent",
+        arguments: [
+            ("version=1.10", JSONValue.string("1.10")), ("clip=1.0", .string("1.0")), ("epochs=3", .int(3)), ("lr=0.001", .double(0.001)),
+            ("lr=5e-5", .double(5e-5)), ("name=adam", .string("adam")), ("flag=true", .bool(true)), ("layers=[1,2]", .array([1, 2])),
+        ])
+    func typing(parameter: String, expected: JSONValue) throws {
+        let key = String(parameter.prefix { $0 != "=" })
+        #expect(try ConfigLoader.load(files: [], parameters: [parameter])[key] == expected)
+    }
+}
+
 @Suite("TOML parameter files")
 struct TOMLTests {
     @Test("the whole of TOML: multi-line arrays, quoted and dotted keys, inline tables, dates")

@@ -139,3 +139,32 @@ struct SecretRedactorTests {
         #expect(SecretRedactor.stripURLCredentials("git@github.com:acme/repo.git") == "git@github.com:acme/repo.git")
     }
 }
+
+@Suite("Secrets in free text")
+struct SecretTextTests {
+    @Test(
+        "a secret-named key's value, a secret flag's value and URL passwords are redacted; other lines are kept",
+        arguments: [
+            ("+api_key: hunter2", "+api_key: [REDACTED]"),
+            ("+  \"token\": \"hf_abc123\",", "+  \"token\": [REDACTED]"),
+            ("-DB_PASSWORD=s3cret", "-DB_PASSWORD=[REDACTED]"),
+            ("+python train.py --api-key abc123 --epochs 3", "+python train.py --api-key [REDACTED] --epochs 3"),
+            ("+url = https://user:pw@host/x", "+url = https://[REDACTED]@host/x"),
+            ("+max_tokens: 100", "+max_tokens: 100"),
+            ("+lr: 0.001", "+lr: 0.001"),
+            (" unchanged context line", " unchanged context line"),
+        ])
+    func redaction(line: String, expected: String) {
+        #expect(SecretRedactor.redactText(line) == expected)
+    }
+
+    @Test("a whole diff keeps its shape: only the secret values change")
+    func diff() {
+        let diff =
+            "diff --git a/config.yaml b/config.yaml\n--- a/config.yaml\n+++ b/config.yaml\n@@ -1,2 +1,3 @@\n lr: 0.001\n+api_key: hunter2\n epochs: 3\n"
+        let redacted = SecretRedactor.redactText(diff)
+        #expect(!redacted.contains("hunter2"))
+        #expect(redacted.split(separator: "\n").count == diff.split(separator: "\n").count)
+        #expect(redacted.contains("+api_key: [REDACTED]") && redacted.contains(" lr: 0.001"))
+    }
+}

@@ -19,9 +19,11 @@ struct Run: AsyncParsableCommand {
             If the store cannot be reached the run goes ahead and its events are spooled for that store; \
             `pedigree sync` (or the next run for the same store) delivers them there.
 
-            Examples:
-              pedigree run --model fraud --input data/train.parquet --output model.pt --params config.yaml -- python train.py
-              pedigree run --input validation=data/val.csv --parent hf://google/bert-base-uncased@86b5e09 -- python finetune.py
+            Examples (each pastes as it is):
+              pedigree run --model fraud --input data/train.parquet \\
+                  --output model.pt --params config.yaml -- python train.py
+              pedigree run --input validation=data/val.csv \\
+                  --parent hf://google/bert-base-uncased@86b5e09 -- python finetune.py
               pedigree run --dvc-stage train
             """)
 
@@ -38,7 +40,9 @@ struct Run: AsyncParsableCommand {
     var parameterFiles: [String] = []
     @Option(
         name: .customLong("param"),
-        help: ArgumentHelp("One parameter, KEY=VALUE, with dotted keys for nesting (optimizer.lr=0.001).", valueName: "key=value"))
+        help: ArgumentHelp(
+            "One parameter, KEY=VALUE, with dotted keys for nesting (optimizer.lr=0.001). A value is a number when it reads back as typed (3, 0.001) or has an exponent (5e-5), JSON when it is JSON (true, [1,2]), else text (1.10, adam).",
+            valueName: "key=value"))
     var parameters: [String] = []
     @Option(name: .customLong("parent"), help: ArgumentHelp("A base model: model:NS/NAME@VERSION or hf://org/name@revision.", valueName: "ref"))
     var parents: [String] = []

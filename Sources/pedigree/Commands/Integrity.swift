@@ -51,9 +51,9 @@ struct Log: AsyncParsableCommand {
             the chain. --json prints one JSON document instead: {"events": [...]}.
             """)
 
-    @Option(help: "Start after this global sequence number.")
+    @Option(parsing: .unconditional, help: "Start after this global sequence number.")
     var after: Int64 = 0
-    @Option(help: "At most this many events.")
+    @Option(parsing: .unconditional, help: "At most this many events.")
     var limit: Int = 1000
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var output: OutputOptions

@@ -33,9 +33,9 @@ struct Lineage: AsyncParsableCommand {
 
     @Argument(help: "The node to start from.", transform: parseReference)
     var ref: Reference
-    @Flag(help: "Direction of the walk (default: upstream).")
+    @Flag(help: "Direction of the walk.")
     var direction: LineageDirection = .upstream
-    @Option(help: "Stop after this many hops (default: no limit).")
+    @Option(parsing: .unconditional, help: "Stop after this many hops (default: no limit).")
     var depth: Int?
     @OptionGroup var time: TimeOptions
     @OptionGroup var storeOptions: StoreOptions

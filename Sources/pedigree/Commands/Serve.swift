@@ -25,6 +25,13 @@ struct Serve: AsyncParsableCommand {
     var maxBody: Int?
     @OptionGroup var storeOptions: StoreOptions
 
+    func validate() throws {
+        if let port, !(0...65535).contains(port) {
+            throw ArgumentParser.ValidationError("--port must be from 0 (any free port) to 65535, not \(port)")
+        }
+        if let maxBody, maxBody <= 0 { throw ArgumentParser.ValidationError("--max-body must be a positive number of bytes") }
+    }
+
     func run() async throws {
         var configuration = ServerConfiguration(storePath: storeOptions.displayLocation)
         do {

@@ -108,13 +108,11 @@ struct Import: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             try storeOptions.requireStoreItself("import")
-            guard file == "-" || FileManager.default.isReadableFile(atPath: file) else {
-                throw PedigreeCore.ValidationError(field: "file", "cannot read \(file): no such file, or not readable")
-            }
-            let input = file == "-" ? FileHandle.standardInput : try FileHandle(forReadingFrom: URL(fileURLWithPath: file))
-            let report = try await storeOptions.withStore("import", creating: true) { [file, storeOptions] store in
-                var lines = FileLines(input)
-                let summary = try await StoreBackup.restore(&lines, into: store, source: file)
+            let input = file == "-" ? FileHandle.standardInput : try Self.open(file)
+            // The header is checked before the store is opened: a file that is not an export creates nothing.
+            let backup = try StoreBackup.Reader(FileLines(input), source: file)
+            let report = try await storeOptions.withStore("import", creating: true) { [storeOptions] store in
+                let summary = try await StoreBackup.restore(backup, into: store)
                 let skipped = summary.skipped > 0 ? " (\(summary.skipped) already there)" : ""
                 warn(
                     "imported \(summary.imported) event\(summary.imported == 1 ? "" : "s") into \(storeOptions.displayLocation)\(skipped); verifying")
@@ -123,5 +121,18 @@ struct Import: AsyncParsableCommand {
             if output.json { printJSON(report) } else { print(TextRenderer.verification(report)) }
             if !report.ok { throw ExitCode(1) }
         }
+    }
+
+    /// The export file, or an error that says why it cannot be read.
+    static func open(_ file: String) throws -> FileHandle {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) else {
+            throw PedigreeCore.ValidationError(field: "file", "cannot read \(file): there is no such file")
+        }
+        guard !isDirectory.boolValue else { throw PedigreeCore.ValidationError(field: "file", "cannot read \(file): it is a directory") }
+        guard FileManager.default.isReadableFile(atPath: file), let handle = FileHandle(forReadingAtPath: file) else {
+            throw PedigreeCore.ValidationError(field: "file", "cannot read \(file): permission denied")
+        }
+        return handle
     }
 }
