@@ -227,13 +227,14 @@ public final class TrainingRun: @unchecked Sendable {
     }
 
     /// Paths inside the git repository are named relative to its root, so every clone names them alike.
+    /// A path input's artifact name: relative to the repository root in git, else to the working directory
+    /// (`dataset:default/data/train.csv`, not `dataset:default//tmp/…/data/train.csv`); a file outside both
+    /// keeps its absolute path.
     private func artifactName(_ path: String) -> String {
         let full = absolute(path).standardizedFileURL.path
-        if let root = GitCapture.repositoryRoot(of: request.directory) {
-            let relative = GitCapture.relativePath(of: full, under: root.path)
-            if !relative.hasPrefix("/") { return relative }
-        }
-        return full
+        let base = GitCapture.repositoryRoot(of: request.directory) ?? request.directory
+        let relative = GitCapture.relativePath(of: full, under: base.path)
+        return relative.hasPrefix("/") ? full : relative
     }
 
     // MARK: Finish

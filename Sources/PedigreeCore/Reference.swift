@@ -103,6 +103,14 @@ public enum Reference: Hashable, Sendable, CustomStringConvertible {
         guard !namespace.isEmpty, !name.isEmpty else {
             throw ValidationError(field: "reference", "'\(whole)' needs a namespace and a name: KIND:NAMESPACE/NAME[@VERSION]")
         }
+        // `model:s3://bucket/x`: the first '/' ended the namespace at "s3:".
+        if namespace.hasSuffix(":"), name.hasPrefix("/") {
+            let kind = whole.prefix { $0 != ":" }
+            let escaped = String(whole.dropFirst(kind.count + 1)).replacingOccurrences(of: "://", with: ":%2F%2F")
+            throw ValidationError(
+                field: "reference",
+                "'\(whole)': the first '/' ends the namespace, so a namespace that is a URI writes its '/' as %2F: \(kind):\(escaped)")
+        }
         if let version, version.isEmpty {
             throw ValidationError(field: "reference", "'\(whole)' has an empty version after '@'; drop the '@' to mean the latest version")
         }

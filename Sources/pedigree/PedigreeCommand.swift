@@ -194,7 +194,8 @@ func parseArtifactReference(_ text: String) throws -> ArtifactRef {
 }
 
 /// Exit codes: 0 success, 1 verification found problems, 2 invalid input, 3 not found, 4 conflict,
-/// 5 store unavailable, 6 forbidden; 64 is swift-argument-parser's code for a malformed command line.
+/// 5 store unavailable, 6 forbidden, 7 the server's port is in use (`Serve.portInUse`); 64 is
+/// swift-argument-parser's code for a malformed command line.
 enum ExitStatus {
     static func code(for error: any Error) -> Int32? {
         switch error {

@@ -191,7 +191,8 @@ struct CLITests {
                 #"{"type": "artifact", "namespace": "warehouse", "artifact": {"kind": "dataset", "name": "transactions", "version": "2026-10", "digest": "sha256:\#(String(repeating: "0", count: 64))"}}"#
         )
         #expect(conflict.status == 4)
-        #expect(try cli.run(["show", "nonsense"]).status == 64, "a malformed argument is a usage error")
+        #expect(try cli.run(["show", "Not A Kind:x/y"]).status == 64, "a malformed argument is a usage error")
+        #expect(try cli.run(["show", "nonsense"]).status == 3, "a bare name that names nothing is not found")
 
         let queue = try DatabaseQueue(path: cli.store)
         try queue.writeWithoutTransaction { db in
@@ -334,5 +335,66 @@ struct CLITests {
         let missing = try cli.run(["import", "/no/such/export.jsonl"])
         #expect(missing.status == 2 && missing.stderr.contains("there is no such file"), "\(missing.stderr)")
         #expect(!FileManager.default.fileExists(atPath: cli.store), "no empty store was left behind")
+    }
+
+    @Test("rebuild and sync print JSON with --json; token create refuses a namespace that is not one; lineage --help states its default once")
+    func smallerPromises() throws {
+        let cli = try CLI()
+        try cli.run(["quickstart"])
+        let rebuild = try #require(try cli.run(["rebuild", "--json"]).json)
+        #expect(rebuild["rebuilt"] == true && rebuild["events"] == 11)
+        let sync = try #require(try cli.run(["sync", "--json"]).json)
+        #expect(sync["delivered"] == 0 && sync["pending"] == 0)
+        let token = try cli.run(["token", "create", "--namespace", "a b/c", "--role", "reader"])
+        #expect(token.status == 2 && token.stderr.contains("--namespace"), "\(token.stderr)")
+        #expect(try cli.run(["token", "list", "--json"]).json?["tokens"]?.arrayValue?.isEmpty == true, "no token was created")
+        let help = try cli.run(["lineage", "--help"]).stdout
+        #expect(help.contains("(default: --upstream)") && !help.contains("(default: upstream)"))
+    }
+
+    @Test("verify --expect-heads: grown history passes; a consistently rewritten one fails at the published head")
+    func expectHeads() throws {
+        let cli = try CLI()
+        try cli.run(["quickstart"])
+        let heads = cli.home.deletingLastPathComponent().appendingPathComponent("heads.json")
+        try Data(try cli.run(["verify", "--json"]).stdout.utf8).write(to: heads)
+        let text = cli.home.deletingLastPathComponent().appendingPathComponent("heads.txt")
+        try Data(try cli.run(["verify"]).stdout.utf8).write(to: text)
+        // History grows: still the same history up to the published heads.
+        #expect(
+            try cli.run(
+                ["record", "-"],
+                stdin: #"{"type": "artifact", "namespace": "warehouse", "artifact": {"kind": "dataset", "name": "later", "version": "1"}}"#
+            ).status == 0)
+        for file in [heads, text] {
+            let grown = try cli.run(["verify", "--expect-heads", file.path])
+            #expect(grown.status == 0, "\(grown.stdout)")
+        }
+        // The same events recorded again elsewhere, later: every hash in that store is consistent, so plain
+        // verify passes there, but its chains are not the ones published.
+        let rewritten = cli.store + ".rewritten"
+        try cli.run(["quickstart", "--store", rewritten])
+        #expect(try cli.run(["verify", "--store", rewritten]).status == 0)
+        let caught = try cli.run(["verify", "--store", rewritten, "--expect-heads", heads.path])
+        #expect(caught.status == 1)
+        #expect(caught.stdout.contains("namespace fraud-team, event #8: the published head"), "\(caught.stdout)")
+    }
+
+    @Test("references that misread the namespace rule get a hint; a digest prefix says its minimum length")
+    func referenceHints() throws {
+        let cli = try CLI()
+        #expect(
+            try cli.run(
+                ["record", "-"],
+                stdin: #"{"type": "artifact", "namespace": "default", "artifact": {"kind": "dataset", "name": "data/train.csv", "version": "1"}}"#
+            ).status == 0)
+        let path = try cli.run(["show", "dataset:data/train.csv"])
+        #expect(
+            path.status == 3 && path.stderr.contains("nothing is recorded in namespace 'data'")
+                && path.stderr.contains("did you mean dataset:default/data/train.csv?"), "\(path.stderr)")
+        let uri = try cli.run(["show", "dataset:s3://bucket/x"])
+        #expect(uri.status == 64 && uri.stderr.contains("dataset:s3:%2F%2Fbucket/x"), "\(uri.stderr)")
+        let short = try cli.run(["show", "dataset:default/data/train.csv@sha256:ab"])
+        #expect(short.status == 2 && short.stderr.contains("at least 8 hex digits"), "\(short.stderr)")
     }
 }

@@ -87,6 +87,7 @@ struct RunCommandTests {
             ], environment: ["PYTHONHASHSEED": "123"], in: project.root)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("COMPLETE → model:fraud-team/fraud@1"))
+        #expect(result.stderr.contains("dataset:fraud-team/data/train.csv@1 (train)"), "the run says what it recorded as inputs: \(result.stderr)")
 
         let run = try #require(try cli.run(["show", "run:\(try lastRunID(cli))", "--json"]).json)
         #expect(run["status"] == "COMPLETE")
@@ -130,6 +131,8 @@ struct RunCommandTests {
         ]
         #expect(try cli.run(command, in: project.root).status == 0)
         #expect(try cli.run(command, in: project.root).stderr.contains("→ model:default/fraud@1"), "same content, same version")
+        let bare = try cli.run(["show", "fraud", "--json"])
+        #expect(bare.status == 0 && bare.json?["ref"] == "model:default/fraud@1", "a bare name is the model of that name: \(bare.stderr)")
         let changed = try cli.run(command, environment: ["LR": "0.5"], in: project.root)
         #expect(changed.stderr.contains("→ model:default/fraud@2"))
         // Fine-tune from the model file itself: no --parent needed.
@@ -149,6 +152,7 @@ struct RunCommandTests {
             ["run", "--model", "fraud", "--output", "out/model.bin", "--", "python3", "train.py", "data/train.csv"],
             environment: ["EXIT_CODE": "3"], in: project.root)
         #expect(result.status == 3)
+        #expect(result.stderr.contains("no version of model fraud was registered: the command failed"), "\(result.stderr)")
         let run = try #require(try cli.run(["show", "run:\(try lastRunID(cli))", "--json"]).json)
         #expect(run["status"] == "FAIL")
         #expect(run["facets"]?["exitCode"] == 3)
@@ -240,9 +244,10 @@ struct RunCommandTests {
         let run = try #require(try cli.run(["show", "run:\(try lastRunID(cli))", "--json"]).json)
         #expect(run["job"] == "prepare")
         #expect(run["hyperparameters"]?["prepare"] == ["seed": 13, "split": 0.8])
-        // Outside git, files are named by absolute path.
+        // Outside git, files are named relative to the working directory (no `dataset:default//tmp/…`).
         let rawRef = try #require(
             run["upstream"]?.arrayValue?.first { $0["ref"]?.stringValue?.hasSuffix("/data/raw.csv@1") == true }?["ref"]?.stringValue)
+        #expect(rawRef.hasPrefix("dataset:") && rawRef.hasSuffix("/data/raw.csv@1") && !rawRef.contains("//"), "\(rawRef)")
         let raw = try #require(try cli.run(["show", rawRef, "--json"]).json)
         #expect(raw["aliasDigests"] == ["md5:b33d83cf5a74bf2e33b42e1af9f90f0c"])
         #expect(run["downstream"]?.arrayValue?.contains { $0["ref"]?.stringValue?.hasSuffix("data/prepared@1") == true } == true)

@@ -155,4 +155,14 @@ struct ServeCompatibilityTests {
         #expect(log.contains("refused an unknown or revoked token"), "\(log)")
         #expect(!log.contains("pdg_secret-that-must-not-be-logged"))
     }
+
+    @Test("a second server on a port in use says so and exits 7")
+    func portInUse() throws {
+        let cli = try CLI()
+        let first = try ServerProcess(cli: cli)
+        defer { _ = first.stop() }
+        let second = try cli.run(["serve", "--port", String(first.port)])
+        #expect(second.status == 7, "\(second.stderr)")
+        #expect(second.stderr.contains("the port is in use"), "\(second.stderr)")
+    }
 }

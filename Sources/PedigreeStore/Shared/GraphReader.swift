@@ -45,7 +45,10 @@ struct GraphReader {
                 return node
             }
             // `@sha256:ab12…` names a version by (a prefix of) its digest.
-            if version.hasPrefix(ContentDigest.prefix), version.count >= ContentDigest.prefix.count + 8 {
+            if version.hasPrefix(ContentDigest.prefix), version.count < ContentDigest.prefix.count + 8 {
+                throw StoreError(.invalid, "\(ref): a digest prefix needs at least 8 hex digits after sha256:", field: "ref")
+            }
+            if version.hasPrefix(ContentDigest.prefix) {
                 let matches = try db.rows(
                     """
                     SELECT \(GraphNode.columns) FROM nodes n
@@ -71,12 +74,24 @@ struct GraphReader {
             SELECT version FROM nodes WHERE kind = ? AND namespace = ? AND name = ? AND recorded_at <= ? ORDER BY ordinal DESC LIMIT 10
             """, .text(ref.kind), .text(ref.namespace), .text(ref.name), .int(cutoff))
         if versions.isEmpty {
-            throw StoreError(.notFound, "no \(ref.kind) named \(ref.unversioned) is recorded\(asOfPhrase)", field: "ref")
+            throw StoreError(.notFound, "no \(ref.kind) named \(ref.unversioned) is recorded\(asOfPhrase)\(try namespaceHint(ref))", field: "ref")
         }
         throw StoreError(.notFound, "\(ref) is not recorded\(asOfPhrase); latest versions: \(versions.joined(separator: ", "))", field: "ref")
     }
 
     private var asOfPhrase: String { asOf.map { " as of \($0)" } ?? "" }
+
+    /// For `dataset:data/train.csv`, which names namespace `data`: when that namespace holds nothing, say how
+    /// references split, and name the artifact meant if the default namespace has it.
+    private func namespaceHint(_ ref: ArtifactRef) throws -> String {
+        guard try db.row("SELECT 1 FROM nodes WHERE namespace = ? LIMIT 1", .text(ref.namespace)) == nil else { return "" }
+        let meant = ArtifactRef(kind: ref.kind, namespace: Reference.defaultNamespace, name: "\(ref.namespace)/\(ref.name)", version: ref.version)
+        let exists = try db.row(
+            "SELECT 1 FROM nodes WHERE kind = ? AND namespace = ? AND name = ? LIMIT 1", .text(meant.kind), .text(meant.namespace), .text(meant.name))
+        return
+            "; nothing is recorded in namespace '\(ref.namespace)' (the first '/' after KIND: ends the namespace)"
+            + (exists != nil ? "; did you mean \(meant)?" : "")
+    }
 
     private func fetchNode(_ sql: String, _ values: SQLValue...) throws -> GraphNode? {
         try db.rows(sql, values).first.map { try GraphNode(row: $0) }

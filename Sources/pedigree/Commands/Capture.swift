@@ -171,6 +171,12 @@ struct Run: AsyncParsableCommand {
         if let store, let summary = try? await store.show(.run(capture.id), asOf: nil) {
             let produced = summary.downstream.map(\.node.ref).joined(separator: ", ")
             warn("recorded run:\(capture.id) \(summary.summary.status ?? "")\(produced.isEmpty ? "" : " → \(produced)")")
+            if !summary.upstream.isEmpty {
+                warn("inputs: " + summary.upstream.map { "\($0.node.ref) (\($0.role))" }.joined(separator: ", "))
+            }
+            if let model = capture.request.model, !summary.downstream.contains(where: { $0.node.kind == "model" }) {
+                warn("no version of model \(model) was registered: \(exit.succeeded ? "no declared output was written" : "the command failed")")
+            }
         }
         return exit.code
     }

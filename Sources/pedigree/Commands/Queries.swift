@@ -7,19 +7,42 @@ import PedigreeStore
 struct Show: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show one artifact, run or deployment endpoint with all five dimensions.",
-        discussion: "Example: pedigree show model:fraud-team/fraud@2")
+        discussion: """
+            Example: pedigree show model:fraud-team/fraud@2. A bare name (pedigree show fraud) is the model of \
+            that name in the default namespace ($PEDIGREE_NAMESPACE, else 'default'), else the dataset.
+            """)
 
-    @Argument(help: "A reference: KIND:NAMESPACE/NAME[@VERSION], run:<id> or deployment:NAMESPACE/ENDPOINT.", transform: parseReference)
-    var ref: Reference
+    @Argument(help: "A reference: KIND:NAMESPACE/NAME[@VERSION], run:<id> or deployment:NAMESPACE/ENDPOINT, or a bare model or dataset name.")
+    var ref: String
     @OptionGroup var time: TimeOptions
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var output: OutputOptions
 
+    func validate() throws {
+        guard ref.contains(":") else { return }
+        do { _ = try parseReference(ref) } catch { throw ArgumentParser.ValidationError("\(error)") }
+    }
+
     func run() async throws {
         try await reportingErrors {
-            let detail = try await storeOptions.withBackend(creating: false) { try await $0.show(ref, asOf: time.asOf) }
+            let candidates = try Self.candidates(for: ref)
+            let detail = try await storeOptions.withBackend(creating: false) { [time] backend in
+                for candidate in candidates.dropLast() {
+                    if let detail = try? await backend.show(candidate, asOf: time.asOf) { return detail }
+                }
+                return try await backend.show(candidates[candidates.count - 1], asOf: time.asOf)
+            }
             output.json ? printJSON(detail.json) : print(TextRenderer.detail(detail))
         }
+    }
+
+    /// What a reference may mean: itself, or for a bare name the model, then the dataset, of that name.
+    static func candidates(for text: String) throws -> [Reference] {
+        guard !text.contains(":") else { return [try parseReference(text)] }
+        let namespace = ProcessInfo.processInfo.environment["PEDIGREE_NAMESPACE"].flatMap { $0.isEmpty ? nil : $0 } ?? Reference.defaultNamespace
+        let escaped = namespace.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "/", with: "%2F").replacingOccurrences(
+            of: "@", with: "%40")
+        return try ["model", "dataset"].map { try Reference(parsing: "\($0):\(escaped)/\(text)") }
     }
 }
 

@@ -51,9 +51,19 @@ struct Serve: AsyncParsableCommand {
             // schema it would misread before it accepts any request.
             try await StoreLocation.withStore(storeOptions.resolvedPath) { _ in }
             let store = try StoreLocation.open(storeOptions.resolvedPath)
-            try await PedigreeServer.run(store: store, configuration: configuration)
+            do {
+                try await PedigreeServer.run(store: store, configuration: configuration)
+            } catch  where "\(error)".contains("errno: \(EADDRINUSE)") || "\(error)".contains("Address already in use") {
+                warn(
+                    "cannot listen on \(configuration.host):\(configuration.port): the port is in use (another pedigree serve?); choose another with --port"
+                )
+                throw ExitCode(Self.portInUse)
+            }
         }
     }
+
+    /// The exit code for a port that is already taken: not bad input, not the store — its own code.
+    static let portInUse: Int32 = 7
 }
 
 extension ServerConfiguration.AuthMode: ExpressibleByArgument {}
