@@ -18,10 +18,22 @@ public actor CaptureSession {
     public nonisolated let identity: String
     /// Where notices go (the CLI: standard error).
     private let notice: @Sendable (String) -> Void
+    /// When the destination last could not be reached. Within `retryAfter` of that, events are spooled
+    /// without waiting for it again: a run must not pay a connection timeout for each event and query in a
+    /// row, but a run that lasts hours tries again at its end.
+    private var lastFailure: ContinuousClock.Instant?
+    private let retryAfter: Duration
+
+    public var destinationIsDown: Bool {
+        guard let lastFailure else { return false }
+        return ContinuousClock.now - lastFailure < retryAfter
+    }
 
     public init(
-        destination: (any EventDestination)?, spoolKey: String, spool: EventSpool, identity: String, notice: @escaping @Sendable (String) -> Void
+        destination: (any EventDestination)?, spoolKey: String, spool: EventSpool, identity: String, retryAfter: Duration = .seconds(30),
+        notice: @escaping @Sendable (String) -> Void
     ) {
+        self.retryAfter = retryAfter
         self.destination = destination
         self.spoolKey = destination?.spoolKey ?? spoolKey
         self.spool = spool
@@ -35,17 +47,18 @@ public actor CaptureSession {
 
     /// Delivers what was spooled for this destination, oldest first.
     public func deliverPending() async {
-        guard let destination, spool.hasPending(for: spoolKey) else { return }
+        guard let destination, !destinationIsDown, spool.hasPending(for: spoolKey) else { return }
         let delivery = await spool.deliver(to: destination)
+        if delivery.stoppedUnavailable { lastFailure = .now }
         if delivery.events > 0 { notice("delivered \(delivery.events) spooled event\(delivery.events == 1 ? "" : "s") to \(spoolKey)") }
         for rejection in delivery.rejected { notice("rejected spooled events (kept in \(spool.directory.path)/rejected): \(rejection)") }
     }
 
     @discardableResult
     public func record(_ event: LineageEvent) async -> Outcome {
-        if let destination {
+        if let destination, !destinationIsDown {
             await deliverPending()
-            if !spool.hasPending(for: spoolKey) {
+            if !destinationIsDown, !spool.hasPending(for: spoolKey) {
                 do {
                     _ = try await destination.append([event], recordedBy: identity)
                     return .recorded
@@ -53,6 +66,7 @@ public actor CaptureSession {
                     notice("the store rejected the \(event.typeName) event: \(error)")
                     return .rejected
                 } catch {
+                    lastFailure = .now
                     notice("the store is unavailable (\(error)); spooling")
                 }
             }

@@ -12,8 +12,9 @@ public struct PedigreeClient: Sendable {
     public let base: URL
     public let token: String?
     private let http: HTTPClient
-    /// How long one request may take, connection included.
-    public var timeout: TimeAmount = .seconds(60)
+    /// How long one request may take, connection attempts included (AsyncHTTPClient retries a refused
+    /// connection until then).
+    public var timeout: Duration = .seconds(60)
 
     public init(base: URL, token: String?, http: HTTPClient = .shared) {
         self.base = base
@@ -75,6 +76,11 @@ public struct PedigreeClient: Sendable {
     public func history(namespace: String, endpoint: String, asOf: Timestamp?) async throws -> [DeploymentEntry] {
         let ref = Reference.deployment(namespace: namespace, endpoint: endpoint).description
         return try await call(.GET, "/api/v1/history", ["endpoint": ref, "asOf": asOf?.description], as: History.self).history
+    }
+
+    /// Artifact versions with this content digest, oldest first.
+    public func artifacts(withDigest digest: ContentDigest, kind: String?) async throws -> [NodeSummary] {
+        try await call(.GET, "/api/v1/artifacts", ["digest": digest.description, "kind": kind], as: ArtifactList.self).artifacts
     }
 
     /// Events the caller may read, in append order, from after `afterSequence`.
@@ -147,7 +153,8 @@ public struct PedigreeClient: Sendable {
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         let status: UInt, bytes: [UInt8]
         do {
-            let response = try await http.execute(request, timeout: timeout)
+            let (seconds, attoseconds) = timeout.components
+            let response = try await http.execute(request, timeout: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
             status = response.status.code
             bytes = Array(buffer: try await response.body.collect(upTo: 256 << 20))
         } catch {
@@ -204,6 +211,7 @@ public struct PedigreeClient: Sendable {
 private struct AppendOutcomes: Decodable { let events: [AppendOutcome] }
 private struct History: Decodable { let history: [DeploymentEntry] }
 private struct TokenList: Decodable { let tokens: [AccessToken] }
+private struct ArtifactList: Decodable { let artifacts: [NodeSummary] }
 
 private struct EventPage: Decodable {
     let events: [StoredEvent]

@@ -22,6 +22,7 @@ struct LineageAPI: Sendable {
         routes.get("/api/v1/impact") { request, context in try await impact(request, context) }
         routes.get("/api/v1/diff") { request, context in try await diff(request, context) }
         routes.get("/api/v1/history") { request, context in try await history(request, context) }
+        routes.get("/api/v1/artifacts") { request, context in try await artifactsWithDigest(request, context) }
         routes.get("/api/v1/verify") { _, context in try await verify(context) }
         return routes
     }
@@ -135,6 +136,18 @@ struct LineageAPI: Sendable {
         return .json([
             "endpoint": .string(Reference.deployment(namespace: namespace, endpoint: endpoint).description), "history": .array(entries.map(\.json)),
         ])
+    }
+
+    /// Artifact versions with a content digest (what `pedigree run` asks to find a parent model by its file).
+    func artifactsWithDigest(_ request: Request, _ context: PedigreeRequestContext) async throws -> Response {
+        let query = Query(request)
+        let text = try query.string("digest")
+        guard let digest = ContentDigest(text) else {
+            throw APIError(.badRequest, code: "bad_parameter", "digest must be sha256:<64 hex digits>", field: "digest")
+        }
+        let kind = query.parameters["kind"].flatMap { $0.isEmpty ? nil : $0 }
+        let visible = try await store.artifacts(withDigest: digest, kind: kind).filter { context.identity.allows(.reader, in: $0.namespace) }
+        return .json(["artifacts": .array(visible.map(\.json))])
     }
 
     /// Verification reads every chain: only for tokens that can read every namespace.

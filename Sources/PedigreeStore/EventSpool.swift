@@ -78,6 +78,8 @@ public struct EventSpool: Sendable {
         public var files = 0
         /// Files whose events the destination rejected as invalid; moved to `rejected/` so they do not block the rest.
         public var rejected: [String] = []
+        /// Whether delivery stopped because the destination could not be reached.
+        public var stoppedUnavailable = false
     }
 
     /// Delivers every pending file meant for `destination` (and, when `includingUnaddressed`, files spooled
@@ -107,6 +109,7 @@ public struct EventSpool: Sendable {
                     start = end
                 }
             } catch let error as StoreError where error.code == .unavailable {
+                delivery.stoppedUnavailable = true
                 return delivery
             } catch {
                 reject(file)

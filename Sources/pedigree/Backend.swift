@@ -16,6 +16,7 @@ protocol Backend: EventDestination {
     func history(namespace: String, endpoint: String, asOf: Timestamp?) async throws -> [DeploymentEntry]
     func verify() async throws -> VerificationReport
     func events(afterSequence: Int64, limit: Int) async throws -> [StoredEvent]
+    func artifacts(withDigest digest: ContentDigest, kind: String?) async throws -> [NodeSummary]
     func createToken(namespace: String, role: AccessRole, name: String?) async throws -> (token: AccessToken, secret: String)
     func tokens(namespace: String?) async throws -> [AccessToken]
     func revokeToken(id: String) async throws -> Bool
@@ -45,6 +46,9 @@ struct LocalBackend: Backend {
     }
     func verify() async throws -> VerificationReport { try await store.verify() }
     func events(afterSequence: Int64, limit: Int) async throws -> [StoredEvent] { try await store.events(afterSequence: afterSequence, limit: limit) }
+    func artifacts(withDigest digest: ContentDigest, kind: String?) async throws -> [NodeSummary] {
+        try await store.artifacts(withDigest: digest, kind: kind)
+    }
     func createToken(namespace: String, role: AccessRole, name: String?) async throws -> (token: AccessToken, secret: String) {
         try await store.createToken(namespace: namespace, role: role, name: name)
     }
@@ -77,6 +81,9 @@ struct RemoteBackend: Backend {
     func verify() async throws -> VerificationReport { try await client.verify() }
     func events(afterSequence: Int64, limit: Int) async throws -> [StoredEvent] {
         try await client.events(afterSequence: afterSequence, limit: limit)
+    }
+    func artifacts(withDigest digest: ContentDigest, kind: String?) async throws -> [NodeSummary] {
+        try await client.artifacts(withDigest: digest, kind: kind)
     }
     func createToken(namespace: String, role: AccessRole, name: String?) async throws -> (token: AccessToken, secret: String) {
         try await client.createToken(namespace: namespace, role: role, name: name)

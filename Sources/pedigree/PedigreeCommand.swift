@@ -125,7 +125,10 @@ struct StoreOptions: ParsableArguments {
     func withBackend<T: Sendable>(creating: Bool, busyTimeout: TimeInterval = 30, _ body: @Sendable (any Backend) async throws -> T) async throws -> T
     {
         if let url = serverURL {
-            return try await body(RemoteBackend(client: PedigreeClient(base: url, token: ProcessInfo.processInfo.environment["PEDIGREE_TOKEN"])))
+            var client = PedigreeClient(base: url, token: ProcessInfo.processInfo.environment["PEDIGREE_TOKEN"])
+            // The same patience as with a busy store, but never less than a few seconds for a round trip.
+            client.timeout = .seconds(max(busyTimeout, 5))
+            return try await body(RemoteBackend(client: client))
         }
         return try await withLocalStore(creating: creating, busyTimeout: busyTimeout) { try await body(LocalBackend(store: $0, spoolKey: spoolKey)) }
     }

@@ -204,11 +204,11 @@ struct CLITests {
         #expect(verify.stdout.contains("namespace fraud-team, event #2"))
     }
 
-    @Test("export, import, migrate, sync, rebuild and serve refuse --server rather than quietly using the local store")
+    @Test("export, import, migrate, rebuild and serve refuse --server rather than quietly using the local store")
     func storeAdministrationNeedsTheStore() throws {
         let cli = try CLI()
         #expect(try cli.run(["quickstart"]).status == 0)
-        for command in [["export", "--all", "out.jsonl"], ["import", "in.jsonl"], ["migrate"], ["sync"], ["rebuild"], ["serve"]] {
+        for command in [["export", "--all", "out.jsonl"], ["import", "in.jsonl"], ["migrate"], ["rebuild"], ["serve"]] {
             let result = try cli.run(command + ["--server", "http://127.0.0.1:9"])
             #expect(result.status == 2 && result.stderr.contains("--server"), "\(command): \(result.stderr)")
         }

@@ -320,4 +320,29 @@ struct RunCommandTests {
             #expect(bytes.range(of: Data("hunter2".utf8)) == nil, "not in the database file\(suffix)")
         }
     }
+
+    @Test("with PEDIGREE_URL, run records through the server; while it is down it spools for it, and sync delivers there")
+    func runThroughServer() throws {
+        let cli = try CLI(), project = try TrainingProject()
+        let server = try ServerProcess(cli: cli)
+        let command = [
+            "run", "--model", "fraud", "--input", "train=data/train.csv", "--output", "out/model.bin", "--", "python3", "train.py", "data/train.csv",
+        ]
+        // A separate local store, to show nothing lands there.
+        let local = ["PEDIGREE_URL": server.url, "PEDIGREE_STORE": cli.store + ".local"]
+        let first = try cli.run(command, environment: local, in: project.root)
+        #expect(first.status == 0 && first.stderr.contains("COMPLETE → model:default/fraud@1"), "\(first.stderr)")
+        #expect(try cli.run(["show", "model:default/fraud@1", "--server", server.url]).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: cli.store + ".local"), "nothing was written locally")
+        let port = server.port
+        _ = server.stop()
+
+        let down = try cli.run(command, environment: local.merging(["LR": "0.7"]) { $1 }, in: project.root)
+        #expect(down.status == 0 && down.stderr.contains("spooled"), "training went ahead: \(down.stderr)")
+        let restarted = try ServerProcess(cli: cli, port: port)
+        defer { _ = restarted.stop() }
+        let sync = try cli.run(["sync", "--server", restarted.url])
+        #expect(sync.status == 0 && sync.stdout.hasPrefix("delivered 2 events from 2 spool files to \(restarted.url)"), "\(sync.stdout)")
+        #expect(try cli.run(["show", "model:default/fraud@2", "--server", restarted.url]).status == 0, "the spooled run arrived")
+    }
 }

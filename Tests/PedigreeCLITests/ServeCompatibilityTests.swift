@@ -10,13 +10,13 @@ final class ServerProcess {
     /// Where the server's log goes.
     let logFile: URL
 
-    init(cli: CLI, arguments: [String] = []) throws {
+    init(cli: CLI, arguments: [String] = [], port: Int? = nil) throws {
         self.cli = cli
-        port = Int.random(in: 20_000...40_000)
+        self.port = port ?? Int.random(in: 20_000...40_000)
         process.executableURL = CLI.binary
-        process.arguments = ["serve", "--port", String(port)] + arguments
+        process.arguments = ["serve", "--port", String(self.port)] + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(["PEDIGREE_STORE": cli.store, "PEDIGREE_HOME": cli.home.path]) { _, b in b }
-        logFile = cli.home.appendingPathComponent("serve-\(port).log")
+        logFile = cli.home.appendingPathComponent("serve-\(self.port)-\(UUID().uuidString.prefix(8)).log")
         try FileManager.default.createDirectory(at: cli.home, withIntermediateDirectories: true)
         FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let log = try FileHandle(forWritingTo: logFile)

@@ -246,7 +246,8 @@ struct CaptureSessionTests {
     func order() async throws {
         let spool = EventSpool(directory: try temporaryDirectory())
         let destination = FlakyDestination()
-        let session = CaptureSession(destination: destination, spoolKey: "", spool: spool, identity: "cli:test", notice: { _ in })
+        // Retrying at once, as a run that lasts longer than the retry interval would at its end.
+        let session = CaptureSession(destination: destination, spoolKey: "", spool: spool, identity: "cli:test", retryAfter: .zero, notice: { _ in })
         let start = LineageEvent(namespace: "team", payload: .run(RunRecord(id: "r1", job: "train", status: .start)))
         let complete = LineageEvent(namespace: "team", payload: .run(RunRecord(id: "r1", job: "train", status: .complete)))
         #expect(await session.record(start) == .spooled)
@@ -268,5 +269,19 @@ struct CaptureSessionTests {
         #expect(delivery.events == 0 && delivery.rejected.isEmpty)
         #expect(spool.pendingFiles.count == 2, "neither file was delivered, rejected or moved")
         #expect(spool.hasPending(for: "/stores/scratch.db") && !spool.hasPending(for: destination.spoolKey))
+    }
+
+    @Test("right after the destination failed, events are spooled without waiting for it again")
+    func noRepeatedWaits() async throws {
+        let spool = EventSpool(directory: try temporaryDirectory())
+        let destination = FlakyDestination()
+        let session = CaptureSession(destination: destination, spoolKey: "", spool: spool, identity: "cli:test", notice: { _ in })
+        let start = LineageEvent(namespace: "team", payload: .run(RunRecord(id: "r3", job: "train", status: .start)))
+        let complete = LineageEvent(namespace: "team", payload: .run(RunRecord(id: "r3", job: "train", status: .complete)))
+        #expect(await session.record(start) == .spooled)
+        await destination.setUp(true)
+        #expect(await session.record(complete) == .spooled, "within the retry interval: not tried again")
+        #expect(await destination.received.isEmpty)
+        #expect(await session.destinationIsDown)
     }
 }

@@ -95,12 +95,6 @@ struct Run: AsyncParsableCommand {
         request.dvcStage = dvcStage
         request.trace = trace
 
-        do {
-            try storeOptions.requireStoreItself("pedigree run (for now; record its events to a server with `pedigree record`)")
-        } catch {
-            warn("\(error)")
-            throw ExitCode(2)
-        }
         let capture: TrainingRun
         do {
             capture = try TrainingRun(
@@ -114,18 +108,19 @@ struct Run: AsyncParsableCommand {
             warn("cannot run \(capture.commandLine.first ?? "the command"): not found (nothing was recorded)")
             throw ExitCode(127)
         }
-        // A store that is busy or missing must not hold up training: wait briefly, then spool.
+        // A store or server that is busy or down must not hold up training: wait briefly, then spool. With
+        // --server or PEDIGREE_URL the run records through the server, as every command there does.
         let opened = OpenedFlag()
         let code: Int32
         do {
-            code = try await storeOptions.withStore("pedigree run", creating: true, busyTimeout: 2) { [storeOptions] store in
+            code = try await storeOptions.withBackend(creating: true, busyTimeout: 2) { backend in
                 opened.set()
-                return try await Self.capture(capture, session: session(LocalBackend(store: store, spoolKey: storeOptions.spoolKey)), store: store)
+                return try await Self.capture(capture, session: session(backend), backend: backend)
             }
         } catch  where !opened.isSet {
             // The store could not be opened at all; the command has not run yet.
             warn("the store is unavailable (\(error)); this run's lineage will be spooled")
-            code = try await Self.capture(capture, session: session(nil), store: nil)
+            code = try await Self.capture(capture, session: session(nil), backend: nil)
         }
         throw ExitCode(code)
     }
@@ -137,10 +132,10 @@ struct Run: AsyncParsableCommand {
     }
 
     /// Records START, runs the command, records COMPLETE or FAIL; returns the command's exit code.
-    private static func capture(_ capture: TrainingRun, session: CaptureSession, store: (any LineageStore)?) async throws -> Int32 {
+    private static func capture(_ capture: TrainingRun, session: CaptureSession, backend: (any Backend)?) async throws -> Int32 {
         do {
             let start = try await capture.start { digest in
-                guard let model = try? await store?.artifacts(withDigest: digest, kind: "model").last else { return nil }
+                guard let model = try? await backend?.artifacts(withDigest: digest, kind: "model").last else { return nil }
                 return ArtifactRef(kind: model.kind, namespace: model.namespace, name: model.name, version: model.version)
             }
             await session.record(start)
@@ -168,7 +163,7 @@ struct Run: AsyncParsableCommand {
         } catch {
             warn("could not record the run's outputs: \(error)")
         }
-        if let store, let summary = try? await store.show(.run(capture.id), asOf: nil) {
+        if let backend, await !session.destinationIsDown, let summary = try? await backend.show(.run(capture.id), asOf: nil) {
             let produced = summary.downstream.map(\.node.ref).joined(separator: ", ")
             warn("recorded run:\(capture.id) \(summary.summary.status ?? "")\(produced.isEmpty ? "" : " → \(produced)")")
             if !summary.upstream.isEmpty {
@@ -186,10 +181,11 @@ struct Sync: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Deliver events spooled while their store was unreachable, and list what is still pending.",
         discussion: """
-            Every spooled event remembers the store it was captured for and is delivered only there: sync \
-            delivers what is pending for this store (--store, PEDIGREE_STORE or the default), plus events \
-            spooled by older versions of Pedigree that did not record their store, and lists what is pending \
-            for other stores. Exits 5 when events for this store are still pending.
+            Every spooled event remembers the store (or server) it was captured for and is delivered only \
+            there: sync delivers what is pending for this one (--server or PEDIGREE_URL, else --store, \
+            PEDIGREE_STORE or the default store), plus events spooled by older versions of Pedigree that did \
+            not record their store, and lists what is pending elsewhere. Exits 5 when events for this one are \
+            still pending.
             """)
 
     @OptionGroup var storeOptions: StoreOptions
@@ -200,8 +196,8 @@ struct Sync: AsyncParsableCommand {
             let spool = EventSpool(directory: PedigreeDirectories.spool)
             let key = storeOptions.spoolKey
             // A store is created only to receive events captured for it; a mistyped --store is refused.
-            let delivery = try await storeOptions.withStore("sync", creating: spool.hasPending(for: key)) { store in
-                await spool.deliver(to: LocalBackend(store: store, spoolKey: key), includingUnaddressed: true)
+            let delivery = try await storeOptions.withBackend(creating: spool.hasPending(for: key)) { backend in
+                await spool.deliver(to: backend, includingUnaddressed: true)
             }
             let pending = spool.pending()
             let here = pending.byDestination.filter { $0.destination == key || $0.destination == nil }.reduce(0) { $0 + $1.events }
@@ -214,7 +210,7 @@ struct Sync: AsyncParsableCommand {
                 ])
             } else {
                 print(
-                    "delivered \(delivery.events) event\(delivery.events == 1 ? "" : "s") from \(delivery.files) spool file\(delivery.files == 1 ? "" : "s") to \(storeOptions.displayLocation); \(here) still pending"
+                    "delivered \(delivery.events) event\(delivery.events == 1 ? "" : "s") from \(delivery.files) spool file\(delivery.files == 1 ? "" : "s") to \(storeOptions.serverDisplay ?? storeOptions.displayLocation); \(here) still pending"
                 )
                 for rejection in delivery.rejected + pending.unreadable { print("rejected: \(TerminalText.escape(rejection))") }
                 for other in elsewhere {
