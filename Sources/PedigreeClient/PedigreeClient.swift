@@ -78,6 +78,18 @@ public struct PedigreeClient: Sendable {
         return try await call(.GET, "/api/v1/history", ["endpoint": ref, "asOf": asOf?.description], as: History.self).history
     }
 
+    /// The latest version of each artifact the filter matches.
+    public func artifacts(matching filter: ArtifactFilter, limit: Int, offset: Int, asOf: Timestamp?) async throws -> [NodeSummary] {
+        try await call(
+            .GET, "/api/v1/artifacts",
+            [
+                "kind": filter.kind, "namespace": filter.namespace, "name": filter.name, "limit": String(limit), "offset": String(offset),
+                "asOf": asOf?.description,
+            ],
+            as: ArtifactList.self
+        ).artifacts
+    }
+
     /// Artifact versions with this content digest, oldest first.
     public func artifacts(withDigest digest: ContentDigest, kind: String?) async throws -> [NodeSummary] {
         try await call(.GET, "/api/v1/artifacts", ["digest": digest.description, "kind": kind], as: ArtifactList.self).artifacts

@@ -7,6 +7,21 @@ public enum LineageDirection: String, Sendable, CaseIterable, Codable {
     case upstream, downstream
 }
 
+/// Which artifacts to list: all of a kind, in a namespace, or whose name matches a glob (`*`, `?`), in any
+/// combination; nil matches everything.
+public struct ArtifactFilter: Hashable, Sendable {
+    public var kind: String?
+    public var namespace: String?
+    /// `*` matches any run of characters, `?` one character; case-insensitive.
+    public var name: String?
+
+    public init(kind: String? = nil, namespace: String? = nil, name: String? = nil) {
+        self.kind = kind
+        self.namespace = namespace
+        self.name = name
+    }
+}
+
 /// A node of the lineage graph as listed in query results. `ref` is its canonical reference.
 public struct NodeSummary: Hashable, QueryResult {
     public let ref: String

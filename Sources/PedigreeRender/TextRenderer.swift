@@ -205,6 +205,16 @@ public enum TextRenderer {
         return oneLine(value.displayText)
     }
 
+    // MARK: list
+
+    public static func listing(_ artifacts: [NodeSummary], limit: Int, offset: Int) -> String {
+        guard !artifacts.isEmpty else { return offset > 0 ? "no more artifacts" : "no artifact matches" }
+        let rows = artifacts.map { [$0.ref, $0.digest.map(short) ?? "", $0.recordedAt.description] }
+        let more = artifacts.count == limit ? "; more with --offset \(offset + limit)" : ""
+        return table(["ARTIFACT (LATEST VERSION)", "DIGEST", "RECORDED"], rows)
+            + "\n\(artifacts.count) artifact\(artifacts.count == 1 ? "" : "s")\(more)"
+    }
+
     // MARK: history and verify
 
     public static func history(_ entries: [DeploymentEntry]) -> String {

@@ -138,16 +138,27 @@ struct LineageAPI: Sendable {
         ])
     }
 
-    /// Artifact versions with a content digest (what `pedigree run` asks to find a parent model by its file).
+    /// With `digest`: the artifact versions with that content (what `pedigree run` asks to find a parent model
+    /// by its file). Otherwise the latest version of each artifact matching `kind`, `namespace` and `name` (a
+    /// glob), paged (`pedigree list`). Only what the caller may read, filtered after paging.
     func artifactsWithDigest(_ request: Request, _ context: PedigreeRequestContext) async throws -> Response {
         let query = Query(request)
-        let text = try query.string("digest")
-        guard let digest = ContentDigest(text) else {
-            throw APIError(.badRequest, code: "bad_parameter", "digest must be sha256:<64 hex digits>", field: "digest")
+        func optional(_ name: String) -> String? { query.parameters[name].flatMap { $0.isEmpty ? nil : $0 } }
+        let found: [NodeSummary]
+        if let text = optional("digest") {
+            guard let digest = ContentDigest(text) else {
+                throw APIError(.badRequest, code: "bad_parameter", "digest must be sha256:<64 hex digits>", field: "digest")
+            }
+            found = try await store.artifacts(withDigest: digest, kind: optional("kind"))
+        } else {
+            let filter = ArtifactFilter(kind: optional("kind"), namespace: optional("namespace"), name: optional("name"))
+            if let namespace = filter.namespace { try context.identity.requireRead(namespace, "namespace \(namespace)") }
+            found = try await store.artifacts(
+                matching: filter, limit: try query.int("limit", default: 100, range: 1...1000),
+                offset: try query.int("offset", default: 0, range: 0...Int.max),
+                asOf: try query.time("asOf"))
         }
-        let kind = query.parameters["kind"].flatMap { $0.isEmpty ? nil : $0 }
-        let visible = try await store.artifacts(withDigest: digest, kind: kind).filter { context.identity.allows(.reader, in: $0.namespace) }
-        return .json(["artifacts": .array(visible.map(\.json))])
+        return .json(["artifacts": .array(found.filter { context.identity.allows(.reader, in: $0.namespace) }.map(\.json))])
     }
 
     /// Verification reads every chain: only for tokens that can read every namespace.

@@ -37,6 +37,9 @@ public protocol LineageQuerying: Sendable {
     /// A model version with its generating run and resolved inputs and parents, for `LineageDiff`.
     func modelPedigree(_ ref: ArtifactRef, asOf: Timestamp?) async throws -> ModelPedigree
 
+    /// The latest version of every artifact the filter matches, by namespace, kind and name; paged.
+    func artifacts(matching filter: ArtifactFilter, limit: Int, offset: Int, asOf: Timestamp?) async throws -> [NodeSummary]
+
     /// Artifact versions with this content digest (content identity beats names), oldest first.
     func artifacts(withDigest digest: ContentDigest, kind: String?) async throws -> [NodeSummary]
 

@@ -136,6 +136,10 @@ public final class SQLStore<Engine: SQLEngine>: LineageStore, TokenStore, GroupC
         }
     }
 
+    public func artifacts(matching filter: ArtifactFilter, limit: Int, offset: Int, asOf: Timestamp?) async throws -> [NodeSummary] {
+        try await read { try StoreQueries(db: $0).artifacts(matching: filter, limit: limit, offset: offset, asOf: asOf) }
+    }
+
     public func artifacts(withDigest digest: ContentDigest, kind: String?) async throws -> [NodeSummary] {
         try await read { try StoreQueries(db: $0).artifacts(withDigest: digest, kind: kind) }
     }

@@ -17,6 +17,7 @@ protocol Backend: EventDestination {
     func verify() async throws -> VerificationReport
     func events(afterSequence: Int64, limit: Int) async throws -> [StoredEvent]
     func artifacts(withDigest digest: ContentDigest, kind: String?) async throws -> [NodeSummary]
+    func artifacts(matching filter: ArtifactFilter, limit: Int, offset: Int, asOf: Timestamp?) async throws -> [NodeSummary]
     func createToken(namespace: String, role: AccessRole, name: String?) async throws -> (token: AccessToken, secret: String)
     func tokens(namespace: String?) async throws -> [AccessToken]
     func revokeToken(id: String) async throws -> Bool
@@ -48,6 +49,9 @@ struct LocalBackend: Backend {
     func events(afterSequence: Int64, limit: Int) async throws -> [StoredEvent] { try await store.events(afterSequence: afterSequence, limit: limit) }
     func artifacts(withDigest digest: ContentDigest, kind: String?) async throws -> [NodeSummary] {
         try await store.artifacts(withDigest: digest, kind: kind)
+    }
+    func artifacts(matching filter: ArtifactFilter, limit: Int, offset: Int, asOf: Timestamp?) async throws -> [NodeSummary] {
+        try await store.artifacts(matching: filter, limit: limit, offset: offset, asOf: asOf)
     }
     func createToken(namespace: String, role: AccessRole, name: String?) async throws -> (token: AccessToken, secret: String) {
         try await store.createToken(namespace: namespace, role: role, name: name)
@@ -84,6 +88,9 @@ struct RemoteBackend: Backend {
     }
     func artifacts(withDigest digest: ContentDigest, kind: String?) async throws -> [NodeSummary] {
         try await client.artifacts(withDigest: digest, kind: kind)
+    }
+    func artifacts(matching filter: ArtifactFilter, limit: Int, offset: Int, asOf: Timestamp?) async throws -> [NodeSummary] {
+        try await client.artifacts(matching: filter, limit: limit, offset: offset, asOf: asOf)
     }
     func createToken(namespace: String, role: AccessRole, name: String?) async throws -> (token: AccessToken, secret: String) {
         try await client.createToken(namespace: namespace, role: role, name: name)

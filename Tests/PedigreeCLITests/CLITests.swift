@@ -397,4 +397,20 @@ struct CLITests {
         let short = try cli.run(["show", "dataset:default/data/train.csv@sha256:ab"])
         #expect(short.status == 2 && short.stderr.contains("at least 8 hex digits"), "\(short.stderr)")
     }
+
+    @Test("list shows the latest version of each artifact, filtered by kind, namespace and name glob, paged")
+    func listing() throws {
+        let cli = try CLI()
+        try cli.run(["quickstart"])
+        let all = try cli.run(["list"]).stdout
+        #expect(all.contains("model:fraud-team/fraud@2") && !all.contains("model:fraud-team/fraud@1"), "\(all)")
+        #expect(all.contains("dataset:warehouse/transactions@2026-11"))
+        let models = try #require(try cli.run(["list", "--kind", "model", "--json"]).json?["artifacts"]?.arrayValue)
+        #expect(models.allSatisfy { $0["kind"] == "model" } && models.contains { $0["ref"] == "model:fraud-team/fraud-eu@1" })
+        let glob = try #require(try cli.run(["list", "--namespace", "fraud-team", "--name", "FRAUD*", "--json"]).json?["artifacts"]?.arrayValue)
+        #expect(glob.compactMap { $0["ref"]?.stringValue } == ["model:fraud-team/fraud@2", "model:fraud-team/fraud-eu@1"])
+        let page = try cli.run(["list", "--limit", "2"]).stdout
+        #expect(page.contains("2 artifacts; more with --offset 2"), "\(page)")
+        #expect(try cli.run(["list", "--kind", "Not A Kind"]).status == 64)
+    }
 }

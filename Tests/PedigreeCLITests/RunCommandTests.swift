@@ -131,6 +131,9 @@ struct RunCommandTests {
         ]
         #expect(try cli.run(command, in: project.root).status == 0)
         #expect(try cli.run(command, in: project.root).stderr.contains("→ model:default/fraud@1"), "same content, same version")
+        let byPath = try cli.run(["models", "--trained-on", "data/train.csv", "--json"], in: project.root)
+        #expect(
+            byPath.json?["models"]?.arrayValue?.compactMap { $0["ref"]?.stringValue }.contains("model:default/fraud@1") == true, "\(byPath.stderr)")
         let bare = try cli.run(["show", "fraud", "--json"])
         #expect(bare.status == 0 && bare.json?["ref"] == "model:default/fraud@1", "a bare name is the model of that name: \(bare.stderr)")
         let changed = try cli.run(command, environment: ["LR": "0.5"], in: project.root)

@@ -279,4 +279,22 @@ extension QueryTests {
         #expect(
             model.generatedBy?.inputs.map(\.node.ref).sorted() == ["dataset:team/features@1", "dataset:team/holdout@1", "model:hf/google/bert@abc"])
     }
+
+    @Test("listing: latest versions, filters combined, a case-insensitive glob, paging, as of a time", arguments: StoreKind.allCases)
+    func listing(kind: StoreKind) async throws {
+        let store = try await exampleStore(kind)
+        let all = try await store.artifacts(matching: ArtifactFilter(), limit: 100, offset: 0, asOf: nil)
+        #expect(all.map(\.ref).contains("model:team/m@2") && !all.map(\.ref).contains("model:team/m@1"))
+        let models = try await store.artifacts(matching: ArtifactFilter(kind: "model"), limit: 100, offset: 0, asOf: nil)
+        #expect(models.allSatisfy { $0.kind == "model" } && models.map(\.ref).contains("model:team/m-eu@1"))
+        #expect(models.map { "\($0.namespace)/\($0.name)" } == models.map { "\($0.namespace)/\($0.name)" }.sorted())
+        let glob = try await store.artifacts(matching: ArtifactFilter(namespace: "team", name: "M*"), limit: 100, offset: 0, asOf: nil)
+        #expect(glob.map(\.ref) == ["model:team/m@2", "model:team/m-eu@1"])
+        let underscore = try await store.artifacts(matching: ArtifactFilter(name: "m_eu"), limit: 100, offset: 0, asOf: nil)
+        #expect(underscore.isEmpty, "'_' in a glob is a literal underscore, not any character")
+        let pages = try await store.artifacts(matching: ArtifactFilter(), limit: 2, offset: 2, asOf: nil)
+        #expect(pages.map(\.ref) == Array(all.map(\.ref)[2..<4]))
+        let early = try await store.artifacts(matching: ArtifactFilter(kind: "model"), limit: 100, offset: 0, asOf: Timestamp(microseconds: 0))
+        #expect(early.isEmpty)
+    }
 }

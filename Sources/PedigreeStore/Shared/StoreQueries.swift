@@ -1,3 +1,4 @@
+import Foundation
 import PedigreeCore
 
 /// The listing and export queries of the store contract, on either backend.
@@ -23,6 +24,27 @@ struct StoreQueries {
               AND n.ordinal = (SELECT max(m.ordinal) FROM nodes m WHERE m.kind = n.kind AND m.namespace = n.namespace AND m.name = n.name)
             ORDER BY n.kind, n.name LIMIT ? OFFSET ?
             """, .text(namespace), .int(Int64(limit)), .int(Int64(offset))
+        ).map { try GraphNode(row: $0).summary }
+    }
+
+    func artifacts(matching filter: ArtifactFilter, limit: Int, offset: Int, asOf: Timestamp?) throws -> [NodeSummary] {
+        let cutoff = asOf?.microseconds ?? Int64.max
+        // A glob as LIKE, lower-cased on both sides so SQLite and PostgreSQL agree on case.
+        let pattern = filter.name.map { glob in
+            glob.lowercased().replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+                .replacingOccurrences(of: "_", with: "\\_").replacingOccurrences(of: "*", with: "%").replacingOccurrences(of: "?", with: "_")
+        }
+        return try db.rows(
+            """
+            SELECT \(GraphNode.columns) FROM nodes n
+            WHERE n.ordinal IS NOT NULL AND n.recorded_at <= ?
+              AND (CAST(? AS TEXT) IS NULL OR n.kind = ?) AND (CAST(? AS TEXT) IS NULL OR n.namespace = ?)
+              AND (CAST(? AS TEXT) IS NULL OR lower(n.name) LIKE ? ESCAPE '\\')
+              AND n.ordinal = (SELECT max(m.ordinal) FROM nodes m
+                               WHERE m.kind = n.kind AND m.namespace = n.namespace AND m.name = n.name AND m.recorded_at <= ?)
+            ORDER BY n.namespace, n.kind, n.name LIMIT ? OFFSET ?
+            """, .int(cutoff), .init(filter.kind), .init(filter.kind), .init(filter.namespace), .init(filter.namespace), .init(pattern),
+            .init(pattern), .int(cutoff), .int(Int64(limit)), .int(Int64(offset))
         ).map { try GraphNode(row: $0).summary }
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PedigreeCapture
 import PedigreeCore
 import PedigreeRender
 import PedigreeStore
@@ -80,25 +81,100 @@ struct Lineage: AsyncParsableCommand {
 
 extension LineageDirection: EnumerableFlag {}
 
+struct List: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List what is recorded: the latest version of each artifact, by namespace, kind and name.",
+        discussion: """
+            Filters combine; a name is a glob (* and ?, any case). Examples: pedigree list; pedigree list --kind \
+            model; pedigree list --namespace fraud-team --name 'fraud*'
+            """)
+
+    @Option(help: "Only artifacts of this kind (model, dataset, feature-set, …).")
+    var kind: String?
+    @Option(help: "Only this namespace.")
+    var namespace: String?
+    @Option(help: "Only names matching this glob (* and ?).")
+    var name: String?
+    @Option(parsing: .unconditional, help: "At most this many.")
+    var limit: Int = 100
+    @Option(parsing: .unconditional, help: "Skip this many first (for the next page).")
+    var offset: Int = 0
+    @OptionGroup var time: TimeOptions
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        if limit < 1 { throw ArgumentParser.ValidationError("--limit must be 1 or more") }
+        if offset < 0 { throw ArgumentParser.ValidationError("--offset must be 0 or more") }
+        if let kind { do { _ = try Kind(kind, field: "--kind") } catch { throw ArgumentParser.ValidationError("\(error)") } }
+    }
+
+    func run() async throws {
+        try await reportingErrors {
+            let filter = ArtifactFilter(kind: kind, namespace: namespace, name: name)
+            let artifacts = try await storeOptions.withBackend(creating: false) { [limit, offset, time] in
+                try await $0.artifacts(matching: filter, limit: limit, offset: offset, asOf: time.asOf)
+            }
+            if output.json {
+                printJSON(.object(["artifacts": .array(artifacts.map(\.json))]))
+            } else {
+                print(TextRenderer.listing(artifacts, limit: limit, offset: offset))
+            }
+        }
+    }
+}
+
 struct Models: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List model versions trained on a dataset, directly or through preprocessing runs.",
         discussion: """
             Without @VERSION, every version of the dataset counts. Data used only as test or evaluation data does \
-            not make a model trained on it. Example: pedigree models --trained-on dataset:warehouse/transactions
+            not make a model trained on it. A file or directory is matched by its content digest, whatever name \
+            it was recorded under. Examples: pedigree models --trained-on dataset:warehouse/transactions; \
+            pedigree models --trained-on data/train.csv
             """)
 
-    @Option(name: .customLong("trained-on"), help: "The dataset (any artifact) to search from.", transform: parseArtifactReference)
-    var trainedOn: ArtifactRef
+    @Option(
+        name: .customLong("trained-on"),
+        help: ArgumentHelp("The dataset (any artifact) to search from: a reference, or a file or directory.", valueName: "ref|path"))
+    var trainedOn: String
     @OptionGroup var time: TimeOptions
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var output: OutputOptions
 
+    func validate() throws {
+        guard !FileManager.default.fileExists(atPath: trainedOn) else { return }
+        do { _ = try parseArtifactReference(trainedOn) } catch { throw ArgumentParser.ValidationError("\(error)") }
+    }
+
     func run() async throws {
         try await reportingErrors {
-            let report = try await storeOptions.withBackend(creating: false) { try await $0.modelsTrainedOn(trainedOn, asOf: time.asOf) }
+            let digest = try Self.contentDigest(of: trainedOn)
+            let report = try await storeOptions.withBackend(creating: false) { [trainedOn, time] backend in
+                guard let digest else { return try await backend.modelsTrainedOn(try parseArtifactReference(trainedOn), asOf: time.asOf) }
+                let versions = try await backend.artifacts(withDigest: digest, kind: nil)
+                guard !versions.isEmpty else {
+                    throw StoreError(.notFound, "no artifact with the content of \(trainedOn) (\(digest)) is recorded", field: "--trained-on")
+                }
+                // The same content may be registered under several names: every one counts, each model once.
+                var datasets: [NodeSummary] = [], models: [TrainedOnReport.Entry] = [], seen: Set<String> = []
+                for version in versions {
+                    let ref = ArtifactRef(kind: version.kind, namespace: version.namespace, name: version.name, version: version.version)
+                    let report = try await backend.modelsTrainedOn(ref, asOf: time.asOf)
+                    datasets += report.datasets
+                    models += report.models.filter { seen.insert($0.model.ref).inserted }
+                }
+                return TrainedOnReport(datasets: datasets, models: models)
+            }
             output.json ? printJSON(report.json) : print(TextRenderer.trainedOn(report))
         }
+    }
+
+    /// The digest of a file or directory named on the command line, as `pedigree run` fingerprints inputs;
+    /// nil when the text is not a path.
+    static func contentDigest(of text: String) throws -> ContentDigest? {
+        guard FileManager.default.fileExists(atPath: text) else { return nil }
+        return try Fingerprinter(cache: CaptureCache(directory: PedigreeDirectories.cache)).fingerprint([text]).first?.digest
     }
 }
 
