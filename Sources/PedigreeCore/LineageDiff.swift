@@ -83,11 +83,22 @@ public struct ModelPedigree: Sendable {
         /// The data dimension (transformations, feature selection, quality) of the run that produced this
         /// input, so a diff shows how the preparation changed, not only that the data did.
         public let preparation: JSONValue?
-        public init(ref: ArtifactRef, digest: ContentDigest?, role: String, preparation: JSONValue? = nil) {
+        /// For a directory: its files and their digests, so a changed directory shows which files changed.
+        public let files: JSONValue?
+        /// The inputs of the run that produced this one, resolved the same way: following them is how a diff
+        /// reaches the raw snapshot that changed under a feature set.
+        public let upstream: [ResolvedInput]
+
+        public init(
+            ref: ArtifactRef, digest: ContentDigest?, role: String, preparation: JSONValue? = nil, files: JSONValue? = nil,
+            upstream: [ResolvedInput] = []
+        ) {
             self.ref = ref
             self.digest = digest
             self.role = role
             self.preparation = preparation
+            self.files = files
+            self.upstream = upstream
         }
     }
 
@@ -200,7 +211,10 @@ public struct LineageDiff: QueryResult {
                     if includeUnchanged { out.append(Change(path: k, kind: .unchanged, old: value(o), new: value(n))) }
                 case (let o?, let n?):
                     out.append(Change(path: k, kind: .changed, old: value(o), new: value(n)))
+                    out += JSONDiff.changes(o.files, n.files, path: "\(k) files", includeUnchanged: includeUnchanged)
                     out += JSONDiff.changes(o.preparation, n.preparation, path: "\(k) preparation", includeUnchanged: includeUnchanged)
+                    // Why the input changed: follow what its producing run used, as far as it was resolved.
+                    out += compareArtifacts(o.upstream, n.upstream, prefix: "\(k) ← inputs", includeUnchanged: includeUnchanged)
                 case (let o?, nil): out.append(Change(path: k, kind: .removed, old: value(o), new: nil))
                 case (nil, let n?): out.append(Change(path: k, kind: .added, old: nil, new: value(n)))
                 case (nil, nil): break

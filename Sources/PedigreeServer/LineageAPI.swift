@@ -110,13 +110,14 @@ struct LineageAPI: Sendable {
 
     func diff(_ request: Request, _ context: PedigreeRequestContext) async throws -> Response {
         let query = Query(request)
+        let depth = try query.optionalInt("depth", range: 0...Int.max)
         var pedigrees: [ModelPedigree] = []
         for name in ["from", "to"] {
             guard case .artifact(let model) = try query.reference(name) else {
                 throw APIError(.unprocessableContent, code: "invalid", "\(name) must be a model reference", field: name)
             }
             try context.identity.requireRead(model.namespace, model.description)
-            pedigrees.append(try await store.modelPedigree(model, asOf: try query.time("asOf")))
+            pedigrees.append(try await store.modelPedigree(model, depth: depth, asOf: try query.time("asOf")))
         }
         return .json(LineageDiff(pedigrees[0], pedigrees[1], includeUnchanged: try query.bool("all")).json)
     }

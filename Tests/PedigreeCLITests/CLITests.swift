@@ -130,6 +130,18 @@ struct CLITests {
         #expect(nodesLackingRef(json).isEmpty)
     }
 
+    @Test("diff follows a changed input up through its preparation runs to the raw data that changed, as far as --depth allows")
+    func diffFollowsData() throws {
+        let cli = try CLI()
+        try cli.run(["quickstart"])
+        let root =
+            "~ inputs[train] dataset:fraud-team/features ← inputs[input] dataset:warehouse/transactions  dataset:warehouse/transactions@2026-10"
+        let diff = try cli.run(["diff", "model:fraud-team/fraud@1", "model:fraud-team/fraud@2"]).stdout
+        #expect(diff.contains(root), "\(diff)")
+        let shallow = try cli.run(["diff", "model:fraud-team/fraud@1", "model:fraud-team/fraud@2", "--depth", "0"]).stdout
+        #expect(!shallow.contains("warehouse/transactions") && shallow.contains("preparation.featureSelection.top_k"))
+    }
+
     @Test("diff --json has one key per dimension")
     func diffJSON() throws {
         let cli = try CLI()

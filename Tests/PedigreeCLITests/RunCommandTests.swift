@@ -348,4 +348,18 @@ struct RunCommandTests {
         #expect(sync.status == 0 && sync.stdout.hasPrefix("delivered 2 events from 2 spool files to \(restarted.url)"), "\(sync.stdout)")
         #expect(try cli.run(["show", "model:default/fraud@2", "--server", restarted.url]).status == 0, "the spooled run arrived")
     }
+
+    @Test("a changed directory input shows which of its files changed")
+    func directoryDiff() throws {
+        let cli = try CLI(), project = try TrainingProject()
+        let command = [
+            "run", "--model", "vision", "--input", "train=data/images", "--output", "out/model.bin", "--", "python3", "train.py", "data/train.csv",
+        ]
+        #expect(try cli.run(command, in: project.root).status == 0)
+        try project.file("data/images/3.png", "a different picture")
+        #expect(try cli.run(command, environment: ["LR": "0.2"], in: project.root).status == 0)
+        let diff = try cli.run(["diff", "model:default/vision@1", "model:default/vision@2"]).stdout
+        #expect(diff.contains("inputs[train] dataset:default/data/images files[\"3.png\"]"), "\(diff)")
+        #expect(!diff.contains("files[\"2.png\"]"), "unchanged files are not listed")
+    }
 }

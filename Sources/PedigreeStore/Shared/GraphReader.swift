@@ -290,33 +290,57 @@ struct GraphReader {
 
     // MARK: Model pedigree
 
-    func modelPedigree(_ ref: ArtifactRef) throws -> ModelPedigree {
+    /// `depth` bounds how many preparation runs up a data input's producers are followed (nil: all of them;
+    /// a cycle stops the walk).
+    func modelPedigree(_ ref: ArtifactRef, depth: Int?) throws -> ModelPedigree {
         let model = try resolve(ref)
         guard model.summary.kind == "model" else {
             throw StoreError(.invalid, "\(model.summary.ref) is a \(model.summary.kind), not a model; diff compares model versions", field: "ref")
         }
-        let generator = try neighbours(of: model.id, .upstream).filter { $0.node.summary.kind == "run" }.max { $0.node.id < $1.node.id }
-        guard let generator else {
-            let summary = model.summary
-            let bare = ArtifactRef(kind: summary.kind, namespace: summary.namespace, name: summary.name, version: summary.version)
-            return ModelPedigree(model: bare, digest: summary.digest, run: nil, inputs: [], parents: [])
+        let s = model.summary
+        let bare = ArtifactRef(kind: s.kind, namespace: s.namespace, name: s.name, version: s.version)
+        guard let generator = try producer(of: model.id) else {
+            return ModelPedigree(model: bare, digest: s.digest, run: nil, inputs: [], parents: [])
         }
-        var inputs: [ModelPedigree.ResolvedInput] = []
-        var parents: [ModelPedigree.ResolvedInput] = []
-        for (node, role) in try neighbours(of: generator.node.id, .upstream) {
+        var visited: Set<Int64> = [generator.id]
+        let resolved = try inputs(of: generator.id, depth: depth, visited: &visited)
+        return ModelPedigree(
+            model: bare, digest: s.digest, run: try runRecord(generator), inputs: resolved.filter { $0.ref.kind != "model" },
+            parents: resolved.filter { $0.ref.kind == "model" })
+    }
+
+    /// The latest run that generated a node.
+    private func producer(of id: Int64) throws -> GraphNode? {
+        try neighbours(of: id, .upstream).filter { $0.node.summary.kind == "run" }.max { $0.node.id < $1.node.id }?.node
+    }
+
+    /// What a run used, each data input with its producer's preparation, its file manifest and, while
+    /// `depth` allows, what its producer used in turn.
+    private func inputs(of run: Int64, depth: Int?, visited: inout Set<Int64>) throws -> [ModelPedigree.ResolvedInput] {
+        var out: [ModelPedigree.ResolvedInput] = []
+        for (node, role) in try neighbours(of: run, .upstream) {
             let s = node.summary
             let ref = ArtifactRef(kind: s.kind, namespace: s.namespace, name: s.name, version: s.version)
-            if s.kind == "model" {
-                parents.append(ModelPedigree.ResolvedInput(ref: ref, digest: s.digest, role: role))
-            } else {
-                let producer = try neighbours(of: node.id, .upstream).filter { $0.node.summary.kind == "run" }.max { $0.node.id < $1.node.id }
-                let preparation = try producer.flatMap { try runRecord($0.node)?.data }.map { JSONValue.object($0.json) }
-                inputs.append(ModelPedigree.ResolvedInput(ref: ref, digest: s.digest, role: role, preparation: preparation))
+            guard s.kind != "model" else {
+                out.append(ModelPedigree.ResolvedInput(ref: ref, digest: s.digest, role: role))
+                continue
             }
+            let producer = try producer(of: node.id)
+            let preparation = try producer.flatMap { try runRecord($0)?.data }.map { JSONValue.object($0.json) }
+            var upstream: [ModelPedigree.ResolvedInput] = []
+            if let producer, depth.map({ $0 > 0 }) ?? true, visited.insert(producer.id).inserted {
+                upstream = try inputs(of: producer.id, depth: depth.map { $0 - 1 }, visited: &visited)
+            }
+            out.append(
+                ModelPedigree.ResolvedInput(
+                    ref: ref, digest: s.digest, role: role, preparation: preparation, files: try files(of: node.id), upstream: upstream))
         }
-        let s = model.summary
-        return ModelPedigree(
-            model: ArtifactRef(kind: s.kind, namespace: s.namespace, name: s.name, version: s.version), digest: s.digest,
-            run: try runRecord(generator.node), inputs: inputs, parents: parents)
+        return out
+    }
+
+    /// A directory artifact's manifest (`files` facet: relative path → digest), when it was registered with one.
+    private func files(of id: Int64) throws -> JSONValue? {
+        guard let state = try db.row("SELECT state FROM nodes WHERE id = ?", .int(id))?.optionalText(0) else { return nil }
+        return try JSONValue.parse(state)["facets"]?["files"]
     }
 }

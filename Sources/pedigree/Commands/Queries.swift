@@ -208,13 +208,19 @@ struct Diff: AsyncParsableCommand {
     var to: ArtifactRef
     @Flag(help: "Show unchanged values as well.")
     var all = false
+    @Option(parsing: .unconditional, help: "Follow a changed data input up this many preparation runs (default: all the way to the raw data).")
+    var depth: Int?
     @OptionGroup var time: TimeOptions
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var output: OutputOptions
 
+    func validate() throws {
+        if let depth, depth < 0 { throw ArgumentParser.ValidationError("--depth must be 0 or more") }
+    }
+
     func run() async throws {
         try await reportingErrors {
-            let diff = try await storeOptions.withBackend(creating: false) { try await $0.diff(from, to, all: all, asOf: time.asOf) }
+            let diff = try await storeOptions.withBackend(creating: false) { try await $0.diff(from, to, all: all, depth: depth, asOf: time.asOf) }
             output.json ? printJSON(diff.json) : print(TextRenderer.diff(diff))
         }
     }
