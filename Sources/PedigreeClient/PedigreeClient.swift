@@ -67,7 +67,7 @@ public struct PedigreeClient: Sendable {
         try await call(.GET, "/api/v1/impact", ["ref": ref.description, "asOf": asOf?.description], as: ImpactReport.self)
     }
 
-    public func diff(_ from: ArtifactRef, _ to: ArtifactRef, all: Bool, depth: Int?, asOf: Timestamp?) async throws -> LineageDiff {
+    public func diff(_ from: Reference, _ to: Reference, all: Bool, depth: Int?, asOf: Timestamp?) async throws -> LineageDiff {
         try await call(
             .GET, "/api/v1/diff",
             ["from": from.description, "to": to.description, "all": all ? "true" : nil, "depth": depth.map(String.init), "asOf": asOf?.description],

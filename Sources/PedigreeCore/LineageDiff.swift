@@ -73,8 +73,8 @@ public enum JSONDiff {
     }
 }
 
-/// What the store knows about a model version, gathered for comparison: the model and the run that
-/// generated it, with inputs and parents resolved to exact versions.
+/// What the store knows about a model or dataset version, or a run, gathered for comparison: the run (the
+/// version's generating run, or the run itself), with inputs and parents resolved to exact versions.
 public struct ModelPedigree: Sendable {
     public struct ResolvedInput: Hashable, Sendable {
         public let ref: ArtifactRef
@@ -102,15 +102,21 @@ public struct ModelPedigree: Sendable {
         }
     }
 
-    public let model: ArtifactRef
+    /// What is compared: a model or dataset version (with the run that generated it) or a run itself.
+    public let subject: Reference
     public let digest: ContentDigest?
+    /// For a directory artifact: its own files and their digests.
+    public let files: JSONValue?
     public let run: RunRecord?
     /// Data inputs of the generating run (base models excluded: they are `parents`).
     public let inputs: [ResolvedInput]
     public let parents: [ResolvedInput]
 
-    public init(model: ArtifactRef, digest: ContentDigest?, run: RunRecord?, inputs: [ResolvedInput], parents: [ResolvedInput]) {
-        self.model = model
+    public init(
+        subject: Reference, digest: ContentDigest?, files: JSONValue? = nil, run: RunRecord?, inputs: [ResolvedInput], parents: [ResolvedInput]
+    ) {
+        self.subject = subject
+        self.files = files
         self.digest = digest
         self.run = run
         self.inputs = inputs
@@ -118,10 +124,11 @@ public struct ModelPedigree: Sendable {
     }
 }
 
-/// The five-dimension difference between two model versions: the root-cause tool.
+/// The five-dimension difference between two model versions, two dataset versions or two runs: the
+/// root-cause tool.
 public struct LineageDiff: QueryResult {
-    public let from: ArtifactRef
-    public let to: ArtifactRef
+    public let from: Reference
+    public let to: Reference
     public let data: [Change]
     public let code: [Change]
     public let parents: [Change]
@@ -129,9 +136,10 @@ public struct LineageDiff: QueryResult {
     public let environment: [Change]
 
     public init(_ a: ModelPedigree, _ b: ModelPedigree, includeUnchanged: Bool = false) {
-        from = a.model
-        to = b.model
-        var data = Self.compareArtifacts(a.inputs, b.inputs, prefix: "inputs", includeUnchanged: includeUnchanged)
+        from = a.subject
+        to = b.subject
+        var data = JSONDiff.changes(a.files, b.files, path: "files", includeUnchanged: includeUnchanged)
+        data += Self.compareArtifacts(a.inputs, b.inputs, prefix: "inputs", includeUnchanged: includeUnchanged)
         data += JSONDiff.changes(a.run?.data.map { .object($0.json) }, b.run?.data.map { .object($0.json) }, includeUnchanged: includeUnchanged)
         self.data = data
         code = JSONDiff.changes(a.run?.code.map { .object($0.json) }, b.run?.code.map { .object($0.json) }, includeUnchanged: includeUnchanged)
@@ -160,15 +168,15 @@ public struct LineageDiff: QueryResult {
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        func artifact(_ key: CodingKeys) throws -> ArtifactRef {
+        func reference(_ key: CodingKeys) throws -> Reference {
             let text = try container.decode(String.self, forKey: key)
-            guard let parsed = try? Reference(parsing: text), case .artifact(let ref) = parsed else {
-                throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "'\(text)' is not an artifact reference")
+            guard let parsed = try? Reference(parsing: text) else {
+                throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "'\(text)' is not a reference")
             }
-            return ref
+            return parsed
         }
-        from = try artifact(.from)
-        to = try artifact(.to)
+        from = try reference(.from)
+        to = try reference(.to)
         data = try container.decode([Change].self, forKey: .data)
         code = try container.decode([Change].self, forKey: .code)
         parents = try container.decode([Change].self, forKey: .parents)

@@ -108,16 +108,20 @@ struct LineageAPI: Sendable {
         return .json(Visibility(identity: context.identity).filter(report).json)
     }
 
+    /// Two model or dataset versions, or two runs, compared dimension by dimension.
     func diff(_ request: Request, _ context: PedigreeRequestContext) async throws -> Response {
         let query = Query(request)
         let depth = try query.optionalInt("depth", range: 0...Int.max)
+        let asOf = try query.time("asOf")
         var pedigrees: [ModelPedigree] = []
         for name in ["from", "to"] {
-            guard case .artifact(let model) = try query.reference(name) else {
-                throw APIError(.unprocessableContent, code: "invalid", "\(name) must be a model reference", field: name)
+            let ref = try query.reference(name)
+            try context.identity.requireRead(ref)
+            if case .run = ref {
+                // A run reference names no namespace: who may see it is known once it is found.
+                try context.identity.requireRead(try await store.show(ref, asOf: asOf).summary.namespace, ref.description)
             }
-            try context.identity.requireRead(model.namespace, model.description)
-            pedigrees.append(try await store.modelPedigree(model, depth: depth, asOf: try query.time("asOf")))
+            pedigrees.append(try await store.pedigree(ref, depth: depth, asOf: asOf))
         }
         return .json(LineageDiff(pedigrees[0], pedigrees[1], includeUnchanged: try query.bool("all")).json)
     }

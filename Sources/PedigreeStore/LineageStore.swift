@@ -34,9 +34,9 @@ public protocol LineageQuerying: Sendable {
     /// Everything downstream of a node, and the deployments serving any affected model.
     func impact(_ ref: Reference, asOf: Timestamp?) async throws -> ImpactReport
 
-    /// A model version with its generating run and resolved inputs and parents, for `LineageDiff`; data inputs
-    /// are followed up through their producing runs, `depth` runs at most (nil: all).
-    func modelPedigree(_ ref: ArtifactRef, depth: Int?, asOf: Timestamp?) async throws -> ModelPedigree
+    /// A model or dataset version with its generating run, or a run, with resolved inputs and parents, for
+    /// `LineageDiff`; data inputs are followed up through their producing runs, `depth` runs at most (nil: all).
+    func pedigree(_ ref: Reference, depth: Int?, asOf: Timestamp?) async throws -> ModelPedigree
 
     /// The latest version of every artifact the filter matches, by namespace, kind and name; paged.
     func artifacts(matching filter: ArtifactFilter, limit: Int, offset: Int, asOf: Timestamp?) async throws -> [NodeSummary]

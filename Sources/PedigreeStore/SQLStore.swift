@@ -125,8 +125,8 @@ public final class SQLStore<Engine: SQLEngine>: LineageStore, TokenStore, GroupC
         try await read { try GraphReader(db: $0, asOf: asOf).impact(ref) }
     }
 
-    public func modelPedigree(_ ref: ArtifactRef, depth: Int?, asOf: Timestamp?) async throws -> ModelPedigree {
-        try await read { try GraphReader(db: $0, asOf: asOf).modelPedigree(ref, depth: depth) }
+    public func pedigree(_ ref: Reference, depth: Int?, asOf: Timestamp?) async throws -> ModelPedigree {
+        try await read { try GraphReader(db: $0, asOf: asOf).pedigree(ref, depth: depth) }
     }
 
     public func deploymentHistory(namespace: String, endpoint: String, asOf: Timestamp?) async throws -> [DeploymentEntry] {

@@ -12,7 +12,7 @@ protocol Backend: EventDestination {
     func lineage(_ ref: Reference, direction: LineageDirection, depth: Int?, asOf: Timestamp?) async throws -> LineageGraph
     func modelsTrainedOn(_ ref: ArtifactRef, asOf: Timestamp?) async throws -> TrainedOnReport
     func impact(_ ref: Reference, asOf: Timestamp?) async throws -> ImpactReport
-    func diff(_ from: ArtifactRef, _ to: ArtifactRef, all: Bool, depth: Int?, asOf: Timestamp?) async throws -> LineageDiff
+    func diff(_ from: Reference, _ to: Reference, all: Bool, depth: Int?, asOf: Timestamp?) async throws -> LineageDiff
     func history(namespace: String, endpoint: String, asOf: Timestamp?) async throws -> [DeploymentEntry]
     func verify() async throws -> VerificationReport
     func events(afterSequence: Int64, limit: Int) async throws -> [StoredEvent]
@@ -39,9 +39,9 @@ struct LocalBackend: Backend {
     }
     func modelsTrainedOn(_ ref: ArtifactRef, asOf: Timestamp?) async throws -> TrainedOnReport { try await store.modelsTrainedOn(ref, asOf: asOf) }
     func impact(_ ref: Reference, asOf: Timestamp?) async throws -> ImpactReport { try await store.impact(ref, asOf: asOf) }
-    func diff(_ from: ArtifactRef, _ to: ArtifactRef, all: Bool, depth: Int?, asOf: Timestamp?) async throws -> LineageDiff {
+    func diff(_ from: Reference, _ to: Reference, all: Bool, depth: Int?, asOf: Timestamp?) async throws -> LineageDiff {
         LineageDiff(
-            try await store.modelPedigree(from, depth: depth, asOf: asOf), try await store.modelPedigree(to, depth: depth, asOf: asOf),
+            try await store.pedigree(from, depth: depth, asOf: asOf), try await store.pedigree(to, depth: depth, asOf: asOf),
             includeUnchanged: all)
     }
     func history(namespace: String, endpoint: String, asOf: Timestamp?) async throws -> [DeploymentEntry] {
@@ -78,7 +78,7 @@ struct RemoteBackend: Backend {
     }
     func modelsTrainedOn(_ ref: ArtifactRef, asOf: Timestamp?) async throws -> TrainedOnReport { try await client.modelsTrainedOn(ref, asOf: asOf) }
     func impact(_ ref: Reference, asOf: Timestamp?) async throws -> ImpactReport { try await client.impact(ref, asOf: asOf) }
-    func diff(_ from: ArtifactRef, _ to: ArtifactRef, all: Bool, depth: Int?, asOf: Timestamp?) async throws -> LineageDiff {
+    func diff(_ from: Reference, _ to: Reference, all: Bool, depth: Int?, asOf: Timestamp?) async throws -> LineageDiff {
         try await client.diff(from, to, all: all, depth: depth, asOf: asOf)
     }
     func history(namespace: String, endpoint: String, asOf: Timestamp?) async throws -> [DeploymentEntry] {

@@ -142,6 +142,17 @@ struct CLITests {
         #expect(!shallow.contains("warehouse/transactions") && shallow.contains("preparation.featureSelection.top_k"))
     }
 
+    @Test("diff compares two dataset versions through the runs that made them")
+    func datasetDiff() throws {
+        let cli = try CLI()
+        try cli.run(["quickstart"])
+        let diff = try cli.run(["diff", "dataset:fraud-team/features@1", "dataset:fraud-team/features@2"])
+        #expect(diff.status == 0, "\(diff.stderr)")
+        #expect(diff.stdout.contains("~ inputs[input] dataset:warehouse/transactions  dataset:warehouse/transactions@2026-10"), "\(diff.stdout)")
+        #expect(diff.stdout.contains("~ featureSelection.top_k  40 → 48"), "\(diff.stdout)")
+        #expect(try cli.run(["diff", "deployment:fraud-team/fraud-api", "model:fraud-team/fraud@2"]).status == 2)
+    }
+
     @Test("diff --json has one key per dimension")
     func diffJSON() throws {
         let cli = try CLI()

@@ -362,4 +362,20 @@ struct RunCommandTests {
         #expect(diff.contains("inputs[train] dataset:default/data/images files[\"3.png\"]"), "\(diff)")
         #expect(!diff.contains("files[\"2.png\"]"), "unchanged files are not listed")
     }
+
+    @Test("a failed run, which registered no model, can be diffed against the last good one")
+    func runDiff() throws {
+        let cli = try CLI(), project = try TrainingProject()
+        let base = ["run", "--model", "fraud", "--input", "train=data/train.csv", "--output", "out/model.bin"]
+        #expect(try cli.run(base + ["--param", "lr=0.1", "--", "python3", "train.py", "data/train.csv"], in: project.root).status == 0)
+        let good = try lastRunID(cli)
+        let failed = try cli.run(
+            base + ["--param", "lr=0.5", "--", "python3", "train.py", "data/train.csv"], environment: ["EXIT_CODE": "3"], in: project.root)
+        #expect(failed.status == 3)
+        let bad = try lastRunID(cli)
+        let diff = try cli.run(["diff", "run:\(good)", "run:\(bad)"])
+        #expect(diff.status == 0, "\(diff.stderr)")
+        #expect(diff.stdout.hasPrefix("run:\(good) → run:\(bad)"))
+        #expect(diff.stdout.contains("~ lr  0.1 → 0.5"), "\(diff.stdout)")
+    }
 }

@@ -32,10 +32,10 @@ struct DiffTests {
         var runB = RunRecord(id: "b", job: "train")
         runB.environment = try? EnvironmentFacet(json: ["packages": ["torch": "2.3.0", "numpy": "1.26.0"]], path: "")
         let a = ModelPedigree(
-            model: ArtifactRef(kind: "model", namespace: "t", name: "m", version: "1"), digest: nil, run: runA,
+            subject: .artifact(ArtifactRef(kind: "model", namespace: "t", name: "m", version: "1")), digest: nil, run: runA,
             inputs: [input("tx", "1", "train"), input("holdout", "1", "test")], parents: [input("bert", "a", "base-model", kind: "model")])
         let b = ModelPedigree(
-            model: ArtifactRef(kind: "model", namespace: "t", name: "m", version: "2"), digest: nil, run: runB,
+            subject: .artifact(ArtifactRef(kind: "model", namespace: "t", name: "m", version: "2")), digest: nil, run: runB,
             inputs: [input("tx", "2", "train"), input("holdout", "1", "test")], parents: [input("bert", "b", "base-model", kind: "model")])
         let diff = LineageDiff(a, b)
         #expect(diff.data.map(\.path) == ["inputs[train] dataset:w/tx"])

@@ -80,7 +80,7 @@ struct BackendParityTests {
                 if case .artifact(let artifact) = reference {
                     await same("trained on") { try await $0.modelsTrainedOn(artifact, asOf: asOf).json }
                     await same("pedigree") {
-                        let pedigree = try await $0.modelPedigree(artifact, depth: nil, asOf: asOf)
+                        let pedigree = try await $0.pedigree(.artifact(artifact), depth: nil, asOf: asOf)
                         return LineageDiff(pedigree, pedigree, includeUnchanged: true).json
                     }
                 }

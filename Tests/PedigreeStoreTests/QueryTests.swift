@@ -118,8 +118,8 @@ struct QueryTests {
     @Test("diff reports what changed in every dimension", arguments: StoreKind.allCases)
     func diff(kind: StoreKind) async throws {
         let store = try await exampleStore(kind)
-        let a = try await store.modelPedigree(try artifactRef("model:team/m@1"), depth: nil, asOf: nil)
-        let b = try await store.modelPedigree(try artifactRef("model:team/m@2"), depth: nil, asOf: nil)
+        let a = try await store.pedigree(try ref("model:team/m@1"), depth: nil, asOf: nil)
+        let b = try await store.pedigree(try ref("model:team/m@2"), depth: nil, asOf: nil)
         let diff = LineageDiff(a, b)
         // The features changed, and so did how they were prepared (r-prep1 declared a dropna step, r-prep2 none)
         // and what they were prepared from (raw@1, then raw@2): the diff follows the data up to its source.
@@ -131,8 +131,8 @@ struct QueryTests {
         #expect(diff.data[1].kind == .removed)
         #expect(diff.data[2].old?["ref"] == "dataset:team/raw@1" && diff.data[2].new?["ref"] == "dataset:team/raw@2")
         let shallow = LineageDiff(
-            try await store.modelPedigree(try artifactRef("model:team/m@1"), depth: 0, asOf: nil),
-            try await store.modelPedigree(try artifactRef("model:team/m@2"), depth: 0, asOf: nil))
+            try await store.pedigree(try ref("model:team/m@1"), depth: 0, asOf: nil),
+            try await store.pedigree(try ref("model:team/m@2"), depth: 0, asOf: nil))
         #expect(shallow.data.count == 2, "depth 0 stops at the direct inputs")
         #expect(diff.code.map(\.path) == ["commit", "dirty"])
         #expect(diff.hyperparameters.map(\.path) == ["optimizer.lr"])
@@ -141,7 +141,7 @@ struct QueryTests {
         #expect(diff.parents.isEmpty)
         let full = LineageDiff(a, b, includeUnchanged: true)
         #expect(full.parents.map(\.kind) == [.unchanged])
-        await #expect(throws: StoreError.self) { try await store.modelPedigree(try artifactRef("dataset:team/raw@1"), depth: nil, asOf: nil) }
+        await #expect(throws: StoreError.self) { try await store.pedigree(try ref("deployment:team/api"), depth: nil, asOf: nil) }
     }
 
     @Test("deployment history and as-of", arguments: StoreKind.allCases)
@@ -275,8 +275,8 @@ extension QueryTests {
         }
         try roundTrips(try await store.modelsTrainedOn(try artifactRef("dataset:team/raw"), asOf: nil), "trained-on")
         let diff = LineageDiff(
-            try await store.modelPedigree(try artifactRef("model:team/m@1"), depth: nil, asOf: nil),
-            try await store.modelPedigree(try artifactRef("model:team/m@2"), depth: nil, asOf: nil),
+            try await store.pedigree(try ref("model:team/m@1"), depth: nil, asOf: nil),
+            try await store.pedigree(try ref("model:team/m@2"), depth: nil, asOf: nil),
             includeUnchanged: true)
         try roundTrips(diff, "diff")
         try roundTrips(try await store.verify(), "verify")

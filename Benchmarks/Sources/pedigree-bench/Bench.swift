@@ -116,10 +116,10 @@ struct Spine: AsyncParsableCommand {
                 "diff (two model versions)",
                 try await measure(samples) {
                     let p = pick()
-                    let a = try await store.modelPedigree(
-                        ArtifactRef(kind: "model", namespace: ns(p), name: "model-\(p)", version: "4"), depth: nil, asOf: nil)
-                    let b = try await store.modelPedigree(
-                        ArtifactRef(kind: "model", namespace: ns(p), name: "model-\(p)", version: "5"), depth: nil, asOf: nil)
+                    let a = try await store.pedigree(
+                        .artifact(ArtifactRef(kind: "model", namespace: ns(p), name: "model-\(p)", version: "4")), depth: nil, asOf: nil)
+                    let b = try await store.pedigree(
+                        .artifact(ArtifactRef(kind: "model", namespace: ns(p), name: "model-\(p)", version: "5")), depth: nil, asOf: nil)
                     _ = LineageDiff(a, b)
                 }
             ))

@@ -290,22 +290,27 @@ struct GraphReader {
 
     // MARK: Model pedigree
 
-    /// `depth` bounds how many preparation runs up a data input's producers are followed (nil: all of them;
-    /// a cycle stops the walk).
-    func modelPedigree(_ ref: ArtifactRef, depth: Int?) throws -> ModelPedigree {
-        let model = try resolve(ref)
-        guard model.summary.kind == "model" else {
-            throw StoreError(.invalid, "\(model.summary.ref) is a \(model.summary.kind), not a model; diff compares model versions", field: "ref")
+    /// A model or dataset version with the run that generated it, or a run itself, for `LineageDiff`. `depth`
+    /// bounds how many preparation runs up a data input's producers are followed (nil: all of them; a cycle
+    /// stops the walk).
+    func pedigree(_ ref: Reference, depth: Int?) throws -> ModelPedigree {
+        let node = try resolve(ref)
+        let s = node.summary
+        guard s.kind != "deployment" else {
+            throw StoreError(.invalid, "\(s.ref) is a deployment endpoint; diff compares model or dataset versions, or runs", field: "ref")
         }
-        let s = model.summary
-        let bare = ArtifactRef(kind: s.kind, namespace: s.namespace, name: s.name, version: s.version)
-        guard let generator = try producer(of: model.id) else {
-            return ModelPedigree(model: bare, digest: s.digest, run: nil, inputs: [], parents: [])
+        let subject =
+            s.kind == "run"
+            ? Reference.run(String(s.ref.dropFirst("run:".count)))
+            : .artifact(ArtifactRef(kind: s.kind, namespace: s.namespace, name: s.name, version: s.version))
+        let files = s.kind == "run" ? nil : try self.files(of: node.id)
+        guard let run = s.kind == "run" ? node : try producer(of: node.id) else {
+            return ModelPedigree(subject: subject, digest: s.digest, files: files, run: nil, inputs: [], parents: [])
         }
-        var visited: Set<Int64> = [generator.id]
-        let resolved = try inputs(of: generator.id, depth: depth, visited: &visited)
+        var visited: Set<Int64> = [run.id]
+        let resolved = try inputs(of: run.id, depth: depth, visited: &visited)
         return ModelPedigree(
-            model: bare, digest: s.digest, run: try runRecord(generator), inputs: resolved.filter { $0.ref.kind != "model" },
+            subject: subject, digest: s.digest, files: files, run: try runRecord(run), inputs: resolved.filter { $0.ref.kind != "model" },
             parents: resolved.filter { $0.ref.kind == "model" })
     }
 

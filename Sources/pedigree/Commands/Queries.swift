@@ -199,13 +199,17 @@ struct Impact: AsyncParsableCommand {
 
 struct Diff: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "What changed between two model versions: data, code, parents, hyperparameters, environment.",
-        discussion: "Example: pedigree diff model:fraud-team/fraud@1 model:fraud-team/fraud@2")
+        abstract: "What changed between two model versions (or dataset versions, or runs): data, code, parents, hyperparameters, environment.",
+        discussion: """
+            A version is compared through the run that generated it; a run, as itself — so a failed run, which \
+            registered no model, can be compared with the last good one. Examples: pedigree diff \
+            model:fraud-team/fraud@1 model:fraud-team/fraud@2; pedigree diff run:<good> run:<failed>
+            """)
 
-    @Argument(help: "The earlier (or known good) model version.", transform: parseArtifactReference)
-    var from: ArtifactRef
-    @Argument(help: "The later (or failing) model version.", transform: parseArtifactReference)
-    var to: ArtifactRef
+    @Argument(help: "The earlier (or known good) model or dataset version, or run.", transform: parseReference)
+    var from: Reference
+    @Argument(help: "The later (or failing) one.", transform: parseReference)
+    var to: Reference
     @Flag(help: "Show unchanged values as well.")
     var all = false
     @Option(parsing: .unconditional, help: "Follow a changed data input up this many preparation runs (default: all the way to the raw data).")
