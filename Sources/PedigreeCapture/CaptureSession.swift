@@ -45,6 +45,10 @@ public actor CaptureSession {
         case recorded, spooled, rejected, lost
     }
 
+    /// Tells the session its destination just failed to answer (a lookup made on the side, such as finding a
+    /// parent model by digest), so what follows does not wait for it again.
+    public func noteUnavailable() { lastFailure = .now }
+
     /// Delivers what was spooled for this destination, oldest first.
     public func deliverPending() async {
         guard let destination, !destinationIsDown, spool.hasPending(for: spoolKey) else { return }
@@ -52,6 +56,7 @@ public actor CaptureSession {
         if delivery.stoppedUnavailable { lastFailure = .now }
         if delivery.events > 0 { notice("delivered \(delivery.events) spooled event\(delivery.events == 1 ? "" : "s") to \(spoolKey)") }
         for rejection in delivery.rejected { notice("rejected spooled events (kept in \(spool.directory.path)/rejected): \(rejection)") }
+        if let refused = delivery.refused { notice("spooled events kept: \(refused)") }
     }
 
     @discardableResult
@@ -62,9 +67,12 @@ public actor CaptureSession {
                 do {
                     _ = try await destination.append([event], recordedBy: identity)
                     return .recorded
-                } catch let error as StoreError where error.code != .unavailable {
+                } catch let error as StoreError where error.code == .invalid || error.code == .conflict {
                     notice("the store rejected the \(event.typeName) event: \(error)")
                     return .rejected
+                } catch let error as StoreError where error.code != .unavailable {
+                    // Refused, not invalid (a token the server does not accept): kept for when it is fixed.
+                    notice("the store refused the \(event.typeName) event (\(error)); spooling")
                 } catch {
                     lastFailure = .now
                     notice("the store is unavailable (\(error)); spooling")

@@ -88,11 +88,14 @@ public struct ModelPedigree: Sendable {
         /// The inputs of the run that produced this one, resolved the same way: following them is how a diff
         /// reaches the raw snapshot that changed under a feature set.
         public let upstream: [ResolvedInput]
+        /// The namespace of the run that produced this input: who may see its preparation and upstream.
+        public let producerNamespace: String?
 
         public init(
             ref: ArtifactRef, digest: ContentDigest?, role: String, preparation: JSONValue? = nil, files: JSONValue? = nil,
-            upstream: [ResolvedInput] = []
+            upstream: [ResolvedInput] = [], producerNamespace: String? = nil
         ) {
+            self.producerNamespace = producerNamespace
             self.ref = ref
             self.digest = digest
             self.role = role
@@ -107,20 +110,43 @@ public struct ModelPedigree: Sendable {
     public let digest: ContentDigest?
     /// For a directory artifact: its own files and their digests.
     public let files: JSONValue?
+    /// The namespace of `run` (a dataset's producer may be another team's run).
+    public let runNamespace: String?
     public let run: RunRecord?
     /// Data inputs of the generating run (base models excluded: they are `parents`).
     public let inputs: [ResolvedInput]
     public let parents: [ResolvedInput]
 
     public init(
-        subject: Reference, digest: ContentDigest?, files: JSONValue? = nil, run: RunRecord?, inputs: [ResolvedInput], parents: [ResolvedInput]
+        subject: Reference, digest: ContentDigest?, files: JSONValue? = nil, run: RunRecord?, runNamespace: String? = nil, inputs: [ResolvedInput],
+        parents: [ResolvedInput]
     ) {
         self.subject = subject
         self.files = files
+        self.runNamespace = runNamespace
         self.digest = digest
         self.run = run
         self.inputs = inputs
         self.parents = parents
+    }
+}
+
+extension ModelPedigree {
+    /// What a caller who may read only some namespaces may see: runs in other namespaces keep their place
+    /// (that an input changed is visible wherever the input is), but not their records, preparation or inputs.
+    public func visible(to mayRead: (String) -> Bool) -> ModelPedigree {
+        func limit(_ input: ResolvedInput) -> ResolvedInput {
+            guard let producer = input.producerNamespace, !mayRead(producer) else {
+                return ResolvedInput(
+                    ref: input.ref, digest: input.digest, role: input.role, preparation: input.preparation, files: input.files,
+                    upstream: input.upstream.map(limit), producerNamespace: input.producerNamespace)
+            }
+            return ResolvedInput(ref: input.ref, digest: input.digest, role: input.role, files: input.files, producerNamespace: producer)
+        }
+        let runVisible = runNamespace.map(mayRead) ?? true
+        return ModelPedigree(
+            subject: subject, digest: digest, files: files, run: runVisible ? run : nil, runNamespace: runNamespace,
+            inputs: runVisible ? inputs.map(limit) : [], parents: runVisible ? parents : [])
     }
 }
 

@@ -12,7 +12,7 @@ public enum LineageDirection: String, Sendable, CaseIterable, Codable {
 public struct ArtifactFilter: Hashable, Sendable {
     public var kind: String?
     public var namespace: String?
-    /// `*` matches any run of characters, `?` one character; case-insensitive.
+    /// `*` matches any run of characters, `?` one character; ASCII letters match in either case.
     public var name: String?
 
     public init(kind: String? = nil, namespace: String? = nil, name: String? = nil) {

@@ -75,11 +75,23 @@ extension SecretRedactor {
 
     static func redactLine(_ line: String) -> String {
         var line = stripURLCredentials(line)
-        // KEY: value, KEY = value, "key": "value" — the first assignment on the line decides.
-        if let match = line.firstMatch(of: /(?<name>[A-Za-z_][A-Za-z0-9_.\-]*)["']?\s*[:=]\s*(?<value>\S.*)$/),
-            isSecretName(String(match.output.name)), !String(match.output.value).hasPrefix(placeholder)
+        // Bearer and Basic credentials, wherever they appear (`Authorization: Bearer …`, `-H "…"`).
+        for match in line.matches(of: /(?i:bearer|basic)\s+(?<value>[A-Za-z0-9._~+\/=\-]{8,})/).reversed() {
+            line.replaceSubrange(match.output.value.startIndex..<match.output.value.endIndex, with: placeholder)
+        }
+        // A line that is itself an assignment (`password: my secret phrase`, `export TOKEN=…`): the rest of it.
+        if let match = line.firstMatch(of: /^[+\- ]?\s*(?:export\s+)?["']?(?<name>[A-Za-z_][A-Za-z0-9_.\-]*)["']?\s*[:=]\s*(?<value>\S.*)$/),
+            isSecretName(String(match.output.name)), !match.output.value.hasPrefix(placeholder)
         {
-            line.replaceSubrange(match.output.value.startIndex..<line.endIndex, with: placeholder)
+            var value = match.output.value
+            if value.last == "," { value = value.dropLast() }  // a JSON member keeps its comma
+            line.replaceSubrange(value.startIndex..<value.endIndex, with: placeholder)
+        }
+        // Every other KEY: value, KEY = value, "key": "value" on the line (`OpenAI(api_key="sk-…")` too): the value of a
+        // secret-named key, up to the next separator.
+        for match in line.matches(of: /(?<name>[A-Za-z_][A-Za-z0-9_.\-]*)["']?\s*[:=]\s*(?<value>"[^"]*"|'[^']*'|[^\s,;(){}\[\]=]+)/).reversed()
+        where isSecretName(String(match.output.name)) && !line[match.output.value.startIndex...].hasPrefix(placeholder) {
+            line.replaceSubrange(match.output.value.startIndex..<match.output.value.endIndex, with: placeholder)
         }
         // --api-key VALUE, -p VALUE with a secret-named flag.
         for match in line.matches(of: /(?<flag>--?[A-Za-z][A-Za-z0-9_\-]*)\s+(?<value>[^\s\-][^\s]*)/).reversed()

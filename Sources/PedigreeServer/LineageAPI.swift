@@ -121,7 +121,8 @@ struct LineageAPI: Sendable {
                 // A run reference names no namespace: who may see it is known once it is found.
                 try context.identity.requireRead(try await store.show(ref, asOf: asOf).summary.namespace, ref.description)
             }
-            pedigrees.append(try await store.pedigree(ref, depth: depth, asOf: asOf))
+            let pedigree = try await store.pedigree(ref, depth: depth, asOf: asOf)
+            pedigrees.append(pedigree.visible { context.identity.allows(.reader, in: $0) })
         }
         return .json(LineageDiff(pedigrees[0], pedigrees[1], includeUnchanged: try query.bool("all")).json)
     }
@@ -156,8 +157,12 @@ struct LineageAPI: Sendable {
             }
             found = try await store.artifacts(withDigest: digest, kind: optional("kind"))
         } else {
-            let filter = ArtifactFilter(kind: optional("kind"), namespace: optional("namespace"), name: optional("name"))
+            var filter = ArtifactFilter(kind: optional("kind"), namespace: optional("namespace"), name: optional("name"))
             if let namespace = filter.namespace { try context.identity.requireRead(namespace, "namespace \(namespace)") }
+            // A token for one namespace lists that namespace: paging must not run through what it cannot see.
+            if filter.namespace == nil, let scoped = context.identity.token?.namespace, scoped != AccessToken.everyNamespace {
+                filter.namespace = scoped
+            }
             found = try await store.artifacts(
                 matching: filter, limit: try query.int("limit", default: 100, range: 1...1000),
                 offset: try query.int("offset", default: 0, range: 0...Int.max),

@@ -80,6 +80,8 @@ public struct EventSpool: Sendable {
         public var rejected: [String] = []
         /// Whether delivery stopped because the destination could not be reached.
         public var stoppedUnavailable = false
+        /// Why the destination refused to take events it did not find invalid (a token it does not accept).
+        public var refused: String?
     }
 
     /// Delivers every pending file meant for `destination` (and, when `includingUnaddressed`, files spooled
@@ -108,8 +110,11 @@ public struct EventSpool: Sendable {
                     _ = try await destination.append(batch.entries[start..<end].map(\.event), recordedBy: identity)
                     start = end
                 }
-            } catch let error as StoreError where error.code == .unavailable {
-                delivery.stoppedUnavailable = true
+            } catch let error as StoreError where error.code != .invalid && error.code != .conflict {
+                // Unreachable, or refused (a missing or expired token, a route that is not there): not the
+                // events' fault. They stay, and delivery stops until the next try.
+                delivery.stoppedUnavailable = error.code == .unavailable
+                if error.code != .unavailable { delivery.refused = "\(error)" }
                 return delivery
             } catch {
                 reject(file)

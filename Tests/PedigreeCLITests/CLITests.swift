@@ -414,7 +414,7 @@ struct CLITests {
         let path = try cli.run(["show", "dataset:data/train.csv"])
         #expect(
             path.status == 3 && path.stderr.contains("nothing is recorded in namespace 'data'")
-                && path.stderr.contains("did you mean dataset:default/data/train.csv?"), "\(path.stderr)")
+                && path.stderr.contains("KIND:NAMESPACE/data/train.csv"), "\(path.stderr)")
         let uri = try cli.run(["show", "dataset:s3://bucket/x"])
         #expect(uri.status == 64 && uri.stderr.contains("dataset:s3:%2F%2Fbucket/x"), "\(uri.stderr)")
         let short = try cli.run(["show", "dataset:default/data/train.csv@sha256:ab"])

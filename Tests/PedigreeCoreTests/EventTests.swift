@@ -146,8 +146,11 @@ struct SecretTextTests {
         "a secret-named key's value, a secret flag's value and URL passwords are redacted; other lines are kept",
         arguments: [
             ("+api_key: hunter2", "+api_key: [REDACTED]"),
-            ("+  \"token\": \"hf_abc123\",", "+  \"token\": [REDACTED]"),
+            ("+  \"token\": \"hf_abc123\",", "+  \"token\": [REDACTED],"),
+            ("+client = OpenAI(api_key=\"sk-abc123\", timeout=3)", "+client = OpenAI(api_key=[REDACTED], timeout=3)"),
+            ("+curl -H \"Authorization: Bearer eyJhbGciOiJIUzI1NiJ9\" https://x", "+curl -H \"Authorization: Bearer [REDACTED]\" https://x"),
             ("-DB_PASSWORD=s3cret", "-DB_PASSWORD=[REDACTED]"),
+            ("+password: my secret phrase", "+password: [REDACTED]"),
             ("+python train.py --api-key abc123 --epochs 3", "+python train.py --api-key [REDACTED] --epochs 3"),
             ("+url = https://user:pw@host/x", "+url = https://[REDACTED]@host/x"),
             ("+max_tokens: 100", "+max_tokens: 100"),

@@ -199,4 +199,33 @@ struct AuthTests {
             #expect(missing.status == .unauthorized && missing.errorCode == "unauthorized")
         }
     }
+
+    @Test("diff and list through a namespace token show nothing of another team's runs", arguments: StoreKind.allCases)
+    func diffAndListStayInside(kind: StoreKind) async throws {
+        let store = try await makeStore(kind)
+        let reader = try await store.createToken(namespace: "team-a", role: .reader, name: "a").secret
+        // Team B prepares a shared dataset from its own raw data; team A trains two versions on it.
+        var lines: [String] = []
+        for v in 1...2 {
+            lines.append(
+                #"{"type": "artifact", "namespace": "team-b", "artifact": {"kind": "dataset", "name": "raw-secret-source", "version": "\#(v)", "digest": "\#(JSONValue.string("raw" + String(v)).digest)"}}"#
+            )
+            lines.append(
+                #"{"type": "run", "namespace": "team-b", "run": {"id": "prep\#(v)", "job": "prep", "status": "COMPLETE", "inputs": [{"ref": "dataset:team-b/raw-secret-source@\#(v)", "role": "input"}], "outputs": [{"artifact": {"kind": "dataset", "namespace": "shared", "name": "features", "version": "\#(v)"}, "role": "output"}], "data": {"featureSelection": {"team_b_secret_k": \#(v)}}}}"#
+            )
+            lines.append(
+                #"{"type": "run", "namespace": "team-a", "run": {"id": "train\#(v)", "job": "train", "status": "COMPLETE", "inputs": [{"ref": "dataset:shared/features@\#(v)", "role": "train"}], "outputs": [{"artifact": {"kind": "model", "name": "m", "digest": "\#(JSONValue.string("m" + String(v)).digest)"}, "role": "model"}]}}"#
+            )
+        }
+        _ = try await store.append(try EventDocument.decode(lines.joined(separator: "\n")), recordedBy: "test")
+        try await withServer(kind, auth: .on, store: store) { _, client in
+            let diff = try await client.call(
+                .get, "/api/v1/diff?from=\(encoded("model:team-a/m@1"))&to=\(encoded("model:team-a/m@2"))", token: reader)
+            #expect(diff.status == .ok, "\(diff.text)")
+            #expect(diff.text.contains("dataset:shared/features"), "that the shared input changed is visible: \(diff.text)")
+            #expect(!diff.text.contains("team-b") && !diff.text.contains("team_b_secret_k"), "nothing of team B's runs: \(diff.text)")
+            let listed = try await client.call(.get, "/api/v1/artifacts?limit=1", token: reader).json["artifacts"]?.arrayValue ?? []
+            #expect(listed.count == 1 && listed.allSatisfy { $0["namespace"] == "team-a" }, "a page of team A's own artifacts, not an empty one")
+        }
+    }
 }

@@ -82,15 +82,12 @@ struct GraphReader {
     private var asOfPhrase: String { asOf.map { " as of \($0)" } ?? "" }
 
     /// For `dataset:data/train.csv`, which names namespace `data`: when that namespace holds nothing, say how
-    /// references split, and name the artifact meant if the default namespace has it.
+    /// references split. (Only about the namespace asked for: a caller allowed that one learns nothing else.)
     private func namespaceHint(_ ref: ArtifactRef) throws -> String {
-        guard try db.row("SELECT 1 FROM nodes WHERE namespace = ? LIMIT 1", .text(ref.namespace)) == nil else { return "" }
-        let meant = ArtifactRef(kind: ref.kind, namespace: Reference.defaultNamespace, name: "\(ref.namespace)/\(ref.name)", version: ref.version)
-        let exists = try db.row(
-            "SELECT 1 FROM nodes WHERE kind = ? AND namespace = ? AND name = ? LIMIT 1", .text(meant.kind), .text(meant.namespace), .text(meant.name))
+        guard try db.row("SELECT 1 FROM nodes WHERE namespace = ? AND recorded_at <= ? LIMIT 1", .text(ref.namespace), .int(cutoff)) == nil
+        else { return "" }
         return
-            "; nothing is recorded in namespace '\(ref.namespace)' (the first '/' after KIND: ends the namespace)"
-            + (exists != nil ? "; did you mean \(meant)?" : "")
+            "; nothing is recorded in namespace '\(ref.namespace)' (the first '/' after KIND: ends the namespace: a path is written KIND:NAMESPACE/\(ref.namespace)/\(ref.name))"
     }
 
     private func fetchNode(_ sql: String, _ values: SQLValue...) throws -> GraphNode? {
@@ -307,11 +304,12 @@ struct GraphReader {
         guard let run = s.kind == "run" ? node : try producer(of: node.id) else {
             return ModelPedigree(subject: subject, digest: s.digest, files: files, run: nil, inputs: [], parents: [])
         }
-        var visited: Set<Int64> = [run.id]
-        let resolved = try inputs(of: run.id, depth: depth, visited: &visited)
+        var path: Set<Int64> = [run.id]
+        var memo: [Int64: [ModelPedigree.ResolvedInput]] = [:]
+        let resolved = try inputs(of: run.id, depth: depth, path: &path, memo: &memo)
         return ModelPedigree(
-            subject: subject, digest: s.digest, files: files, run: try runRecord(run), inputs: resolved.filter { $0.ref.kind != "model" },
-            parents: resolved.filter { $0.ref.kind == "model" })
+            subject: subject, digest: s.digest, files: files, run: try runRecord(run), runNamespace: run.summary.namespace,
+            inputs: resolved.filter { $0.ref.kind != "model" }, parents: resolved.filter { $0.ref.kind == "model" })
     }
 
     /// The latest run that generated a node.
@@ -320,8 +318,11 @@ struct GraphReader {
     }
 
     /// What a run used, each data input with its producer's preparation, its file manifest and, while
-    /// `depth` allows, what its producer used in turn.
-    private func inputs(of run: Int64, depth: Int?, visited: inout Set<Int64>) throws -> [ModelPedigree.ResolvedInput] {
+    /// `depth` allows, what its producer used in turn. A producer shared by several inputs is resolved once
+    /// (`memo`) and shown under each; `path` holds the runs on the way here, so a cycle ends the walk.
+    private func inputs(
+        of run: Int64, depth: Int?, path: inout Set<Int64>, memo: inout [Int64: [ModelPedigree.ResolvedInput]]
+    ) throws -> [ModelPedigree.ResolvedInput] {
         var out: [ModelPedigree.ResolvedInput] = []
         for (node, role) in try neighbours(of: run, .upstream) {
             let s = node.summary
@@ -333,12 +334,20 @@ struct GraphReader {
             let producer = try producer(of: node.id)
             let preparation = try producer.flatMap { try runRecord($0)?.data }.map { JSONValue.object($0.json) }
             var upstream: [ModelPedigree.ResolvedInput] = []
-            if let producer, depth.map({ $0 > 0 }) ?? true, visited.insert(producer.id).inserted {
-                upstream = try inputs(of: producer.id, depth: depth.map { $0 - 1 }, visited: &visited)
+            if let producer, depth.map({ $0 > 0 }) ?? true, !path.contains(producer.id) {
+                if let known = memo[producer.id], depth == nil {
+                    upstream = known
+                } else {
+                    path.insert(producer.id)
+                    upstream = try inputs(of: producer.id, depth: depth.map { $0 - 1 }, path: &path, memo: &memo)
+                    path.remove(producer.id)
+                    if depth == nil { memo[producer.id] = upstream }
+                }
             }
             out.append(
                 ModelPedigree.ResolvedInput(
-                    ref: ref, digest: s.digest, role: role, preparation: preparation, files: try files(of: node.id), upstream: upstream))
+                    ref: ref, digest: s.digest, role: role, preparation: preparation, files: try files(of: node.id), upstream: upstream,
+                    producerNamespace: producer?.summary.namespace))
         }
         return out
     }

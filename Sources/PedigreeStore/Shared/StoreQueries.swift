@@ -29,9 +29,10 @@ struct StoreQueries {
 
     func artifacts(matching filter: ArtifactFilter, limit: Int, offset: Int, asOf: Timestamp?) throws -> [NodeSummary] {
         let cutoff = asOf?.microseconds ?? Int64.max
-        // A glob as LIKE, lower-cased on both sides so SQLite and PostgreSQL agree on case.
+        // A glob as LIKE, lower-cased on both sides by the database (ASCII letters on either engine), so
+        // SQLite and PostgreSQL agree on case.
         let pattern = filter.name.map { glob in
-            glob.lowercased().replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            glob.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
                 .replacingOccurrences(of: "_", with: "\\_").replacingOccurrences(of: "*", with: "%").replacingOccurrences(of: "?", with: "_")
         }
         return try db.rows(
@@ -39,7 +40,7 @@ struct StoreQueries {
             SELECT \(GraphNode.columns) FROM nodes n
             WHERE n.ordinal IS NOT NULL AND n.recorded_at <= ?
               AND (CAST(? AS TEXT) IS NULL OR n.kind = ?) AND (CAST(? AS TEXT) IS NULL OR n.namespace = ?)
-              AND (CAST(? AS TEXT) IS NULL OR lower(n.name) LIKE ? ESCAPE '\\')
+              AND (CAST(? AS TEXT) IS NULL OR lower(n.name) LIKE lower(?) ESCAPE '\\')
               AND n.ordinal = (SELECT max(m.ordinal) FROM nodes m
                                WHERE m.kind = n.kind AND m.namespace = n.namespace AND m.name = n.name AND m.recorded_at <= ?)
             ORDER BY n.namespace, n.kind, n.name LIMIT ? OFFSET ?

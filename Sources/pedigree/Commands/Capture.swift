@@ -135,8 +135,19 @@ struct Run: AsyncParsableCommand {
     private static func capture(_ capture: TrainingRun, session: CaptureSession, backend: (any Backend)?) async throws -> Int32 {
         do {
             let start = try await capture.start { digest in
-                guard let model = try? await backend?.artifacts(withDigest: digest, kind: "model").last else { return nil }
-                return ArtifactRef(kind: model.kind, namespace: model.namespace, name: model.name, version: model.version)
+                // Finding a parent model by its file's digest is a query to the destination: skipped while it is
+                // down, and a failure counts as it being down, so a run with many inputs waits at most once.
+                guard let backend, await !session.destinationIsDown else { return nil }
+                do {
+                    guard let model = try await backend.artifacts(withDigest: digest, kind: "model").last else { return nil }
+                    return ArtifactRef(kind: model.kind, namespace: model.namespace, name: model.name, version: model.version)
+                } catch let error as StoreError where error.code == .unavailable {
+                    await session.noteUnavailable()
+                    warn("could not look up a parent model by digest (\(error)); inputs are recorded as data")
+                    return nil
+                } catch {
+                    return nil
+                }
             }
             await session.record(start)
         } catch let error as TrainingRun.Failure {
@@ -213,6 +224,7 @@ struct Sync: AsyncParsableCommand {
                     "delivered \(delivery.events) event\(delivery.events == 1 ? "" : "s") from \(delivery.files) spool file\(delivery.files == 1 ? "" : "s") to \(storeOptions.serverDisplay ?? storeOptions.displayLocation); \(here) still pending"
                 )
                 for rejection in delivery.rejected + pending.unreadable { print("rejected: \(TerminalText.escape(rejection))") }
+                if let refused = delivery.refused { print("kept, the destination refused them: \(TerminalText.escape(refused))") }
                 for other in elsewhere {
                     print("pending for \(TerminalText.escape(other.destination ?? "")): \(other.events) event\(other.events == 1 ? "" : "s")")
                 }
