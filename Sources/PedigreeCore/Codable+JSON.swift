@@ -81,13 +81,21 @@ extension JSONValue: Codable {
     }
 }
 
-extension Timestamp: Codable {
+/// Values whose JSON is their canonical text (`Timestamp`'s RFC 3339 form, `ContentDigest`'s `sha256:…`),
+/// read back through the same parser that reads them anywhere else.
+protocol CodableAsText: Codable, CustomStringConvertible {
+    init?(_ text: String)
+    /// What the text should have been, for the decoding error.
+    static var expected: String { get }
+}
+
+extension CodableAsText {
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
-        guard let time = Timestamp(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not an RFC 3339 time"))
+        guard let value = Self(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not \(Self.expected)"))
         }
-        self = time
+        self = value
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -96,17 +104,10 @@ extension Timestamp: Codable {
     }
 }
 
-extension ContentDigest: Codable {
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let digest = ContentDigest(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not a sha256: digest"))
-        }
-        self = digest
-    }
+extension Timestamp: CodableAsText {
+    static let expected = "an RFC 3339 time"
+}
 
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
+extension ContentDigest: CodableAsText {
+    static let expected = "a sha256: digest"
 }

@@ -136,6 +136,9 @@ struct RunCommandTests {
             byPath.json?["models"]?.arrayValue?.compactMap { $0["ref"]?.stringValue }.contains("model:default/fraud@1") == true, "\(byPath.stderr)")
         let bare = try cli.run(["show", "fraud", "--json"])
         #expect(bare.status == 0 && bare.json?["ref"] == "model:default/fraud@1", "a bare name is the model of that name: \(bare.stderr)")
+        let unknown = try cli.run(["show", "nothing-by-this-name@3"])
+        #expect(unknown.status == 3 && unknown.stderr.contains("no model or dataset named nothing-by-this-name@3 is recorded in namespace default"))
+        #expect(unknown.stderr.contains("pedigree list --name 'nothing-by-this-name*'"), "\(unknown.stderr)")
         let changed = try cli.run(command, environment: ["LR": "0.5"], in: project.root)
         #expect(changed.stderr.contains("→ model:default/fraud@2"))
         // Fine-tune from the model file itself: no --parent needed.

@@ -84,7 +84,9 @@ struct GraphReader {
     /// For `dataset:data/train.csv`, which names namespace `data`: when that namespace holds nothing, say how
     /// references split. (Only about the namespace asked for: a caller allowed that one learns nothing else.)
     private func namespaceHint(_ ref: ArtifactRef) throws -> String {
-        guard try db.row("SELECT 1 FROM nodes WHERE namespace = ? AND recorded_at <= ? LIMIT 1", .text(ref.namespace), .int(cutoff)) == nil
+        // `default` is where a reference without '/' goes: it is never a path's first segment misread.
+        guard ref.namespace != Reference.defaultNamespace,
+            try db.row("SELECT 1 FROM nodes WHERE namespace = ? AND recorded_at <= ? LIMIT 1", .text(ref.namespace), .int(cutoff)) == nil
         else { return "" }
         return
             "; nothing is recorded in namespace '\(ref.namespace)' (the first '/' after KIND: ends the namespace: a path is written KIND:NAMESPACE/\(ref.namespace)/\(ref.name))"

@@ -28,22 +28,28 @@ struct Show: AsyncParsableCommand {
         try await reportingErrors {
             let candidates = try Self.candidates(for: ref)
             let detail = try await storeOptions.withBackend(creating: false) { [time] backend in
-                for candidate in candidates.dropLast() {
-                    if let detail = try? await backend.show(candidate, asOf: time.asOf) { return detail }
+                guard candidates.count > 1 else { return try await backend.show(candidates[0], asOf: time.asOf) }
+                for candidate in candidates {
+                    do { return try await backend.show(candidate, asOf: time.asOf) } catch let error as StoreError where error.code == .notFound {}
                 }
-                return try await backend.show(candidates[candidates.count - 1], asOf: time.asOf)
+                throw StoreError(
+                    .notFound,
+                    "no model or dataset named \(ref) is recorded in namespace \(candidates[0].namespaceText); give KIND:NAMESPACE/NAME, or find it with `pedigree list --name '\(ref.prefix { $0 != "@" })*'`",
+                    field: "ref")
             }
             output.json ? printJSON(detail.json) : print(TextRenderer.detail(detail))
         }
     }
 
-    /// What a reference may mean: itself, or for a bare name the model, then the dataset, of that name.
+    /// What a reference may mean: itself, or for a bare name (`fraud`, `fraud@2`) the model, then the dataset,
+    /// of that name in the default namespace.
     static func candidates(for text: String) throws -> [Reference] {
         guard !text.contains(":") else { return [try parseReference(text)] }
         let namespace = ProcessInfo.processInfo.environment["PEDIGREE_NAMESPACE"].flatMap { $0.isEmpty ? nil : $0 } ?? Reference.defaultNamespace
-        let escaped = namespace.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "/", with: "%2F").replacingOccurrences(
-            of: "@", with: "%40")
-        return try ["model", "dataset"].map { try Reference(parsing: "\($0):\(escaped)/\(text)") }
+        let at = text.firstIndex(of: "@")
+        let name = String(text[..<(at ?? text.endIndex)])
+        let version = at.map { String(text[text.index(after: $0)...]) }
+        return ["model", "dataset"].map { .artifact(ArtifactRef(kind: $0, namespace: namespace, name: name, version: version)) }
     }
 }
 
@@ -85,7 +91,7 @@ struct List: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List what is recorded: the latest version of each artifact, by namespace, kind and name.",
         discussion: """
-            Filters combine; a name is a glob (* and ?, any case). Examples: pedigree list; pedigree list --kind \
+            Filters combine; a name is a glob (* and ?; ASCII letters match in either case). Examples: pedigree list; pedigree list --kind \
             model; pedigree list --namespace fraud-team --name 'fraud*'
             """)
 
@@ -258,6 +264,17 @@ struct History: AsyncParsableCommand {
             }
             output.json
                 ? printJSON(.object(["endpoint": .string(text), "history": .array(entries.map(\.json))])) : print(TextRenderer.history(entries))
+        }
+    }
+}
+
+extension Reference {
+    /// The namespace a reference names, for messages (a run's is known only once it is found).
+    fileprivate var namespaceText: String {
+        switch self {
+        case .artifact(let artifact): artifact.namespace
+        case .deployment(let namespace, _): namespace
+        case .run: "(the run's)"
         }
     }
 }
