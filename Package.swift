@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "PedigreeCapture", targets: ["PedigreeCapture"]),
         .library(name: "PedigreeRender", targets: ["PedigreeRender"]),
         .library(name: "PedigreeClient", targets: ["PedigreeClient"]),
+        .library(name: "PedigreeMLflow", targets: ["PedigreeMLflow"]),
         .library(name: "PedigreeServer", targets: ["PedigreeServer"]),
     ],
     dependencies: [
@@ -95,11 +96,18 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // MLflow's tracking and registry model as a fold over the event log, the MLflow operations as events,
+        // the search grammar, and the content-addressed artifact store. No HTTP.
+        .target(
+            name: "PedigreeMLflow",
+            dependencies: ["PedigreeCore", "PedigreeStore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
         // The lineage server: REST API, OpenLineage and Marquez-compatible endpoints, tokens, metrics.
         .target(
             name: "PedigreeServer",
             dependencies: [
-                "PedigreeCore", "PedigreeStore",
+                "PedigreeCore", "PedigreeStore", "PedigreeMLflow",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

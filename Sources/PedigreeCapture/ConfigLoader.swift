@@ -23,7 +23,7 @@ public enum ConfigLoader {
     /// Later files and pairs win; objects merge key by key.
     public static func load(files: [String], parameters: [String]) throws -> JSONValue {
         var merged: JSONValue = .object([:])
-        for file in files { merged = deepMerge(merged, try read(file)) }
+        for file in files { merged = merged.merging(try read(file)) }
         for parameter in parameters {
             guard let eq = parameter.firstIndex(of: "="), eq != parameter.startIndex else { throw Failure.badParameter(parameter) }
             let path = parameter[..<eq].split(separator: ".").map(String.init)
@@ -86,12 +86,6 @@ public enum ConfigLoader {
         case .alias:
             throw Failure.malformed("", "YAML aliases are not supported in parameter files")
         }
-    }
-
-    static func deepMerge(_ base: JSONValue, _ overlay: JSONValue) -> JSONValue {
-        guard case .object(var a) = base, case .object(let b) = overlay else { return overlay }
-        for (key, value) in b { a[key] = a[key].map { deepMerge($0, value) } ?? value }
-        return .object(a)
     }
 
     static func setting(_ document: JSONValue, path: [String], to value: JSONValue) -> JSONValue {

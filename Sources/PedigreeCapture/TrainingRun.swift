@@ -17,6 +17,9 @@ public struct RunRequest: Sendable {
     public var dataFile: String?
     public var dvcStage: String?
     public var trace = false
+    /// The Pedigree server the run is recorded on, if any: an MLflow client in the command that tracks to
+    /// the same server joins this run instead of starting another.
+    public var server: URL?
     public var command: [String]
     public var directory: URL
     public var environment: [String: String]
@@ -84,7 +87,25 @@ public final class TrainingRun: @unchecked Sendable {
         var env = request.environment
         env["PEDIGREE_RUN_ID"] = id
         env["PEDIGREE_METRICS_FILE"] = metricsFile.path
+        if let tracking = env["MLFLOW_TRACKING_URI"], let joined = Self.joiningTrackingURI(tracking, server: request.server, run: id) {
+            env["MLFLOW_TRACKING_URI"] = joined
+        }
         return env
+    }
+
+    /// When MLflow tracks to the server this run is recorded on, the address under which the server joins
+    /// MLflow's first run to this one (`…/mlflow/run/ID`): one run with both kinds of facts, not two.
+    static func joiningTrackingURI(_ tracking: String, server: URL?, run id: String) -> String? {
+        guard let server, let uri = URL(string: tracking), let scheme = uri.scheme?.lowercased(), scheme == server.scheme?.lowercased(),
+            let host = uri.host, let serverHost = server.host
+        else { return nil }
+        let loopback: Set<String> = ["localhost", "127.0.0.1", "::1", "[::1]"]
+        let sameHost =
+            host.lowercased() == serverHost.lowercased() || (loopback.contains(host.lowercased()) && loopback.contains(serverHost.lowercased()))
+        let defaultPort = scheme == "https" ? 443 : 80
+        guard sameHost, (uri.port ?? defaultPort) == (server.port ?? defaultPort) else { return nil }
+        let trimmed = tracking.hasSuffix("/") ? String(tracking.dropLast()) : tracking
+        return "\(trimmed)/mlflow/run/\(id)"
     }
 
     public var jobName: String {
@@ -108,8 +129,7 @@ public final class TrainingRun: @unchecked Sendable {
 
         var hyperparameters = stage?.parameters ?? .object([:])
         do {
-            hyperparameters = ConfigLoader.deepMerge(
-                hyperparameters, try ConfigLoader.load(files: request.parameterFiles, parameters: request.parameters))
+            hyperparameters = hyperparameters.merging(try ConfigLoader.load(files: request.parameterFiles, parameters: request.parameters))
         } catch let error as ConfigLoader.Failure {
             throw Failure.badInput("", error.description)  // names --params or --param itself
         }

@@ -78,6 +78,15 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
 // MARK: - Parsing
 
 /// A JSON syntax error with the byte offset where parsing stopped.
+extension JSONValue {
+    /// `overlay` laid over this value: objects merge key by key, recursively; anything else is replaced.
+    public func merging(_ overlay: JSONValue) -> JSONValue {
+        guard case .object(var base) = self, case .object(let top) = overlay else { return overlay }
+        for (key, value) in top { base[key] = base[key].map { $0.merging(value) } ?? value }
+        return .object(base)
+    }
+}
+
 public struct JSONParseError: Error, CustomStringConvertible, Sendable {
     public let offset: Int
     public let reason: String

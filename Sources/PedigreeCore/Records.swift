@@ -208,7 +208,7 @@ public struct RunRecord: Hashable, Sendable {
     }
 
     /// The run as known after `later` arrived: later values win field by field, inputs, outputs and parents
-    /// accumulate, metrics and unknown facets merge by key. START-then-COMPLETE gives the complete picture.
+    /// accumulate, hyperparameters merge deeply, metrics and unknown facets merge by key. START-then-COMPLETE gives the complete picture.
     public func merged(with later: RunRecord) -> RunRecord {
         var out = self
         out.job = later.job
@@ -220,7 +220,11 @@ public struct RunRecord: Hashable, Sendable {
         for parent in later.parents where !out.parents.contains(parent) { out.parents.append(parent) }
         out.code = later.code ?? code
         out.environment = later.environment ?? environment
-        out.hyperparameters = later.hyperparameters ?? hyperparameters
+        // Parameters arrive in pieces from incremental loggers (MLflow's log_param): later keys are added,
+        // nested objects merge, and a key given again takes its later value.
+        if let laterParameters = later.hyperparameters {
+            out.hyperparameters = JSONValue.object(hyperparameters ?? [:]).merging(.object(laterParameters)).objectValue
+        }
         out.data = later.data ?? data
         if let laterMetrics = later.metrics { out.metrics = (metrics ?? [:]).merging(laterMetrics) { _, new in new } }
         out.facets = facets.merging(later.facets) { _, new in new }

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import PedigreeCore
+import PedigreeMLflow
 import PedigreeStore
 import ServiceLifecycle
 import UnixSignals
@@ -20,6 +21,16 @@ public enum PedigreeServer {
         router.addRoutes(LineageAPI(store: store, ingest: ingest).routes)
         router.addRoutes(OpenLineageAPI(store: store, ingest: ingest).routes)
         router.addRoutes(AdminAPI(store: store, tokens: tokens, metrics: metrics).routes)
+        let blobs = ArtifactBlobs(
+            root: URL(
+                fileURLWithPath: configuration.artifactsDirectory
+                    ?? FileManager.default.temporaryDirectory.appendingPathComponent("pedigree-unused").path))
+        let mlflow = MLflowAPI(
+            service: MLflowService(store: store, blobs: blobs), ingest: ingest, defaultNamespace: configuration.mlflowNamespace,
+            artifactsEnabled: configuration.artifactsDirectory != nil)
+        router.addRoutes(mlflow.routes)
+        // The tracking address `pedigree run` gives the script it wraps: the same API, joined to that run.
+        router.addRoutes(mlflow.routes, atPath: "/mlflow/run/{wrapped}")
         return router
     }
 
@@ -42,7 +53,7 @@ public enum PedigreeServer {
             "pedigree serve",
             metadata: [
                 "address": "\(configuration.host):\(configuration.port)", "store": "\(configuration.storePath)",
-                "auth": "\(configuration.requiresAuth ? "on" : "off")",
+                "auth": "\(configuration.requiresAuth ? "on" : "off")", "artifacts": "\(configuration.artifactsDirectory ?? "none")",
             ])
         // A store with connections to manage (PostgreSQL) runs beside the app and is shut down after it.
         let services: [any Service] = [store as? any Service, app].compactMap { $0 }

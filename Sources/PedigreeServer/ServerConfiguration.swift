@@ -17,13 +17,18 @@ public struct ServerConfiguration: Sendable {
     /// The largest request body accepted (after decompression), in bytes.
     public var maxBodyBytes = 16 << 20
     public var logLevel = "info"
+    /// Where uploaded MLflow artifacts are stored by content; nil: the MLflow artifact routes refuse uploads.
+    public var artifactsDirectory: String?
+    /// The namespace MLflow experiments and registered models go into when the caller's token does not name
+    /// one (no token, or a `*` token).
+    public var mlflowNamespace = "default"
 
     public init(storePath: String) {
         self.storePath = storePath
     }
 
-    /// Applies `PEDIGREE_HOST`, `PEDIGREE_PORT`, `PEDIGREE_AUTH`, `PEDIGREE_MAX_BODY` and `PEDIGREE_LOG_LEVEL`;
-    /// flags applied afterwards override them.
+    /// Applies `PEDIGREE_HOST`, `PEDIGREE_PORT`, `PEDIGREE_AUTH`, `PEDIGREE_MAX_BODY`, `PEDIGREE_LOG_LEVEL`,
+    /// `PEDIGREE_ARTIFACTS` and `PEDIGREE_MLFLOW_NAMESPACE`; flags applied afterwards override them.
     public mutating func apply(environment: [String: String]) throws {
         if let host = environment["PEDIGREE_HOST"], !host.isEmpty { self.host = host }
         if let text = environment["PEDIGREE_PORT"], !text.isEmpty {
@@ -39,6 +44,8 @@ public struct ServerConfiguration: Sendable {
             maxBodyBytes = bytes
         }
         if let level = environment["PEDIGREE_LOG_LEVEL"], !level.isEmpty { logLevel = level }
+        if let directory = environment["PEDIGREE_ARTIFACTS"], !directory.isEmpty { artifactsDirectory = directory }
+        if let namespace = environment["PEDIGREE_MLFLOW_NAMESPACE"], !namespace.isEmpty { mlflowNamespace = namespace }
     }
 
     /// Whether requests need a token: always when asked, and by default whenever the server is reachable

@@ -94,6 +94,7 @@ struct Run: AsyncParsableCommand {
         request.dataFile = dataFile
         request.dvcStage = dvcStage
         request.trace = trace
+        request.server = storeOptions.serverURL
 
         let capture: TrainingRun
         do {

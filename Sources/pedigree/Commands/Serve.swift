@@ -10,7 +10,12 @@ struct Serve: AsyncParsableCommand {
         discussion: """
             Binds to 127.0.0.1 unless told otherwise. Auth is on whenever the server binds beyond loopback (and \
             with --auth on); create tokens with `pedigree token create`. Settings come from flags, then \
-            PEDIGREE_HOST, PEDIGREE_PORT, PEDIGREE_AUTH, PEDIGREE_MAX_BODY, PEDIGREE_LOG_LEVEL, then defaults.
+            PEDIGREE_HOST, PEDIGREE_PORT, PEDIGREE_AUTH, PEDIGREE_MAX_BODY, PEDIGREE_LOG_LEVEL, PEDIGREE_ARTIFACTS, \
+            PEDIGREE_MLFLOW_NAMESPACE, then defaults.
+
+            The MLflow tracking and registry API is served too: point MLFLOW_TRACKING_URI at this server. Uploaded \
+            artifacts are stored by content under --artifacts (default: beside a SQLite store, or \
+            ~/.pedigree/artifacts); experiments go into the namespace of the caller's token, or --mlflow-namespace.
 
             Example: pedigree serve --host 0.0.0.0 --port 8750
             """)
@@ -23,6 +28,12 @@ struct Serve: AsyncParsableCommand {
     var auth: ServerConfiguration.AuthMode?
     @Option(name: .customLong("max-body"), help: "Largest request body in bytes, after decompression (default 16 MiB).")
     var maxBody: Int?
+    @Option(help: ArgumentHelp("Where uploaded MLflow artifacts are stored (default: beside a SQLite store).", valueName: "directory"))
+    var artifacts: String?
+    @Option(
+        name: .customLong("mlflow-namespace"),
+        help: "The namespace of MLflow experiments created without a namespace token (default: default).")
+    var mlflowNamespace: String?
     @OptionGroup var storeOptions: StoreOptions
 
     func validate() throws {
@@ -40,6 +51,10 @@ struct Serve: AsyncParsableCommand {
             if let port { configuration.port = port }
             if let auth { configuration.auth = auth }
             if let maxBody { configuration.maxBodyBytes = maxBody }
+            if let artifacts { configuration.artifactsDirectory = artifacts }
+            if let mlflowNamespace { configuration.mlflowNamespace = mlflowNamespace }
+            _ = try Namespace(configuration.mlflowNamespace, field: "--mlflow-namespace")
+            configuration.artifactsDirectory = configuration.artifactsDirectory ?? defaultArtifactsDirectory
         } catch {
             warn("\(error)")
             throw ExitCode(2)
@@ -60,6 +75,16 @@ struct Serve: AsyncParsableCommand {
                 throw ExitCode(Self.portInUse)
             }
         }
+    }
+
+    /// `pedigree.artifacts/` beside a SQLite store file; for a PostgreSQL store, in Pedigree's home directory.
+    var defaultArtifactsDirectory: String {
+        let location = storeOptions.resolvedPath
+        if location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") {
+            return PedigreeDirectories.home.appendingPathComponent("artifacts").path
+        }
+        let file = URL(fileURLWithPath: location).standardizedFileURL
+        return file.deletingPathExtension().path + ".artifacts"
     }
 
     /// The exit code for a port that is already taken: not bad input, not the store — its own code.

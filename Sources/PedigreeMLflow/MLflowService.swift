@@ -1,0 +1,129 @@
+import Foundation
+import PedigreeCore
+import PedigreeStore
+
+/// Who is calling the MLflow API, as the server decided: the name recorded as the writer, the namespace new
+/// experiments and registered models go into, what may be read and written, and the server's one write path.
+public struct MLflowCaller: Sendable {
+    public let name: String
+    public let namespace: String
+    public let mayRead: @Sendable (String) -> Bool
+    public let mayWrite: @Sendable (String) -> Bool
+    public let append: @Sendable ([LineageEvent]) async throws -> Void
+
+    public init(
+        name: String, namespace: String, mayRead: @escaping @Sendable (String) -> Bool, mayWrite: @escaping @Sendable (String) -> Bool,
+        append: @escaping @Sendable ([LineageEvent]) async throws -> Void
+    ) {
+        self.name = name
+        self.namespace = namespace
+        self.mayRead = mayRead
+        self.mayWrite = mayWrite
+        self.append = append
+    }
+}
+
+/// The MLflow tracking and registry API over the event log. Each write is checked against the folded state,
+/// recorded as events through the caller's write path, and then read back from the log like any other
+/// server's write would be; each read first folds whatever the log gained (another replica may have written).
+/// Writes take turns, so the check and the record of one cannot interleave with another's.
+public actor MLflowService {
+    let store: any LineageQuerying
+    public let blobs: ArtifactBlobs
+    private(set) var state = MLflowState()
+    private var writing = false
+    private var waitingWriters: [CheckedContinuation<Void, Never>] = []
+
+    public init(store: any LineageQuerying, blobs: ArtifactBlobs) {
+        self.store = store
+        self.blobs = blobs
+    }
+
+    /// The state with everything the log holds folded in.
+    public func current() async throws -> MLflowState {
+        try await catchUp()
+        return state
+    }
+
+    /// Folds the log from where the state stands. Concurrent callers fold each event once: the actor runs
+    /// one fold step at a time, and events the state already holds are skipped.
+    func catchUp() async throws {
+        while true {
+            let page = try await store.events(afterSequence: state.sequence, limit: 2000)
+            for event in page where event.sequence > state.sequence { state.fold(event) }
+            if page.count < 2000 { return }
+        }
+    }
+
+    /// Runs a write with the state current and no other write in between.
+    func write<T: Sendable>(_ body: (MLflowState) async throws -> T) async throws -> T {
+        if writing {
+            await withCheckedContinuation { waitingWriters.append($0) }
+        } else {
+            writing = true
+        }
+        defer {
+            if waitingWriters.isEmpty { writing = false } else { waitingWriters.removeFirst().resume() }
+        }
+        try await catchUp()
+        let result = try await body(state)
+        try await catchUp()
+        return result
+    }
+
+    // MARK: Building events
+
+    static let producer = "pedigree-mlflow-api"
+
+    static func now() -> Int64 { Timestamp.now.microseconds / 1000 }
+
+    static func timestamp(ms: Int64) -> Timestamp { Timestamp(microseconds: ms * 1000) }
+
+    /// A run event carrying the record; `build` fills in what it means for lineage.
+    static func runEvent(
+        _ record: MLflowRecord?, namespace: String, id: String, job: String, _ build: (inout RunRecord) -> Void = { _ in }
+    )
+        -> LineageEvent
+    {
+        var run = RunRecord(id: id, job: job)
+        build(&run)
+        if let record { run.facets["mlflow"] = record.json }
+        return LineageEvent(namespace: namespace, eventTime: .now, producer: producer, payload: .run(run))
+    }
+
+    /// An artifact event carrying the record: experiments, registered models and model versions.
+    static func artifactEvent(_ record: MLflowRecord, ref: ArtifactRef, digest: ContentDigest? = nil, aliases: [String] = []) -> LineageEvent {
+        let spec = ArtifactSpec(ref: ref, digest: digest, aliasDigests: aliases, facets: ["mlflow": record.json])
+        return LineageEvent(namespace: ref.namespace, eventTime: .now, producer: producer, payload: .artifact(spec))
+    }
+
+    /// A registry move (alias or stage) as a deployment, so `pedigree history` answers what it pointed to when.
+    static func registryMove(_ record: MLflowRecord, endpoint: String, model: ArtifactRef) -> LineageEvent {
+        let deployment = DeploymentRecord(endpoint: endpoint, model: model, config: ["mlflow": record.json], validFrom: timestamp(ms: record.time))
+        return LineageEvent(namespace: model.namespace, eventTime: .now, producer: producer, payload: .deployment(deployment))
+    }
+
+    // MARK: Access
+
+    func readable<T>(_ value: T?, namespace: (T) -> String, _ caller: MLflowCaller, missing: @autoclosure () -> String) throws(MLflowError) -> T {
+        guard let value, caller.mayRead(namespace(value)) else { throw MLflowError.notFound(missing()) }
+        return value
+    }
+
+    func requireWrite(_ namespace: String, _ caller: MLflowCaller) throws(MLflowError) {
+        guard caller.mayWrite(namespace) else {
+            throw MLflowError(.permissionDenied, "this token may read namespace \(namespace) but not write to it")
+        }
+    }
+
+    /// Appends through the caller's write path, with store errors in MLflow's terms.
+    func record(_ events: [LineageEvent], _ caller: MLflowCaller) async throws {
+        do {
+            try await caller.append(events)
+        } catch let error as StoreError {
+            throw MLflowError(store: error)
+        } catch let error as ValidationError {
+            throw MLflowError(.invalidParameterValue, error.description)
+        }
+    }
+}
