@@ -154,11 +154,13 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "PedigreeCoreTests", dependencies: ["PedigreeCore"], swiftSettings: strictSettings),
+        .testTarget(name: "PedigreeMLflowTests", dependencies: ["PedigreeMLflow"], swiftSettings: strictSettings),
         .testTarget(
             name: "PedigreeServerTests",
             dependencies: [
-                "PedigreeServer", "PedigreeStore", "PedigreeSQLite", "PedigreePostgres", "PedigreeCore", "PedigreeTestSupport",
+                "PedigreeServer", "PedigreeStore", "PedigreeSQLite", "PedigreePostgres", "PedigreeCore", "PedigreeTestSupport", "PedigreeMLflow",
                 .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
         ),

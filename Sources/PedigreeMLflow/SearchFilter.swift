@@ -30,6 +30,13 @@ public struct SearchFilter: Sendable, Equatable {
         public var key: String
         public var comparator: Comparator
         public var value: Value
+
+        public init(entity: Entity, key: String, comparator: Comparator, value: Value) {
+            self.entity = entity
+            self.key = key
+            self.comparator = comparator
+            self.value = value
+        }
     }
 
     public let comparisons: [Comparison]

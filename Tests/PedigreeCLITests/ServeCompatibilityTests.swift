@@ -56,10 +56,13 @@ final class ServerProcess {
     }
 }
 
+/// The Python with the official clients: scripts/test's virtual environment, else the system's.
+let testPython = ProcessInfo.processInfo.environment["PEDIGREE_TEST_PYTHON"] ?? "python3"
+
 func pythonHas(_ module: String) -> Bool {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", "import \(module)"]
+    process.arguments = [testPython, "-c", "import \(module)"]
     process.standardError = FileHandle.nullDevice
     guard (try? process.run()) != nil else { return false }
     process.waitUntilExit()
@@ -70,7 +73,7 @@ func pythonHas(_ module: String) -> Bool {
 struct ServeCompatibilityTests {
     @Test(
         "the official openlineage-python client (HTTP, api_key, gzip) records a run once, even after a retry",
-        .enabled(if: pythonHas("openlineage.client"), "needs openlineage-python: pip install openlineage-python (scripts/test installs it)"))
+        .enabled(if: pythonHas("openlineage.client"), "needs openlineage-python (scripts/test installs it)"))
     func openLineagePythonClient() throws {
         let cli = try CLI()
         let token = try cli.run(["token", "create", "--namespace", "ml-training", "--role", "writer", "--name", "ol-client"]).stdout
@@ -85,7 +88,7 @@ struct ServeCompatibilityTests {
             "Compatibility/openlineage_client.py")
         let python = Process()
         python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        python.arguments = ["python3", script.path, server.url, token, runID]
+        python.arguments = [testPython, script.path, server.url, token, runID]
         let errors = Pipe()
         python.standardError = errors
         python.standardOutput = FileHandle.nullDevice

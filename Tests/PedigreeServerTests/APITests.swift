@@ -21,12 +21,14 @@ struct APITests {
             for (path, operations) in document["paths"]?.objectValue ?? [:] {
                 for method in operations.objectValue?.keys ?? [:].keys { documented.insert("\(method.uppercased()) \(path)") }
             }
-            // The routes the router actually has, against the document, both ways.
+            // The routes the router actually has, against the document, both ways. The MLflow API is MLflow's,
+            // specified by MLflow's REST reference (the document says so); its routes are tested by MLflowAPITests.
             let router = PedigreeServer.buildRouter(store: store, tokens: store, configuration: ServerConfiguration(storePath: "test"))
-            let served = Set(router.routes.map { "\($0.method.rawValue) \($0.path.description)" })
+            let native = router.routes.filter { !$0.path.description.contains("mlflow") }
+            let served = Set(native.map { "\($0.method.rawValue) \($0.path.description)" })
             #expect(!served.isEmpty)
             #expect(documented == served, "documented only: \(documented.subtracting(served)); served only: \(served.subtracting(documented))")
-            for route in router.routes {
+            for route in native {
                 let path = route.path.description.replacingOccurrences(of: "{namespace}", with: "x").replacingOccurrences(of: "{id}", with: "x")
                 let reply = try await client.call(route.method, path, body: route.method == .post ? "{}" : nil)
                 #expect(reply.errorCode != "route_not_found", "\(route.method) \(route.path) is routed but not served")

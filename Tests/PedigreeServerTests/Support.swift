@@ -12,6 +12,7 @@ import Testing
 /// The real application over a real store of the given engine, driven in-process.
 func withServer(
     _ kind: StoreKind, auth: ServerConfiguration.AuthMode = .off, maxBody: Int = 16 << 20, store given: (any LineageStore & TokenStore)? = nil,
+    artifacts: URL? = nil,
     _ body: @Sendable (any LineageStore & TokenStore, any TestClientProtocol) async throws -> Void
 ) async throws {
     let store: any LineageStore & TokenStore
@@ -19,6 +20,7 @@ func withServer(
     var configuration = ServerConfiguration(storePath: kind.rawValue)
     configuration.auth = auth
     configuration.maxBodyBytes = maxBody
+    configuration.artifactsDirectory = artifacts?.path
     let app = Application(router: PedigreeServer.buildRouter(store: store, tokens: store, configuration: configuration))
     try await app.test(.router) { client in try await body(store, client) }
 }
