@@ -1,10 +1,13 @@
 """The same MLflow client workload against `pedigree serve` and against a stock `mlflow server` (SQLite
 backend, artifact proxying on), both started here, side by side in one run.
 
-Workloads, each through the official client (MlflowClient, one keep-alive HTTP session):
+Workloads through the official client (MlflowClient, one keep-alive HTTP session):
   single   log_metric, one call per metric
   batch    log_batch of 1,000 metrics per call
   autolog  a full sklearn autolog training with model registration (start_run … fit … end_run)
+and the same two requests from a thin driver (http.client, one keep-alive connection, the client's request bodies
+serialised in advance), which measures the servers rather than the Python client: on this machine the client
+itself spends ~1.8 ms per log_metric call and ~20 ms per 1,000-metric batch before a byte is sent.
 
 usage: bench_mlflow.py PEDIGREE_BINARY [--single N] [--batches N] [--trainings N] [--json FILE]
 """
@@ -69,6 +72,38 @@ def start_mlflow(work):
     return process, url
 
 
+def raw_driver(url, run_id, single, batches):
+    """The client's exact requests, sent back to back over one keep-alive connection."""
+    import http.client
+    from urllib.parse import urlparse
+    parsed = urlparse(url)
+    connection = http.client.HTTPConnection(parsed.hostname, parsed.port)
+    headers = {"Content-Type": "application/json"}
+    now = int(time.time() * 1000)
+
+    def post(path, body):
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        assert response.status == 200, response.status
+
+    bodies = [json.dumps({"run_id": run_id, "key": "raw", "value": 1.0 / (i + 1), "timestamp": now, "step": i}) for i in range(single)]
+    start = time.perf_counter()
+    for body in bodies:
+        post("/api/2.0/mlflow/runs/log-metric", body)
+    single_seconds = time.perf_counter() - start
+    batch_bodies = [
+        json.dumps({"run_id": run_id, "metrics": [{"key": "rawbatch", "value": float(i), "timestamp": now, "step": b * 1000 + i} for i in range(1000)]})
+        for b in range(batches)
+    ]
+    start = time.perf_counter()
+    for body in batch_bodies:
+        post("/api/2.0/mlflow/runs/log-batch", body)
+    batch_seconds = time.perf_counter() - start
+    connection.close()
+    return single / single_seconds, batches / batch_seconds
+
+
 def workload(url, single, batches, trainings, label):
     mlflow.set_tracking_uri(url)
     client = MlflowClient(url)
@@ -97,7 +132,10 @@ def workload(url, single, batches, trainings, label):
     autolog_seconds = time.perf_counter() - start
     mlflow.sklearn.autolog(disable=True)
 
+    raw_single, raw_batch = raw_driver(url, client.create_run(experiment).info.run_id, single, batches)
+
     return {
+        "raw_single_per_s": raw_single, "raw_batch_per_s": raw_batch,
         "single_calls": single, "single_per_s": single / single_seconds,
         "batch_calls": batches, "batch_per_s": batches / batch_seconds, "batch_metrics_per_s": batches * 1000 / batch_seconds,
         "trainings": trainings, "autolog_s_per_training": autolog_seconds / trainings,
@@ -133,8 +171,10 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
     p, m = results["pedigree"], results["mlflow"]
     rows = [
-        ("log_metric, single calls/s", p["single_per_s"], m["single_per_s"], "≥ 100×"),
-        ("log_batch (1,000 metrics), calls/s", p["batch_per_s"], m["batch_per_s"], "≥ 10×"),
+        ("official client: log_metric calls/s", p["single_per_s"], m["single_per_s"], "≥ 100×"),
+        ("official client: log_batch (1,000 metrics) calls/s", p["batch_per_s"], m["batch_per_s"], "≥ 10×"),
+        ("thin driver: log-metric requests/s", p["raw_single_per_s"], m["raw_single_per_s"], "≥ 100×"),
+        ("thin driver: log-batch (1,000 metrics) requests/s", p["raw_batch_per_s"], m["raw_batch_per_s"], "≥ 10×"),
         ("sklearn autolog training, s each", p["autolog_s_per_training"], m["autolog_s_per_training"], ""),
     ]
     print(f"mlflow {mlflow.__version__}; pedigree {args.single} single calls, reference {args.reference_single}; "

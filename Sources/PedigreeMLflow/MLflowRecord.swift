@@ -7,10 +7,12 @@ import PedigreeCore
 /// that carries the operation holds this record, with everything the server decided (ids, times, digests),
 /// so `MLflowState` can rebuild MLflow's view by folding the log and nothing else. There is no second
 /// store of MLflow objects: what the MLflow API answers is a function of the log.
-public struct MLflowRecord: Codable, Hashable, Sendable {
-    public enum Operation: String, Codable, Sendable {
+public struct MLflowRecord: Hashable, Sendable {
+    public enum Operation: String, Sendable {
         case createExperiment, updateExperiment, deleteExperiment, restoreExperiment, setExperimentTag, deleteExperimentTag
         case createRun, updateRun, logBatch, deleteRunTag, deleteRun, restoreRun, logInputs, logOutputs, runArtifact
+        /// A wrapped run loaded a model (through its run-scoped address): the model is its parent.
+        case loadModel
         case createLoggedModel, finalizeLoggedModel, setLoggedModelTags, deleteLoggedModelTag, logLoggedModelParams, deleteLoggedModel
         case loggedModelArtifact
         case createRegisteredModel, renameRegisteredModel, updateRegisteredModel, deleteRegisteredModel
@@ -60,7 +62,7 @@ public struct MLflowRecord: Codable, Hashable, Sendable {
         self.time = time
     }
 
-    public struct Tag: Codable, Hashable, Sendable {
+    public struct Tag: Hashable, Sendable {
         public var key: String
         public var value: String
         public init(key: String, value: String) {
@@ -69,7 +71,7 @@ public struct MLflowRecord: Codable, Hashable, Sendable {
         }
     }
 
-    public struct MetricPoint: Codable, Hashable, Sendable {
+    public struct MetricPoint: Hashable, Sendable {
         public var key: String
         public var value: MetricValue
         public var timestamp: Int64
@@ -84,7 +86,7 @@ public struct MLflowRecord: Codable, Hashable, Sendable {
         }
     }
 
-    public struct DatasetInput: Codable, Hashable, Sendable {
+    public struct DatasetInput: Hashable, Sendable {
         public var name: String
         public var digest: String
         public var sourceType: String
@@ -96,58 +98,160 @@ public struct MLflowRecord: Codable, Hashable, Sendable {
         public var contentDigest: String?
     }
 
-    public struct ModelIO: Codable, Hashable, Sendable {
+    public struct ModelIO: Hashable, Sendable {
         public var modelID: String
         public var step: Int64?
     }
 
-    /// The record as the facet value stored in the event.
+    /// The fields kept as strings, by their JSON names.
+    static var strings: [(String, WritableKeyPath<MLflowRecord, String?>)] {
+        [
+            ("id", \.id), ("experimentID", \.experimentID), ("name", \.name), ("newName", \.newName), ("user", \.user), ("status", \.status),
+            ("key", \.key), ("value", \.value), ("path", \.path), ("digest", \.digest), ("version", \.version), ("alias", \.alias),
+            ("stage", \.stage), ("description", \.description), ("source", \.source), ("runID", \.runID), ("modelID", \.modelID),
+            ("modelType", \.modelType), ("artifactLocation", \.artifactLocation), ("job", \.job),
+        ]
+    }
+    static var integers: [(String, WritableKeyPath<MLflowRecord, Int64?>)] { [("startTime", \.startTime), ("endTime", \.endTime), ("size", \.size)] }
+    static var booleans: [(String, WritableKeyPath<MLflowRecord, Bool?>)] { [("archiveExisting", \.archiveExisting), ("adopted", \.adopted)] }
+
+    /// The record as the facet value stored in the event. (Built and read as `JSONValue` directly: a
+    /// 1,000-metric batch goes through this on every write and every fold.)
     public var json: JSONValue {
-        do {
-            return try JSONValue.parse(JSONEncoder().encode(self))
-        } catch {
-            preconditionFailure("an MLflow record did not encode as JSON: \(error)")
-        }
+        var out: [String: JSONValue] = ["op": .string(op.rawValue), "time": .int(time)]
+        for (name, field) in Self.strings { if let value = self[keyPath: field] { out[name] = .string(value) } }
+        for (name, field) in Self.integers { if let value = self[keyPath: field] { out[name] = .int(value) } }
+        for (name, field) in Self.booleans { if let value = self[keyPath: field] { out[name] = .bool(value) } }
+        if let params { out["params"] = .array(params.map(\.json)) }
+        if let tags { out["tags"] = .array(tags.map(\.json)) }
+        if let metrics { out["metrics"] = .array(metrics.map(\.json)) }
+        if let datasets { out["datasets"] = .array(datasets.map(\.json)) }
+        if let models { out["models"] = .array(models.map(\.json)) }
+        return .object(out)
     }
 
-    /// The record in a stored event's `mlflow` facet, or nil for an event that holds none (or one this
-    /// version cannot read, which the fold then skips, as every replica does).
+    /// The record in a stored event's `mlflow` facet, or nil for a facet that is not one (or one this version
+    /// cannot read, which the fold then skips, as every replica does).
     public init?(facet: JSONValue) {
-        guard let record = try? JSONDecoder().decode(Self.self, from: Data(facet.canonicalBytes)) else { return nil }
-        self = record
+        guard case .object(let members) = facet, let op = members["op"]?.stringValue.flatMap(Operation.init), let time = members["time"]?.intValue
+        else { return nil }
+        self.init(op, time: time)
+        for (name, field) in Self.strings {
+            switch members[name] {
+            case nil: break
+            case .string(let value)?: self[keyPath: field] = value
+            default: return nil
+            }
+        }
+        for (name, field) in Self.integers {
+            switch members[name] {
+            case nil: break
+            case .int(let value)?: self[keyPath: field] = value
+            default: return nil
+            }
+        }
+        for (name, field) in Self.booleans {
+            switch members[name] {
+            case nil: break
+            case .bool(let value)?: self[keyPath: field] = value
+            default: return nil
+            }
+        }
+        func list<T>(_ key: String, _ read: (JSONValue) -> T?) -> [T]?? {
+            guard let value = members[key] else { return .some(nil) }
+            guard let items = value.arrayValue else { return nil }
+            var out: [T] = []
+            out.reserveCapacity(items.count)
+            for item in items {
+                guard let parsed = read(item) else { return nil }
+                out.append(parsed)
+            }
+            return .some(out)
+        }
+        guard let params = list("params", Tag.init(json:)), let tags = list("tags", Tag.init(json:)),
+            let metrics = list("metrics", MetricPoint.init(json:)), let datasets = list("datasets", DatasetInput.init(json:)),
+            let models = list("models", ModelIO.init(json:))
+        else { return nil }
+        (self.params, self.tags, self.metrics, self.datasets, self.models) = (params, tags, metrics, datasets, models)
+    }
+}
+
+extension MLflowRecord.Tag {
+    var json: JSONValue { ["key": .string(key), "value": .string(value)] }
+
+    init?(json: JSONValue) {
+        guard let key = json["key"]?.stringValue, let value = json["value"]?.stringValue else { return nil }
+        self.init(key: key, value: value)
+    }
+}
+
+extension MLflowRecord.MetricPoint {
+    var json: JSONValue {
+        var out: [String: JSONValue] = ["key": .string(key), "value": value.json, "timestamp": .int(timestamp), "step": .int(step)]
+        if let modelID { out["modelID"] = .string(modelID) }
+        return .object(out)
+    }
+
+    init?(json: JSONValue) {
+        guard let key = json["key"]?.stringValue, let value = json["value"].flatMap(MetricValue.init(json:)),
+            let timestamp = json["timestamp"]?.intValue, let step = json["step"]?.intValue
+        else { return nil }
+        self.init(key: key, value: value, timestamp: timestamp, step: step, modelID: json["modelID"]?.stringValue)
+    }
+}
+
+extension MLflowRecord.DatasetInput {
+    var json: JSONValue {
+        var out: [String: JSONValue] = [
+            "name": .string(name), "digest": .string(digest), "sourceType": .string(sourceType), "source": .string(source),
+            "tags": .array(tags.map(\.json)),
+        ]
+        if let schema { out["schema"] = .string(schema) }
+        if let profile { out["profile"] = .string(profile) }
+        if let contentDigest { out["contentDigest"] = .string(contentDigest) }
+        return .object(out)
+    }
+
+    init?(json: JSONValue) {
+        guard let name = json["name"]?.stringValue, let digest = json["digest"]?.stringValue, let sourceType = json["sourceType"]?.stringValue,
+            let source = json["source"]?.stringValue, let tagList = json["tags"]?.arrayValue
+        else { return nil }
+        let tags = tagList.compactMap(MLflowRecord.Tag.init(json:))
+        guard tags.count == tagList.count else { return nil }
+        self.init(
+            name: name, digest: digest, sourceType: sourceType, source: source, schema: json["schema"]?.stringValue,
+            profile: json["profile"]?.stringValue, tags: tags, contentDigest: json["contentDigest"]?.stringValue)
+    }
+}
+
+extension MLflowRecord.ModelIO {
+    var json: JSONValue {
+        var out: [String: JSONValue] = ["modelID": .string(modelID)]
+        if let step { out["step"] = .int(step) }
+        return .object(out)
+    }
+
+    init?(json: JSONValue) {
+        guard let modelID = json["modelID"]?.stringValue else { return nil }
+        self.init(modelID: modelID, step: json["step"]?.intValue)
     }
 }
 
 /// A metric value: MLflow allows NaN and ±infinity, which JSON cannot hold as numbers, so those are kept as
 /// the strings MLflow's own JSON uses for them.
-public struct MetricValue: Codable, Hashable, Sendable {
+public struct MetricValue: Hashable, Sendable {
     public let value: Double
 
     public init(_ value: Double) { self.value = value }
 
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if let number = try? container.decode(Double.self) {
-            value = number
-            return
-        }
-        switch try container.decode(String.self) {
-        case "NaN": value = .nan
-        case "Infinity": value = .infinity
-        case "-Infinity": value = -.infinity
-        case let other:
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "'\(other)' is not a metric value"))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        if value.isNaN {
-            try container.encode("NaN")
-        } else if value.isInfinite {
-            try container.encode(value < 0 ? "-Infinity" : "Infinity")
-        } else {
-            try container.encode(value)
+    init?(json: JSONValue) {
+        switch json {
+        case .int(let n): value = Double(n)
+        case .double(let d): value = d
+        case .string("NaN"): value = .nan
+        case .string("Infinity"): value = .infinity
+        case .string("-Infinity"): value = -.infinity
+        default: return nil
         }
     }
 

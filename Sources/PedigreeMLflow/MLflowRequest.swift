@@ -20,7 +20,7 @@ public struct MLflowRequest: Sendable {
         self.fields = fields
     }
 
-    public func string(_ key: String) throws(MLflowError) -> String {
+    public func string(_ key: String) throws -> String {
         guard let value = try optionalString(key), !value.isEmpty else {
             throw MLflowError.invalid(
                 "Missing value for required parameter '\(key)'. See the API docs for more information about request parameters.")
@@ -28,7 +28,7 @@ public struct MLflowRequest: Sendable {
         return value
     }
 
-    public func optionalString(_ key: String) throws(MLflowError) -> String? {
+    public func optionalString(_ key: String) throws -> String? {
         switch fields[key] {
         case nil, .null?: return nil
         case .string(let s)?: return s
@@ -40,12 +40,12 @@ public struct MLflowRequest: Sendable {
     }
 
     /// A string field, or the first of its alternatives that is present (`run_id` or the older `run_uuid`).
-    public func string(_ key: String, or alternative: String) throws(MLflowError) -> String {
+    public func string(_ key: String, or alternative: String) throws -> String {
         if let value = try optionalString(key), !value.isEmpty { return value }
         return try string(alternative)
     }
 
-    public func int(_ key: String) throws(MLflowError) -> Int64? {
+    public func int(_ key: String) throws -> Int64? {
         switch fields[key] {
         case nil, .null?: return nil
         case .int(let n)?: return n
@@ -57,7 +57,7 @@ public struct MLflowRequest: Sendable {
         }
     }
 
-    public func double(_ key: String) throws(MLflowError) -> Double? {
+    public func double(_ key: String) throws -> Double? {
         switch fields[key] {
         case nil, .null?: return nil
         case .int(let n)?: return Double(n)
@@ -75,7 +75,7 @@ public struct MLflowRequest: Sendable {
         }
     }
 
-    public func bool(_ key: String) throws(MLflowError) -> Bool? {
+    public func bool(_ key: String) throws -> Bool? {
         switch fields[key] {
         case nil, .null?: return nil
         case .bool(let b)?: return b
@@ -84,7 +84,7 @@ public struct MLflowRequest: Sendable {
         }
     }
 
-    public func strings(_ key: String) throws(MLflowError) -> [String] {
+    public func strings(_ key: String) throws -> [String] {
         switch fields[key] {
         case nil, .null?: return []
         case .string(let s)?: return [s]
@@ -99,7 +99,7 @@ public struct MLflowRequest: Sendable {
         }
     }
 
-    public func objects(_ key: String) throws(MLflowError) -> [MLflowRequest] {
+    public func objects(_ key: String) throws -> [MLflowRequest] {
         switch fields[key] {
         case nil, .null?: return []
         case .array(let items)?:
@@ -115,7 +115,7 @@ public struct MLflowRequest: Sendable {
         }
     }
 
-    public func object(_ key: String) throws(MLflowError) -> MLflowRequest? {
+    public func object(_ key: String) throws -> MLflowRequest? {
         switch fields[key] {
         case nil, .null?: return nil
         case .object(let members)?: return MLflowRequest(fields: members)
@@ -124,7 +124,7 @@ public struct MLflowRequest: Sendable {
     }
 
     /// `[{"key": …, "value": …}]`, as tags and params are sent.
-    public func tags(_ key: String) throws(MLflowError) -> [MLflowRecord.Tag] {
+    public func tags(_ key: String) throws -> [MLflowRecord.Tag] {
         var out: [MLflowRecord.Tag] = []
         for item in try objects(key) {
             let name = try item.string("key")
@@ -147,7 +147,7 @@ enum MLflowLimits {
     static let batchTags = 100
     static let batchTotal = 1000
 
-    static func checkKey(_ key: String, what: String) throws(MLflowError) {
+    static func checkKey(_ key: String, what: String) throws {
         guard !key.isEmpty, key.count <= keyLength else {
             throw MLflowError.invalid("Invalid \(what) name: '\(key.prefix(40))' must be 1 to \(keyLength) characters long")
         }
@@ -156,7 +156,7 @@ enum MLflowLimits {
         }
     }
 
-    static func checkValue(_ value: String, key: String, limit: Int) throws(MLflowError) {
+    static func checkValue(_ value: String, key: String, limit: Int) throws {
         guard value.count <= limit else {
             throw MLflowError.invalid("Value for '\(key)' is \(value.count) characters long; the limit is \(limit)")
         }

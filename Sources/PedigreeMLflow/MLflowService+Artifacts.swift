@@ -25,7 +25,7 @@ extension MLflowService {
         return nil
     }
 
-    public static func checkPath(_ path: String) throws(MLflowError) {
+    public static func checkPath(_ path: String) throws {
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)
         guard !path.isEmpty, !parts.contains(where: { $0 == ".." || $0 == "." || $0.isEmpty }), !path.contains("\\") else {
             throw MLflowError.invalid("Invalid artifact path '\(path)': use a relative path without '.', '..' or empty segments")

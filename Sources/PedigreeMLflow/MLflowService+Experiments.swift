@@ -5,7 +5,7 @@ import PedigreeCore
 extension MLflowService {
     public static let defaultExperimentID = "0"
 
-    func experiment(_ id: String, _ state: MLflowState, _ caller: MLflowCaller) throws(MLflowError) -> MLflowState.Experiment {
+    func experiment(_ id: String, _ state: MLflowState, _ caller: MLflowCaller) throws -> MLflowState.Experiment {
         if id == Self.defaultExperimentID {
             return MLflowState.Experiment(
                 id: id, namespace: caller.namespace, name: "Default", artifactLocation: "mlflow-artifacts:/0", creationTime: 0, lastUpdateTime: 0)
@@ -131,7 +131,7 @@ struct ViewType {
     let active: Bool
     let deleted: Bool
 
-    init(_ text: String?) throws(MLflowError) {
+    init(_ text: String?) throws {
         switch text?.uppercased() {
         case nil, "", "ACTIVE_ONLY", "1": (active, deleted) = (true, false)
         case "DELETED_ONLY", "2": (active, deleted) = (false, true)
@@ -148,7 +148,7 @@ struct Page {
     let size: Int
     let offset: Int
 
-    init(_ request: MLflowRequest, defaultSize: Int, maximum: Int) throws(MLflowError) {
+    init(_ request: MLflowRequest, defaultSize: Int, maximum: Int) throws {
         let requested = try request.int("max_results") ?? Int64(defaultSize)
         guard requested >= 1, requested <= Int64(maximum) else {
             throw MLflowError.invalid("Invalid value \(requested) for parameter 'max_results': it must be at most \(maximum) and at least 1")
@@ -186,15 +186,15 @@ extension MLflowService {
         }
     }
 
-    static func orders(_ request: MLflowRequest) throws(MLflowError) -> [SearchOrder] {
-        try request.strings("order_by").map { text throws(MLflowError) in
+    static func orders(_ request: MLflowRequest) throws -> [SearchOrder] {
+        try request.strings("order_by").map { text throws in
             do throws(SearchSyntaxError) { return try SearchOrder(text) } catch {
                 throw MLflowError.invalid("Invalid order_by clause '\(text)': \(error)")
             }
         }
     }
 
-    static func filter(_ request: MLflowRequest, key: String = "filter") throws(MLflowError) -> SearchFilter {
+    static func filter(_ request: MLflowRequest, key: String = "filter") throws -> SearchFilter {
         let text = try request.optionalString(key)
         do throws(SearchSyntaxError) { return try SearchFilter(text) } catch { throw MLflowError.invalid("Invalid filter '\(text ?? "")': \(error)") }
     }

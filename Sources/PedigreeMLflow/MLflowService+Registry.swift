@@ -1,9 +1,10 @@
 import PedigreeCore
+import PedigreeStore
 
 /// The model registry: registered models (`registered-model:NS/NAME`, versions are revisions) and their
 /// versions (`model:NS/NAME@N`).
 extension MLflowService {
-    func registeredModel(_ name: String, _ state: MLflowState, _ caller: MLflowCaller) throws(MLflowError) -> MLflowState.RegisteredModel {
+    func registeredModel(_ name: String, _ state: MLflowState, _ caller: MLflowCaller) throws -> MLflowState.RegisteredModel {
         let namespaces = Set(state.registeredModels.keys.filter { state.registeredModels[$0]?[name] != nil && caller.mayRead($0) })
         // The caller's own namespace first: names are unique within a namespace.
         let namespace = namespaces.contains(caller.namespace) ? caller.namespace : namespaces.sorted().first
@@ -15,7 +16,7 @@ extension MLflowService {
 
     func modelVersion(
         _ request: MLflowRequest, _ state: MLflowState, _ caller: MLflowCaller
-    ) throws(MLflowError) -> (
+    ) throws -> (
         MLflowState.RegisteredModel, MLflowState.ModelVersion
     ) {
         let name = try request.string("name")
@@ -178,7 +179,7 @@ extension MLflowService {
         }
     }
 
-    static func checkAlias(_ alias: String) throws(MLflowError) {
+    static func checkAlias(_ alias: String) throws {
         guard !alias.isEmpty, alias.count <= 255, alias.lowercased() != "latest",
             !(alias.lowercased().hasPrefix("v") && Int(alias.dropFirst()) != nil),
             alias.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" })
@@ -200,7 +201,7 @@ extension MLflowService {
         let number = try await write { state in
             let model = try self.registeredModel(name, state, caller)
             try self.requireWrite(model.namespace, caller)
-            let logged = try modelID.map { id throws(MLflowError) in try self.loggedModel(id, state, caller) }
+            let logged = try modelID.map { id throws in try self.loggedModel(id, state, caller) }
             let sourceRunID = runID ?? logged?.sourceRunID
             let sourceRun = sourceRunID.flatMap { state.runs[$0] }
             let directory = logged?.artifactRoot ?? self.artifactDirectory(of: source, state)
@@ -334,5 +335,36 @@ extension MLflowService {
             return [:]
         }
         return ["model_version": model.wire(of: version)]
+    }
+}
+
+extension MLflowService {
+    /// A wrapped run (`/mlflow/run/ID/…`) asked where a model's files are: it is loading that model, which
+    /// makes the model its parent — unless the run made the model itself.
+    public func noteLoad(ofVersion request: MLflowRequest, by runID: String, _ caller: MLflowCaller) async throws {
+        let state = try await current()
+        let (_, version) = try modelVersion(request, state, caller)
+        try await noteLoad(version.ref, generatedBy: version.runID, by: runID, caller)
+    }
+
+    public func noteLoad(ofLoggedModel id: String, by runID: String, _ caller: MLflowCaller) async throws {
+        let model = try loggedModel(id, try await current(), caller)
+        try await noteLoad(model.ref, generatedBy: model.sourceRunID, by: runID, caller)
+    }
+
+    private func noteLoad(_ ref: ArtifactRef, generatedBy source: String?, by runID: String, _ caller: MLflowCaller) async throws {
+        guard source != runID else { return }
+        if let run = try await current().runs[runID] {
+            guard caller.mayWrite(run.namespace), !run.loadedModels.contains(ref.description) else { return }
+            try await changeRun(runID, .loadModel, caller) { _, record, pedigree in
+                record.source = ref.description
+                pedigree.parents = [ref]
+            }
+        } else if let wrapper = try? await store.show(.run(runID), asOf: nil), caller.mayWrite(wrapper.summary.namespace) {
+            // The script loads its base model before it starts MLflow's run: the wrapper's run is not joined yet.
+            guard wrapper.run?.parents.contains(ref) != true else { return }
+            try await record(
+                [Self.runEvent(nil, namespace: wrapper.summary.namespace, id: runID, job: wrapper.summary.name) { $0.parents = [ref] }], caller)
+        }
     }
 }

@@ -6,7 +6,7 @@ import PedigreeStore
 /// metrics its metrics, `mlflow.source.git.*` tags its code, logged datasets its data inputs, logged input
 /// models its parents and logged output models what it generated.
 extension MLflowService {
-    func run(_ id: String, _ state: MLflowState, _ caller: MLflowCaller) throws(MLflowError) -> MLflowState.Run {
+    func run(_ id: String, _ state: MLflowState, _ caller: MLflowCaller) throws -> MLflowState.Run {
         try readable(state.runs[id], namespace: \.namespace, caller, missing: "Run with id=\(id) not found")
     }
 
@@ -107,7 +107,7 @@ extension MLflowService {
         let id = try request.string("run_id", or: "run_uuid")
         let params = try request.tags("params")
         let tags = try request.tags("tags")
-        let metrics = try request.objects("metrics").map { m throws(MLflowError) in try Self.metric(m) }
+        let metrics = try request.objects("metrics").map { m throws in try Self.metric(m) }
         guard metrics.count <= MLflowLimits.batchMetrics, params.count <= MLflowLimits.batchParams, tags.count <= MLflowLimits.batchTags,
             metrics.count + params.count + tags.count <= MLflowLimits.batchTotal
         else {
@@ -221,7 +221,7 @@ extension MLflowService {
                     source: try dataset.optionalString("source") ?? "", schema: try dataset.optionalString("schema"),
                     profile: try dataset.optionalString("profile"), tags: try input.tags("tags"), contentDigest: nil))
         }
-        let models = try request.objects("models").map { m throws(MLflowError) in MLflowRecord.ModelIO(modelID: try m.string("model_id"), step: nil) }
+        let models = try request.objects("models").map { m throws in MLflowRecord.ModelIO(modelID: try m.string("model_id"), step: nil) }
         let wrapperInputs = try await adoptedInputs(id)
         try await changeRun(id, .logInputs, caller) { run, record, pedigree in
             for (i, dataset) in datasets.enumerated() {
@@ -244,7 +244,7 @@ extension MLflowService {
 
     public func logOutputs(_ request: MLflowRequest, _ caller: MLflowCaller) async throws -> JSONValue {
         let id = try request.string("run_id")
-        let models = try request.objects("models").map { m throws(MLflowError) in
+        let models = try request.objects("models").map { m throws in
             MLflowRecord.ModelIO(modelID: try m.string("model_id"), step: try m.int("step"))
         }
         try await changeRun(id, .logOutputs, caller) { run, record, pedigree in
@@ -293,7 +293,7 @@ extension MLflowService {
         "RUNNING": .running, "SCHEDULED": .start, "FINISHED": .complete, "FAILED": .fail, "KILLED": .abort,
     ]
 
-    static func metric(_ m: MLflowRequest) throws(MLflowError) -> MLflowRecord.MetricPoint {
+    static func metric(_ m: MLflowRequest) throws -> MLflowRecord.MetricPoint {
         let key = try m.string("key")
         try MLflowLimits.checkKey(key, what: "metric")
         guard let value = try m.double("value") else { throw MLflowError.invalid("Missing value for required parameter 'value' of metric '\(key)'") }
@@ -392,7 +392,7 @@ extension MLflowService {
     /// file the wrapping `pedigree run` hashed (then it is that same dataset version).
     static func datasetSpec(
         _ dataset: MLflowRecord.DatasetInput, namespace: String, state: MLflowState, wrapperInputs: [ArtifactSpec]
-    ) throws(MLflowError) -> (ArtifactSpec, String?) {
+    ) throws -> (ArtifactSpec, String?) {
         let alias = "mlflow:\(dataset.digest)"
         let uri = (try? JSONValue.parse(dataset.source))?["uri"]?.stringValue ?? (try? JSONValue.parse(dataset.source))?["path"]?.stringValue
         if let uri {

@@ -31,6 +31,8 @@ public actor MLflowService {
     let store: any LineageQuerying
     public let blobs: ArtifactBlobs
     private(set) var state = MLflowState()
+    /// The bodies of events this server appended and has not folded yet: folded without parsing them again.
+    private var appended: [ContentDigest: JSONValue] = [:]
     private var writing = false
     private var waitingWriters: [CheckedContinuation<Void, Never>] = []
 
@@ -50,7 +52,7 @@ public actor MLflowService {
     func catchUp() async throws {
         while true {
             let page = try await store.events(afterSequence: state.sequence, limit: 2000)
-            for event in page where event.sequence > state.sequence { state.fold(event) }
+            for event in page where event.sequence > state.sequence { state.fold(event, body: appended.removeValue(forKey: event.digest)) }
             if page.count < 2000 { return }
         }
     }
@@ -68,6 +70,7 @@ public actor MLflowService {
         try await catchUp()
         let result = try await body(state)
         try await catchUp()
+        appended.removeAll()
         return result
     }
 
@@ -105,12 +108,12 @@ public actor MLflowService {
 
     // MARK: Access
 
-    func readable<T>(_ value: T?, namespace: (T) -> String, _ caller: MLflowCaller, missing: @autoclosure () -> String) throws(MLflowError) -> T {
+    func readable<T>(_ value: T?, namespace: (T) -> String, _ caller: MLflowCaller, missing: @autoclosure () -> String) throws -> T {
         guard let value, caller.mayRead(namespace(value)) else { throw MLflowError.notFound(missing()) }
         return value
     }
 
-    func requireWrite(_ namespace: String, _ caller: MLflowCaller) throws(MLflowError) {
+    func requireWrite(_ namespace: String, _ caller: MLflowCaller) throws {
         guard caller.mayWrite(namespace) else {
             throw MLflowError(.permissionDenied, "this token may read namespace \(namespace) but not write to it")
         }
@@ -120,6 +123,7 @@ public actor MLflowService {
     func record(_ events: [LineageEvent], _ caller: MLflowCaller) async throws {
         do {
             try await caller.append(events)
+            for event in events { appended[event.digest] = event.body }
         } catch let error as StoreError {
             throw MLflowError(store: error)
         } catch let error as ValidationError {

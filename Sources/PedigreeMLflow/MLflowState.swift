@@ -42,6 +42,8 @@ public struct MLflowState: Sendable {
         public var datasets: [MLflowRecord.DatasetInput] = []
         public var modelInputs: [String] = []
         public var modelOutputs: [MLflowRecord.ModelIO] = []
+        /// Models the run loaded by name (`models:/…`), as Pedigree references: its parents.
+        public var loadedModels: [String] = []
         /// The job of the Pedigree run (MLflow runs are named after their experiment; adopted runs keep theirs).
         public var job: String
         public var adopted: Bool
@@ -123,10 +125,13 @@ public struct MLflowState: Sendable {
 
     public init() {}
 
-    /// Folds one stored event: its MLflow record, if it has one.
-    mutating func fold(_ event: StoredEvent) {
+    /// Folds one stored event: its MLflow record, if it has one. `body`: the event's parsed body, when the
+    /// caller has it already (an event this server just appended), else it is parsed from the stored text.
+    mutating func fold(_ event: StoredEvent, body known: JSONValue? = nil) {
         sequence = event.sequence
-        guard let body = try? JSONValue.parse(event.body), let facet = Self.recordFacet(in: body), let record = MLflowRecord(facet: facet)
+        // Most events of a shared store are not MLflow's: skip them without parsing.
+        guard known != nil || event.body.utf8.count > 0 && event.body.contains("\"mlflow\"") else { return }
+        guard let body = known ?? (try? JSONValue.parse(event.body)), let facet = Self.recordFacet(in: body), let record = MLflowRecord(facet: facet)
         else { return }
         apply(record, namespace: event.namespace)
     }
@@ -164,7 +169,7 @@ public struct MLflowState: Sendable {
                 status: "RUNNING", startTime: r.startTime ?? r.time, job: r.job ?? r.name ?? id, adopted: r.adopted ?? false)
             run.tags = Self.dictionary(r.tags)
             runs[id] = run
-        case .updateRun, .logBatch, .deleteRunTag, .deleteRun, .restoreRun, .logInputs, .logOutputs, .runArtifact:
+        case .updateRun, .logBatch, .deleteRunTag, .deleteRun, .restoreRun, .logInputs, .logOutputs, .runArtifact, .loadModel:
             guard let id = r.id, var run = runs[id], run.namespace == namespace else { return }
             applyToRun(r, &run)
             runs[id] = run
@@ -191,7 +196,10 @@ public struct MLflowState: Sendable {
             model.lastUpdateTime = r.time
             loggedModels[id] = model
         case .loggedModelArtifact:
-            guard let path = r.path, let digest = r.digest else { return }
+            // Only under the model's own location: a record cannot claim another object's paths.
+            guard let id = r.id, let model = loggedModels[id], model.namespace == namespace, let path = r.path,
+                path.hasPrefix(model.artifactRoot + "/"), let digest = r.digest
+            else { return }
             files[path] = StoredFile(digest: digest, size: r.size ?? 0, namespace: namespace)
 
         case .createRegisteredModel:
@@ -300,8 +308,12 @@ public struct MLflowState: Sendable {
             for model in r.models ?? [] where !run.modelInputs.contains(model.modelID) { run.modelInputs.append(model.modelID) }
         case .logOutputs:
             for model in r.models ?? [] where !run.modelOutputs.contains(model) { run.modelOutputs.append(model) }
+        case .loadModel:
+            if let ref = r.source, !run.loadedModels.contains(ref) { run.loadedModels.append(ref) }
         case .runArtifact:
-            if let path = r.path, let digest = r.digest { files[path] = StoredFile(digest: digest, size: r.size ?? 0, namespace: run.namespace) }
+            if let path = r.path, path.hasPrefix(run.artifactRoot + "/"), let digest = r.digest {
+                files[path] = StoredFile(digest: digest, size: r.size ?? 0, namespace: run.namespace)
+            }
         default: break
         }
     }

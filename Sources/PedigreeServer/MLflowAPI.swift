@@ -77,7 +77,14 @@ struct MLflowAPI: Sendable {
             (.get, "metrics/get-history", { r, c, _, _ in try await s.getMetricHistory(r, c) }),
             (.post, "logged-models", { r, c, _, _ in try await s.createLoggedModel(r, c) }),
             (.post, "logged-models/search", { r, c, _, _ in try await s.searchLoggedModels(r, c) }),
-            (.get, "logged-models/{model}", { _, c, _, context in try await s.getLoggedModel(try Self.parameter("model", context), c) }),
+            (
+                .get, "logged-models/{model}",
+                { _, c, _, context in
+                    let id = try Self.parameter("model", context)
+                    if let run = context.parameters.get("wrapped") { try await s.noteLoad(ofLoggedModel: id, by: run, c) }
+                    return try await s.getLoggedModel(id, c)
+                }
+            ),
             (.patch, "logged-models/{model}", { r, c, _, context in try await s.finalizeLoggedModel(try Self.parameter("model", context), r, c) }),
             (.delete, "logged-models/{model}", { _, c, _, context in try await s.deleteLoggedModel(try Self.parameter("model", context), c) }),
             (
@@ -115,7 +122,13 @@ struct MLflowAPI: Sendable {
             (.post, "model-versions/set-tag", { r, c, _, _ in try await s.setModelVersionTag(r, c) }),
             (.delete, "model-versions/delete-tag", { r, c, _, _ in try await s.deleteModelVersionTag(r, c) }),
             (.delete, "model-versions/delete", { r, c, _, _ in try await s.deleteModelVersion(r, c) }),
-            (.get, "model-versions/get-download-uri", { r, c, _, _ in try await s.getModelVersionDownloadURI(r, c) }),
+            (
+                .get, "model-versions/get-download-uri",
+                { r, c, _, context in
+                    if let run = context.parameters.get("wrapped") { try await s.noteLoad(ofVersion: r, by: run, c) }
+                    return try await s.getModelVersionDownloadURI(r, c)
+                }
+            ),
         ]
     }
 

@@ -97,8 +97,10 @@ struct MLflowCompatibilityTests {
         try project.file(
             "mlflow_train.py",
             """
-            import mlflow, pandas as pd
+            import os, mlflow, pandas as pd
             from sklearn.linear_model import LogisticRegression
+            if os.environ.get("BASE_MODEL"):
+                mlflow.pyfunc.load_model(os.environ["BASE_MODEL"])  # fine-tuning starts from a registered model
             mlflow.set_experiment("wrapped")
             mlflow.sklearn.autolog(registered_model_name="wrapped-model")
             frame = pd.read_csv("data/train.csv")
@@ -138,6 +140,16 @@ struct MLflowCompatibilityTests {
             "MLflow's logged dataset is the file the wrapper hashed: \(upstream)")
         let model = try #require(try cli.run(["show", "model:default/wrapped-model@1", "--json"]).json)
         #expect(model["generatedBy"]?["run"]?.stringValue == "run:\(mlflowRunID)")
+
+        // A second wrapped run that loads version 1 by name: that version is its parent.
+        let tuned = try cli.run(
+            ["run", "--server", server.url, "--input", "data/train.csv", "--", testPython, "mlflow_train.py"],
+            environment: ["MLFLOW_TRACKING_URI": server.url, "MLFLOW_ENABLE_ASYNC_LOGGING": "false", "BASE_MODEL": "models:/wrapped-model/1"],
+            in: project.root)
+        try #require(tuned.status == 0, "\(tuned.stderr.suffix(3000))")
+        let second = try #require(try cli.run(["show", "model:default/wrapped-model@2", "--json"]).json)
+        let parents = second["generatedBy"]?["inputs"]?.arrayValue?.filter { $0["role"] == "base-model" }.compactMap { $0["ref"]?.stringValue }
+        #expect(parents == ["model:default/wrapped-model@1"], "\(String(describing: second["generatedBy"]))")
         #expect(try cli.run(["verify"]).status == 0)
     }
 }

@@ -16,6 +16,8 @@ struct Run: AsyncParsableCommand {
 
             The command inherits the terminal; its exit code is pedigree's. It gets PEDIGREE_RUN_ID and \
             PEDIGREE_METRICS_FILE, a file where it may append lines like {"key": "auc", "value": 0.91, "step": 3}. \
+            When the run records to a server and MLFLOW_TRACKING_URI points at that server, MLflow's run in the \
+            command is this run (one run with both kinds of facts). \
             If the store cannot be reached the run goes ahead and its events are spooled for that store; \
             `pedigree sync` (or the next run for the same store) delivers them there.
 
