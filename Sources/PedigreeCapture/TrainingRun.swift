@@ -104,8 +104,20 @@ public final class TrainingRun: @unchecked Sendable {
             host.lowercased() == serverHost.lowercased() || (loopback.contains(host.lowercased()) && loopback.contains(serverHost.lowercased()))
         let defaultPort = scheme == "https" ? 443 : 80
         guard sameHost, (uri.port ?? defaultPort) == (server.port ?? defaultPort) else { return nil }
-        let trimmed = tracking.hasSuffix("/") ? String(tracking.dropLast()) : tracking
-        return "\(trimmed)/mlflow/run/\(id)"
+        // The same server means the same path too (behind one gateway, /mlflow and /pedigree are two servers).
+        // A run inside another `pedigree run` is joined instead of the outer one.
+        func base(_ path: String) -> String {
+            var path = path.hasSuffix("/") ? String(path.dropLast()) : path
+            if let range = path.range(of: "/mlflow/run/", options: .backwards), !path[range.upperBound...].contains("/") {
+                path = String(path[..<range.lowerBound])
+            }
+            return path
+        }
+        let trackingBase = base(uri.path), serverBase = base(server.path)
+        guard trackingBase == serverBase else { return nil }
+        var joined = URLComponents(string: tracking)
+        joined?.path = "\(trackingBase)/mlflow/run/\(id)"
+        return joined?.string
     }
 
     public var jobName: String {

@@ -75,9 +75,6 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     public init(nilLiteral: ()) { self = .null }
 }
 
-// MARK: - Parsing
-
-/// A JSON syntax error with the byte offset where parsing stopped.
 extension JSONValue {
     /// `overlay` laid over this value: objects merge key by key, recursively; anything else is replaced.
     public func merging(_ overlay: JSONValue) -> JSONValue {
@@ -87,6 +84,9 @@ extension JSONValue {
     }
 }
 
+// MARK: - Parsing
+
+/// A JSON syntax error with the byte offset where parsing stopped.
 public struct JSONParseError: Error, CustomStringConvertible, Sendable {
     public let offset: Int
     public let reason: String

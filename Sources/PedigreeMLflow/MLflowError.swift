@@ -18,7 +18,8 @@ public struct MLflowError: Error, Sendable, CustomStringConvertible {
         /// A bug, never a deterministic refusal: the client retries it.
         case internalError = "INTERNAL_ERROR"
 
-        /// The HTTP status MLflow's reference server answers with.
+        /// The HTTP status: MLflow's reference server's, except that a body too large is 413 (MLflow answers 429,
+        /// which its client retries: the same body would be sent seven times).
         public var status: Int {
             switch self {
             case .resourceDoesNotExist, .endpointNotFound: 404

@@ -54,6 +54,9 @@ public struct MLflowRecord: Hashable, Sendable {
     public var artifactLocation: String?
     /// The Pedigree job of a new run.
     public var job: String?
+    /// The version of a registered version's Pedigree reference, when it is not MLflow's number (a model
+    /// deleted and created again, or created under a name a renamed one had: references are never reused).
+    public var refVersion: String?
     /// A run `pedigree run` started that MLflow calls then joined (one run, not two).
     public var adopted: Bool?
 
@@ -110,6 +113,7 @@ public struct MLflowRecord: Hashable, Sendable {
             ("key", \.key), ("value", \.value), ("path", \.path), ("digest", \.digest), ("version", \.version), ("alias", \.alias),
             ("stage", \.stage), ("description", \.description), ("source", \.source), ("runID", \.runID), ("modelID", \.modelID),
             ("modelType", \.modelType), ("artifactLocation", \.artifactLocation), ("job", \.job),
+            ("refVersion", \.refVersion),
         ]
     }
     static var integers: [(String, WritableKeyPath<MLflowRecord, Int64?>)] { [("startTime", \.startTime), ("endTime", \.endTime), ("size", \.size)] }

@@ -57,6 +57,15 @@ public struct MLflowRequest: Sendable {
         }
     }
 
+    /// A time in milliseconds since the epoch, before the year 10000 (Pedigree keeps times in microseconds).
+    public func time(_ key: String) throws -> Int64? {
+        guard let ms = try int(key) else { return nil }
+        guard (0...253_402_300_799_999).contains(ms) else {
+            throw MLflowError.invalid("Invalid value \(ms) for parameter '\(key)': a time in milliseconds since 1970, before the year 10000")
+        }
+        return ms
+    }
+
     public func double(_ key: String) throws -> Double? {
         switch fields[key] {
         case nil, .null?: return nil

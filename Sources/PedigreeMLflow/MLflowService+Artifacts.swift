@@ -21,7 +21,9 @@ extension MLflowService {
     func owner(of path: String, _ state: MLflowState) -> ArtifactOwner? {
         let parts = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         if parts.count >= 4, parts[2] == "artifacts", let run = state.runs[parts[1]], run.experimentID == parts[0] { return .run(run) }
-        if parts.count >= 5, parts[1] == "models", parts[3] == "artifacts", let model = state.loggedModels[parts[2]] { return .model(model) }
+        if parts.count >= 5, parts[1] == "models", parts[3] == "artifacts", let model = state.loggedModels[parts[2]], model.experimentID == parts[0] {
+            return .model(model)
+        }
         return nil
     }
 
@@ -32,15 +34,26 @@ extension MLflowService {
         }
     }
 
+    /// Checks, before a byte is stored, that the caller may upload to `path`.
+    public func checkUpload(path: String, _ caller: MLflowCaller) async throws {
+        try Self.checkPath(path)
+        _ = try writableOwner(of: path, try await current(), caller)
+    }
+
+    private func writableOwner(of path: String, _ state: MLflowState, _ caller: MLflowCaller) throws -> ArtifactOwner {
+        guard let owner = owner(of: path, state), caller.mayRead(owner.namespace) else {
+            throw MLflowError.notFound(
+                "No run or logged model owns the artifact path '\(path)': upload under a run's artifact_uri or a logged model's artifact_uri")
+        }
+        try requireWrite(owner.namespace, caller)
+        return owner
+    }
+
     /// Records that `path` now holds the stored content `digest`.
     public func recordUpload(path: String, digest: ContentDigest, size: Int64, _ caller: MLflowCaller) async throws {
         try Self.checkPath(path)
         try await write { state in
-            guard let owner = self.owner(of: path, state), caller.mayRead(owner.namespace) else {
-                throw MLflowError.notFound(
-                    "No run or logged model owns the artifact path '\(path)': upload under a run's artifact_uri or a logged model's artifact_uri")
-            }
-            try self.requireWrite(owner.namespace, caller)
+            let owner = try self.writableOwner(of: path, state, caller)
             switch owner {
             case .run(let run):
                 var record = MLflowRecord(.runArtifact, time: Self.now())

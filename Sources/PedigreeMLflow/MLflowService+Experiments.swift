@@ -19,8 +19,8 @@ extension MLflowService {
 
     public func createExperiment(_ request: MLflowRequest, _ caller: MLflowCaller) async throws -> JSONValue {
         let name = try request.string("name")
-        let tags = try request.tags("tags")
-        let location = try request.optionalString("artifact_location")
+        let tags = Self.redacted(try request.tags("tags"))
+        let location = try request.optionalString("artifact_location").map(SecretRedactor.stripURLCredentials)
         try requireWrite(caller.namespace, caller)
         return try await write { state in
             if state.experiments.values.contains(where: { $0.namespace == caller.namespace && $0.name == name }) || name == "Default" {
@@ -49,7 +49,13 @@ extension MLflowService {
         let name = try request.string("experiment_name")
         let state = try await current()
         if name == "Default" { return ["experiment": try experiment(Self.defaultExperimentID, state, caller).wire] }
-        guard let found = state.experiments.values.filter({ $0.name == name && caller.mayRead($0.namespace) }).min(by: { !$0.deleted && $1.deleted })
+        // Names are unique within a namespace: the caller's own first, then the others in order, so every
+        // replica answers the same.
+        let candidates = state.experiments.values.filter { $0.name == name && caller.mayRead($0.namespace) }
+        guard
+            let found = candidates.min(by: {
+                ($0.namespace == caller.namespace ? 0 : 1, $0.namespace) < ($1.namespace == caller.namespace ? 0 : 1, $1.namespace)
+            })
         else { throw MLflowError.notFound("Could not find experiment with name '\(name)'") }
         return ["experiment": found.wire]
     }
@@ -77,7 +83,8 @@ extension MLflowService {
         let id = try request.string("experiment_id")
         let newName = try request.string("new_name")
         return try await changeExperiment(id, .updateExperiment, caller) { state, record in
-            if state.experiments.values.contains(where: { $0.namespace == caller.namespace && $0.name == newName && $0.id != id }) {
+            let namespace = state.experiments[id]?.namespace
+            if state.experiments.values.contains(where: { $0.namespace == namespace && $0.name == newName && $0.id != id }) {
                 throw MLflowError(.resourceAlreadyExists, "Experiment(name=\(newName)) already exists.")
             }
             record.newName = newName
@@ -95,7 +102,7 @@ extension MLflowService {
     public func setExperimentTag(_ request: MLflowRequest, _ caller: MLflowCaller) async throws -> JSONValue {
         let key = try request.string("key")
         try MLflowLimits.checkKey(key, what: "tag")
-        let value = try request.optionalString("value") ?? ""
+        let value = Self.redacted([.init(key: key, value: try request.optionalString("value") ?? "")])[0].value
         try MLflowLimits.checkValue(value, key: key, limit: MLflowLimits.tagValue)
         return try await changeExperiment(try request.string("experiment_id"), .setExperimentTag, caller) { _, record in
             record.key = key
@@ -155,7 +162,7 @@ struct Page {
         }
         size = Int(requested)
         if let token = try request.optionalString("page_token"), !token.isEmpty {
-            guard let decoded = Int(token), decoded >= 0 else { throw MLflowError.invalid("Invalid page token '\(token)'") }
+            guard let decoded = Int(token), (0...Int(Int32.max)).contains(decoded) else { throw MLflowError.invalid("Invalid page token '\(token)'") }
             offset = decoded
         } else {
             offset = 0
@@ -165,7 +172,7 @@ struct Page {
     func answer<T>(_ items: [T], key: String, _ wire: (T) -> JSONValue) -> JSONValue {
         let slice = items.dropFirst(offset).prefix(size)
         var out: [String: JSONValue] = [key: .array(slice.map(wire))]
-        if offset + size < items.count { out["next_page_token"] = .string(String(offset + size)) }
+        if items.count - min(offset, items.count) > size { out["next_page_token"] = .string(String(offset + size)) }
         return .object(out)
     }
 }

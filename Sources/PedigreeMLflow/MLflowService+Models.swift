@@ -24,6 +24,7 @@ extension MLflowService {
             let experiment = try self.experiment(experimentID, state, caller)
             let namespace = try sourceRun.map { id throws in try self.run(id, state, caller).namespace } ?? experiment.namespace
             try self.requireWrite(namespace, caller)
+            try self.requireWrite(experiment.namespace, caller)
             let id = "m-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
             var record = MLflowRecord(.createLoggedModel, time: Self.now())
             record.id = id
@@ -155,7 +156,8 @@ extension MLflowService {
     /// The Python version and packages an MLflow model's own files pin (`python_env.yaml`, `requirements.txt`).
     static func environment(fromModelFiles files: [(path: String, file: MLflowState.StoredFile)], blobs: ArtifactBlobs) -> EnvironmentFacet? {
         func text(_ name: String) -> String? {
-            guard let file = files.first(where: { $0.path == name })?.file, let digest = ContentDigest(file.digest),
+            // Small text files; a large one is not an environment description.
+            guard let file = files.first(where: { $0.path == name })?.file, file.size <= 1 << 20, let digest = ContentDigest(file.digest),
                 let data = try? blobs.contents(of: digest)
             else { return nil }
             return String(decoding: data, as: UTF8.self)

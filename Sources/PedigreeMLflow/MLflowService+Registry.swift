@@ -35,8 +35,8 @@ extension MLflowService {
     public func createRegisteredModel(_ request: MLflowRequest, _ caller: MLflowCaller) async throws -> JSONValue {
         let name = try request.string("name")
         try MLflowLimits.checkKey(name, what: "registered model")
-        let tags = try request.tags("tags")
-        let description = try request.optionalString("description")
+        let tags = Self.redacted(try request.tags("tags"))
+        let description = try request.optionalString("description").map(SecretRedactor.redactText)
         try requireWrite(caller.namespace, caller)
         try await write { state in
             if state.registeredModel(name, in: caller.namespace) != nil {
@@ -89,7 +89,7 @@ extension MLflowService {
 
     public func updateRegisteredModel(_ request: MLflowRequest, _ caller: MLflowCaller) async throws -> JSONValue {
         let name = try request.string("name")
-        let description = try request.optionalString("description") ?? ""
+        let description = SecretRedactor.redactText(try request.optionalString("description") ?? "")
         try await changeRegisteredModel(name, .updateRegisteredModel, caller) { _, _, record in record.description = description }
         return ["registered_model": try registeredModel(name, try await current(), caller).wire(latestOnly: true)]
     }
@@ -102,7 +102,7 @@ extension MLflowService {
     public func setRegisteredModelTag(_ request: MLflowRequest, _ caller: MLflowCaller) async throws -> JSONValue {
         let key = try request.string("key")
         try MLflowLimits.checkKey(key, what: "tag")
-        let value = try request.optionalString("value") ?? ""
+        let value = Self.redacted([.init(key: key, value: try request.optionalString("value") ?? "")])[0].value
         try await changeRegisteredModel(try request.string("name"), .setRegisteredModelTag, caller) { _, _, record in
             record.key = key
             record.value = value
@@ -193,11 +193,11 @@ extension MLflowService {
 
     public func createModelVersion(_ request: MLflowRequest, _ caller: MLflowCaller) async throws -> JSONValue {
         let name = try request.string("name")
-        let source = try request.string("source")
+        let source = SecretRedactor.stripURLCredentials(try request.string("source"))
         let runID = try request.optionalString("run_id").flatMap { $0.isEmpty ? nil : $0 }
         let modelID = try request.optionalString("model_id").flatMap { $0.isEmpty ? nil : $0 }
-        let tags = try request.tags("tags")
-        let description = try request.optionalString("description")
+        let tags = Self.redacted(try request.tags("tags"))
+        let description = try request.optionalString("description").map(SecretRedactor.redactText)
         let number = try await write { state in
             let model = try self.registeredModel(name, state, caller)
             try self.requireWrite(model.namespace, caller)
@@ -216,7 +216,14 @@ extension MLflowService {
             record.tags = tags.isEmpty ? nil : tags
             record.description = description
             record.digest = digest?.description
-            let ref = ArtifactRef(kind: "model", namespace: model.namespace, name: model.name, version: String(number))
+            // MLflow numbers a new model's versions from 1 again; Pedigree's references are never reused.
+            var ref = ArtifactRef(kind: "model", namespace: model.namespace, name: model.name, version: String(number))
+            var generation = 1
+            while state.versionRefs.contains(ref.description) {
+                generation += 1
+                ref.version = "\(number)-\(generation)"
+            }
+            if generation > 1 { record.refVersion = ref.version }
             var events = [Self.artifactEvent(record, ref: ref, digest: digest)]
             // The source run generated this version, so it carries the run's whole lineage.
             if let run = sourceRun, run.namespace == model.namespace {
@@ -263,7 +270,7 @@ extension MLflowService {
     }
 
     public func updateModelVersion(_ request: MLflowRequest, _ caller: MLflowCaller) async throws -> JSONValue {
-        let description = try request.optionalString("description") ?? ""
+        let description = SecretRedactor.redactText(try request.optionalString("description") ?? "")
         return try await changeModelVersion(request, .updateModelVersion, caller) { _, _, record in
             record.description = description
             return nil
@@ -286,7 +293,7 @@ extension MLflowService {
     public func setModelVersionTag(_ request: MLflowRequest, _ caller: MLflowCaller) async throws -> JSONValue {
         let key = try request.string("key")
         try MLflowLimits.checkKey(key, what: "tag")
-        let value = try request.optionalString("value") ?? ""
+        let value = Self.redacted([.init(key: key, value: try request.optionalString("value") ?? "")])[0].value
         _ = try await changeModelVersion(request, .setModelVersionTag, caller) { _, _, record in
             record.key = key
             record.value = value

@@ -16,26 +16,30 @@ extension MLflowService {
         let experimentID = try request.optionalString("experiment_id").flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultExperimentID
         var tags = try request.tags("tags")
         let user = try request.optionalString("user_id") ?? tags.first { $0.key == "mlflow.user" }?.value ?? ""
-        let startTime = try request.int("start_time") ?? Self.now()
+        let startTime = try request.time("start_time") ?? Self.now()
         let requestedName =
             try request.optionalString("run_name").flatMap { $0.isEmpty ? nil : $0 } ?? tags.first { $0.key == "mlflow.runName" }?.value
-        // The wrapper's run, unless the script already joined it (a second run is its child).
-        var wrapper: (namespace: String, job: String)?
-        if let adopting {
-            if (try await current()).runs[adopting] == nil {
-                let detail = try? await store.show(.run(adopting), asOf: nil)
-                if let detail, caller.mayWrite(detail.summary.namespace) { wrapper = (detail.summary.namespace, detail.summary.name) }
-            } else if !tags.contains(where: { $0.key == "mlflow.parentRunId" }) {
-                tags.append(MLflowRecord.Tag(key: "mlflow.parentRunId", value: adopting))
-            }
-        }
+        // The run `pedigree run` started, looked up before the write turn (it is in the store, not in MLflow's state).
+        var wrapped: NodeDetail?
+        if let adopting { wrapped = try? await store.show(.run(adopting), asOf: nil) }
         let id = try await write { state in
             let experiment = try self.experiment(experimentID, state, caller)
             guard !experiment.deleted else {
                 throw MLflowError(.invalidState, "The experiment \(experimentID) must be in the 'active' state. Current state is deleted.")
             }
+            // The script's first run is the wrapper's; decided inside the turn, so two workers cannot both join it.
+            // A later run is its child.
+            var wrapper: (namespace: String, job: String)?
+            if let adopting {
+                if state.runs[adopting] == nil, let wrapped {
+                    wrapper = (wrapped.summary.namespace, wrapped.summary.name)
+                } else if !tags.contains(where: { $0.key == "mlflow.parentRunId" }) {
+                    tags.append(MLflowRecord.Tag(key: "mlflow.parentRunId", value: adopting))
+                }
+            }
             let namespace = wrapper?.namespace ?? experiment.namespace
             try self.requireWrite(namespace, caller)
+            try self.requireWrite(experiment.namespace, caller)
             let id = wrapper != nil ? adopting! : UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
             let name = requestedName ?? RunNames.generate()
             if !tags.contains(where: { $0.key == "mlflow.runName" }) { tags.append(MLflowRecord.Tag(key: "mlflow.runName", value: name)) }
@@ -79,7 +83,7 @@ extension MLflowService {
         if let status, Self.statuses[status] == nil {
             throw MLflowError.invalid("Invalid value \(status) for parameter 'status': use RUNNING, SCHEDULED, FINISHED, FAILED or KILLED")
         }
-        let endTime = try request.int("end_time")
+        let endTime = try request.time("end_time")
         let newName = try request.optionalString("run_name")
         try await changeRun(id, .updateRun, caller) { run, record, pedigree in
             record.status = status

@@ -29,10 +29,12 @@ public struct MLflowCaller: Sendable {
 /// Writes take turns, so the check and the record of one cannot interleave with another's.
 public actor MLflowService {
     let store: any LineageQuerying
-    public let blobs: ArtifactBlobs
+    public nonisolated let blobs: ArtifactBlobs
     private(set) var state = MLflowState()
     /// The bodies of events this server appended and has not folded yet: folded without parsing them again.
     private var appended: [ContentDigest: JSONValue] = [:]
+    /// Whether a record this server appended in the current write did not apply when folded.
+    private var lostRace = false
     private var writing = false
     private var waitingWriters: [CheckedContinuation<Void, Never>] = []
 
@@ -52,7 +54,10 @@ public actor MLflowService {
     func catchUp() async throws {
         while true {
             let page = try await store.events(afterSequence: state.sequence, limit: 2000)
-            for event in page where event.sequence > state.sequence { state.fold(event, body: appended.removeValue(forKey: event.digest)) }
+            for event in page where event.sequence > state.sequence {
+                let own = appended.removeValue(forKey: event.digest)
+                if !state.fold(event, body: own), own != nil { lostRace = true }
+            }
             if page.count < 2000 { return }
         }
     }
@@ -68,9 +73,16 @@ public actor MLflowService {
             if waitingWriters.isEmpty { writing = false } else { waitingWriters.removeFirst().resume() }
         }
         try await catchUp()
+        lostRace = false
         let result = try await body(state)
-        try await catchUp()
+        // The write is stored; if reading it back fails, the next request folds it.
+        try? await catchUp()
         appended.removeAll()
+        if lostRace {
+            // Another replica changed the same object first, so this record was skipped: the client's retry
+            // (MLflow retries 503) sees the state as it now is.
+            throw MLflowError(.temporarilyUnavailable, "another server changed this object at the same moment; retry the request")
+        }
         return result
     }
 

@@ -120,6 +120,8 @@ public struct MLflowState: Sendable {
     public private(set) var registeredModels: [String: [String: RegisteredModel]] = [:]
     /// Uploaded artifacts by their path under `mlflow-artifacts:/`.
     public private(set) var files: [String: StoredFile] = [:]
+    /// Every registered version's Pedigree reference ever made, deleted ones included: references are not reused.
+    public private(set) var versionRefs: Set<String> = []
     /// The last event of the log folded in.
     public private(set) var sequence: Int64 = 0
 
@@ -127,14 +129,20 @@ public struct MLflowState: Sendable {
 
     /// Folds one stored event: its MLflow record, if it has one. `body`: the event's parsed body, when the
     /// caller has it already (an event this server just appended), else it is parsed from the stored text.
-    mutating func fold(_ event: StoredEvent, body known: JSONValue? = nil) {
+    /// Returns false when the event holds a record that did not apply.
+    @discardableResult
+    mutating func fold(_ event: StoredEvent, body known: JSONValue? = nil) -> Bool {
         sequence = event.sequence
         // Most events of a shared store are not MLflow's: skip them without parsing.
-        guard known != nil || event.body.utf8.count > 0 && event.body.contains("\"mlflow\"") else { return }
+        guard known != nil || event.body.contains("\"mlflow\"") else { return true }
         guard let body = known ?? (try? JSONValue.parse(event.body)), let facet = Self.recordFacet(in: body), let record = MLflowRecord(facet: facet)
-        else { return }
-        apply(record, namespace: event.namespace)
+        else { return true }
+        return apply(record, namespace: event.namespace)
     }
+
+    /// Whether an event carries an MLflow record. Only the MLflow API may append such events: a record from
+    /// anywhere else would change what MLflow's view shows without MLflow's checks.
+    public static func carriesRecord(_ event: LineageEvent) -> Bool { recordFacet(in: event.body) != nil }
 
     /// Where an event keeps its MLflow record: runs and artifacts in their facets, deployments in their config.
     static func recordFacet(in body: JSONValue) -> JSONValue? {
@@ -142,17 +150,24 @@ public struct MLflowState: Sendable {
     }
 
     // swiftlint:disable:next cyclomatic_complexity function_body_length
-    mutating func apply(_ r: MLflowRecord, namespace: String) {
+    /// Whether the record applied; one that no longer does (another replica won a race) changes nothing.
+    @discardableResult
+    mutating func apply(_ r: MLflowRecord, namespace: String) -> Bool {
         switch r.op {
         case .createExperiment:
-            guard let id = r.id, experiments[id] == nil, let name = r.name else { return }
+            guard let id = r.id, !id.contains("/"), experiments[id] == nil, let name = r.name,
+                !experiments.values.contains(where: { $0.namespace == namespace && $0.name == name })
+            else { return false }
             experiments[id] = Experiment(
                 id: id, namespace: namespace, name: name, artifactLocation: r.artifactLocation ?? "mlflow-artifacts:/\(id)",
                 tags: Self.dictionary(r.tags), creationTime: r.time, lastUpdateTime: r.time)
         case .updateExperiment, .deleteExperiment, .restoreExperiment, .setExperimentTag, .deleteExperimentTag:
-            guard let id = r.id, var experiment = experiments[id], experiment.namespace == namespace else { return }
+            guard let id = r.id, var experiment = experiments[id], experiment.namespace == namespace else { return false }
             switch r.op {
-            case .updateExperiment: experiment.name = r.newName ?? experiment.name
+            case .updateExperiment:
+                guard let newName = r.newName, !experiments.values.contains(where: { $0.namespace == namespace && $0.name == newName && $0.id != id })
+                else { return false }
+                experiment.name = newName
             case .deleteExperiment: experiment.deleted = true
             case .restoreExperiment: experiment.deleted = false
             case .setExperimentTag: if let key = r.key { experiment.tags[key] = r.value ?? "" }
@@ -163,19 +178,19 @@ public struct MLflowState: Sendable {
             experiments[id] = experiment
 
         case .createRun:
-            guard let id = r.id, runs[id] == nil else { return }
+            guard let id = r.id, !id.contains("/"), runs[id] == nil else { return false }
             var run = Run(
                 id: id, namespace: namespace, experimentID: r.experimentID ?? "0", name: r.name ?? id, user: r.user ?? "",
                 status: "RUNNING", startTime: r.startTime ?? r.time, job: r.job ?? r.name ?? id, adopted: r.adopted ?? false)
             run.tags = Self.dictionary(r.tags)
             runs[id] = run
         case .updateRun, .logBatch, .deleteRunTag, .deleteRun, .restoreRun, .logInputs, .logOutputs, .runArtifact, .loadModel:
-            guard let id = r.id, var run = runs[id], run.namespace == namespace else { return }
+            guard let id = r.id, var run = runs[id], run.namespace == namespace else { return false }
             applyToRun(r, &run)
             runs[id] = run
 
         case .createLoggedModel:
-            guard let id = r.id, loggedModels[id] == nil, let name = r.name else { return }
+            guard let id = r.id, !id.contains("/"), loggedModels[id] == nil, let name = r.name else { return false }
             var model = LoggedModel(
                 id: id, namespace: namespace, experimentID: r.experimentID ?? "0", name: name, sourceRunID: r.runID,
                 modelType: r.modelType ?? "", status: "LOGGED_MODEL_PENDING", creationTime: r.time, lastUpdateTime: r.time)
@@ -183,7 +198,7 @@ public struct MLflowState: Sendable {
             model.tags = Self.dictionary(r.tags)
             loggedModels[id] = model
         case .finalizeLoggedModel, .setLoggedModelTags, .deleteLoggedModelTag, .logLoggedModelParams, .deleteLoggedModel:
-            guard let id = r.id, var model = loggedModels[id], model.namespace == namespace else { return }
+            guard let id = r.id, var model = loggedModels[id], model.namespace == namespace else { return false }
             switch r.op {
             case .finalizeLoggedModel:
                 model.status = r.status ?? model.status
@@ -199,11 +214,11 @@ public struct MLflowState: Sendable {
             // Only under the model's own location: a record cannot claim another object's paths.
             guard let id = r.id, let model = loggedModels[id], model.namespace == namespace, let path = r.path,
                 path.hasPrefix(model.artifactRoot + "/"), let digest = r.digest
-            else { return }
+            else { return false }
             files[path] = StoredFile(digest: digest, size: r.size ?? 0, namespace: namespace)
 
         case .createRegisteredModel:
-            guard let name = r.name, registeredModels[namespace]?[name] == nil else { return }
+            guard let name = r.name, registeredModels[namespace]?[name] == nil else { return false }
             var model = RegisteredModel(
                 namespace: namespace, name: name, originalName: name, description: r.description ?? "", creationTime: r.time, lastUpdateTime: r.time)
             model.tags = Self.dictionary(r.tags)
@@ -211,23 +226,23 @@ public struct MLflowState: Sendable {
         case .renameRegisteredModel:
             guard let name = r.name, let newName = r.newName, var model = registeredModels[namespace]?[name],
                 registeredModels[namespace]?[newName] == nil
-            else { return }
+            else { return false }
             model.name = newName
             model.lastUpdateTime = r.time
             model.revision += 1
             registeredModels[namespace]?[name] = nil
             registeredModels[namespace]?[newName] = model
         case .deleteRegisteredModel:
-            guard let name = r.name else { return }
+            guard let name = r.name else { return false }
             registeredModels[namespace]?[name] = nil
         case .updateRegisteredModel, .setRegisteredModelTag, .deleteRegisteredModelTag, .setAlias, .deleteAlias:
-            guard let name = r.name, var model = registeredModels[namespace]?[name] else { return }
+            guard let name = r.name, var model = registeredModels[namespace]?[name] else { return false }
             switch r.op {
             case .updateRegisteredModel: model.description = r.description ?? model.description
             case .setRegisteredModelTag: if let key = r.key { model.tags[key] = r.value ?? "" }
             case .deleteRegisteredModelTag: if let key = r.key { model.tags[key] = nil }
             case .setAlias:
-                guard let alias = r.alias, let version = r.version.flatMap(Int.init), model.versions[version] != nil else { return }
+                guard let alias = r.alias, let version = r.version.flatMap(Int.init), model.versions[version] != nil else { return false }
                 model.aliases[alias] = version
             default: if let alias = r.alias { model.aliases[alias] = nil }
             }
@@ -237,14 +252,15 @@ public struct MLflowState: Sendable {
 
         case .createModelVersion:
             guard let name = r.name, var model = registeredModels[namespace]?[name], let version = r.version.flatMap(Int.init),
-                version > model.lastVersion
-            else { return }
+                version == model.lastVersion + 1
+            else { return false }
             var entry = ModelVersion(
                 version: version, source: r.source ?? "", runID: r.runID, modelID: r.modelID, description: r.description ?? "",
                 creationTime: r.time, lastUpdateTime: r.time,
                 ref: ArtifactRef(kind: "model", namespace: namespace, name: name, version: String(version)),
                 digest: r.digest)
             entry.tags = Self.dictionary(r.tags)
+            versionRefs.insert(entry.ref.description)
             model.versions[version] = entry
             model.lastVersion = version
             model.lastUpdateTime = r.time
@@ -252,7 +268,7 @@ public struct MLflowState: Sendable {
         case .updateModelVersion, .transitionStage, .setModelVersionTag, .deleteModelVersionTag, .deleteModelVersion:
             guard let name = r.name, var model = registeredModels[namespace]?[name], let number = r.version.flatMap(Int.init),
                 var version = model.versions[number]
-            else { return }
+            else { return false }
             switch r.op {
             case .updateModelVersion: version.description = r.description ?? version.description
             case .transitionStage:
@@ -272,13 +288,14 @@ public struct MLflowState: Sendable {
                 model.aliases = model.aliases.filter { $0.value != number }
                 model.lastUpdateTime = r.time
                 registeredModels[namespace]?[name] = model
-                return
+                return true
             }
             version.lastUpdateTime = r.time
             model.versions[number] = version
             model.lastUpdateTime = max(model.lastUpdateTime, r.time)
             registeredModels[namespace]?[name] = model
         }
+        return true
     }
 
     private mutating func applyToRun(_ r: MLflowRecord, _ run: inout Run) {

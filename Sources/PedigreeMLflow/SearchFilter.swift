@@ -164,9 +164,8 @@ public struct SearchFilter: Sendable, Equatable {
             switch comparison.comparator {
             case .isNull: return values.isEmpty
             case .isNotNull: return !values.isEmpty
-            case .notEqual,
-                .notIn where values.isEmpty:
-                return absentIsUnequal
+            case .notEqual where values.isEmpty: return absentIsUnequal
+            case .notIn where values.isEmpty: return absentIsUnequal
             // Several values (a run's datasets): true when one of them matches.
             default: return values.contains { Self.test($0, comparison) }
             }

@@ -1,4 +1,6 @@
+import HTTPTypes
 import PedigreeCore
+import PedigreeMLflow
 import PedigreeStore
 
 /// The server's one way to store events, whichever API they came through (native, OpenLineage, and the
@@ -9,12 +11,27 @@ struct IngestService: Sendable {
     let tokens: any TokenStore
     let metrics: ServerMetrics
 
-    /// All the events, in one transaction, or none.
-    func append(_ events: [LineageEvent], as identity: Identity) async throws -> [AppendOutcome] {
+    /// All the events, in one transaction, or none. `mlflow` records (the `mlflow` facet of runs and artifacts,
+    /// the `mlflow` key of a deployment's config) are accepted only from the MLflow API, which checked them.
+    func append(_ events: [LineageEvent], as identity: Identity, fromMLflowAPI: Bool = false) async throws -> [AppendOutcome] {
+        if !fromMLflowAPI { try Self.refuseMLflowRecords(events) }
         for namespace in Set(events.map(\.namespace)).sorted() { try identity.requireWrite(namespace) }
         let outcomes = try await store.append(events, recordedBy: identity.name, authority: try await authority(of: identity))
         metrics.recorded(outcomes)
         return outcomes
+    }
+
+    static func refuseMLflowRecords(_ events: [LineageEvent]) throws {
+        guard let event = events.first(where: MLflowState.carriesRecord) else { return }
+        let field =
+            switch event.payload {
+            case .run: "run.facets.mlflow"
+            case .artifact: "artifact.facets.mlflow"
+            case .deployment: "deployment.config.mlflow"
+            }
+        throw APIError(
+            .unprocessableContent, code: "invalid", "is reserved for the records of the MLflow API (/api/2.0/mlflow); use another facet name",
+            field: field)
     }
 
     /// A document that could not be turned into events: counted, then reported to the caller.
@@ -37,6 +54,7 @@ struct IngestService: Sendable {
             switch item.events {
             case .success(let events):
                 do {
+                    try Self.refuseMLflowRecords(events)
                     for namespace in Set(events.map(\.namespace)) { try identity.requireWrite(namespace) }
                     accepted.append((item.index, events))
                 } catch {

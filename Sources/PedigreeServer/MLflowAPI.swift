@@ -16,7 +16,7 @@ struct MLflowAPI: Sendable {
     let service: MLflowService
     let ingest: IngestService
     let defaultNamespace: String
-    /// Where uploads are staged and stored; nil when the server was started without an artifact directory.
+    /// Whether the server was given an artifact directory (`--artifacts`); without one, uploads are refused.
     let artifactsEnabled: Bool
 
     typealias Handler = @Sendable (MLflowRequest, MLflowCaller, Request, PedigreeRequestContext) async throws -> JSONValue
@@ -184,7 +184,7 @@ struct MLflowAPI: Sendable {
         return MLflowCaller(
             name: identity.name, namespace: tokenNamespace ?? defaultNamespace,
             mayRead: { identity.allows(.reader, in: $0) }, mayWrite: { identity.allows(.writer, in: $0) },
-            append: { events in _ = try await ingest.append(events, as: identity) })
+            append: { events in _ = try await ingest.append(events, as: identity, fromMLflowAPI: true) })
     }
 
     static func errorResponse(_ error: any Error) -> Response {
@@ -220,6 +220,7 @@ struct MLflowAPI: Sendable {
             let path = artifactPath(context)
             try MLflowService.checkPath(path)
             let caller = caller(context)
+            try await service.checkUpload(path: path, caller)
             let (digest, size) = try await service.blobs.store(request.body) { Array($0.readableBytesView) }
             try await service.recordUpload(path: path, digest: digest, size: size, caller)
             return Response(status: .ok)
@@ -231,8 +232,13 @@ struct MLflowAPI: Sendable {
     private func download(_ request: Request, _ context: PedigreeRequestContext) async throws -> Response {
         do {
             let path = artifactPath(context)
-            let (digest, size) = try await service.download(path: path, caller(context))
-            let body = try await FileIO().loadFile(path: service.blobs.url(of: digest).path, context: context)
+            let (digest, _) = try await service.download(path: path, caller(context))
+            let file = service.blobs.url(of: digest).path
+            // Replicas need one shared --artifacts directory; a blob this one lacks is not a server fault to retry.
+            guard let size = (try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? Int else {
+                throw MLflowError.notFound("'\(path)' is recorded, but this server's artifact directory does not hold its content (\(digest))")
+            }
+            let body = try await FileIO().loadFile(path: file, context: context)
             let name = path.split(separator: "/").last.map(String.init) ?? "artifact"
             let safeName = name.filter { $0.isLetter || $0.isNumber || "._-".contains($0) }
             return Response(

@@ -174,6 +174,31 @@ client.delete_experiment(scratch_experiment)
 assert "compat-scratch" not in [e.name for e in client.search_experiments()]
 out["deleted_run"] = doomed
 
+# -- the rest of the registry and experiment calls: deletes, renames, tags, model inputs ------------------
+doomed_model = "compat-doomed"
+client.create_registered_model(doomed_model)
+client.create_model_version(doomed_model, source, run_id=autolog_id)
+client.delete_model_version(doomed_model, "1")
+expect_error("RESOURCE_DOES_NOT_EXIST", lambda: client.get_model_version(doomed_model, "1"))
+client.delete_registered_model(doomed_model)
+expect_error("RESOURCE_DOES_NOT_EXIST", lambda: client.get_registered_model(doomed_model))
+renamed_experiment = client.create_experiment("compat-to-rename", tags={"k": "v"})
+client.rename_experiment(renamed_experiment, "compat-renamed-experiment")
+client.set_experiment_tag(renamed_experiment, "owner", "ml")
+assert client.get_experiment_by_name("compat-renamed-experiment").tags == {"k": "v", "owner": "ml"}
+from mlflow.entities import LoggedModelInput
+
+tuned = client.create_run(renamed_experiment, run_name="fine-tune")
+client.set_tag(tuned.info.run_id, "temporary", "x")
+client.delete_tag(tuned.info.run_id, "temporary")
+base_model = client.search_logged_models(experiment_ids=[autolog_run.info.experiment_id], filter_string=f"source_run_id = '{autolog_id}'")[0]
+client.log_inputs(tuned.info.run_id, models=[LoggedModelInput(base_model.model_id)])
+assert [m.model_id for m in client.get_run(tuned.info.run_id).inputs.model_inputs] == [base_model.model_id]
+assert "temporary" not in client.get_run(tuned.info.run_id).data.tags
+client.set_terminated(tuned.info.run_id)
+out["tuned_run"] = tuned.info.run_id
+out["base_model"] = f"model:default/{base_model.name}@{base_model.model_id}"
+
 # -- errors the client branches on -------------------------------------------------------------------------
 expect_error("RESOURCE_DOES_NOT_EXIST", lambda: client.get_run("0" * 32))
 expect_error("INVALID_PARAMETER_VALUE", lambda: client.log_param(basic_id, "seed", "43"))

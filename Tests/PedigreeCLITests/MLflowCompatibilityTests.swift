@@ -72,6 +72,12 @@ struct MLflowCompatibilityTests {
         let production = try cli.run(["history", "default/stage/compat-registry/Production", "--json"]).json
         #expect(production?["history"]?[0]?["model"] == "model:default/compat-registry@2")
 
+        // A model passed to log_inputs(models=…) is the run's parent.
+        let tunedRun = try #require(ids["tuned_run"]?.stringValue)
+        let tuned = try #require(try cli.run(["show", "run:\(tunedRun)", "--json"]).json)
+        let baseModel = try #require(ids["base_model"]?.stringValue)
+        #expect(tuned["upstream"]?.arrayValue?.contains { $0["ref"]?.stringValue == baseModel && $0["role"] == "base-model" } == true, "\(tuned)")
+
         let diff = try cli.run(["diff", "model:default/compat-registry@1", "model:default/compat-registry@2"])
         #expect(diff.status == 0, "\(diff.stderr)")
 

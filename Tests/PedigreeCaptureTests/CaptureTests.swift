@@ -285,3 +285,30 @@ struct CaptureSessionTests {
         #expect(await session.destinationIsDown)
     }
 }
+
+@Suite("MLflow joining")
+struct MLflowJoiningTests {
+    @Test(
+        "a script's MLFLOW_TRACKING_URI is pointed at the wrapper's run only when it is the server the run records to",
+        arguments: [
+            ("http://127.0.0.1:8750", "http://localhost:8750", true), ("http://127.0.0.1:8750/", "http://127.0.0.1:8750", true),
+            ("http://127.0.0.1:8751", "http://127.0.0.1:8750", false), ("https://ml.corp/mlflow", "https://ml.corp/pedigree", false),
+            ("https://ml.corp/pedigree", "https://ml.corp/pedigree/", true),
+            ("http://127.0.0.1:8750/mlflow/run/outer-run", "http://127.0.0.1:8750", true),
+            ("file:///tmp/mlruns", "http://127.0.0.1:8750", false),
+        ])
+    func joining(_ tracking: String, _ server: String, _ joins: Bool) throws {
+        var request = RunRequest(
+            namespace: try Namespace("default"), command: ["true"], directory: try temporaryDirectory(),
+            environment: ["MLFLOW_TRACKING_URI": tracking])
+        request.server = URL(string: server)
+        let run = try TrainingRun(request, cache: CaptureCache(directory: try temporaryDirectory()), scratch: try temporaryDirectory())
+        let child = run.childEnvironment["MLFLOW_TRACKING_URI"]
+        if joins {
+            let base = tracking.replacingOccurrences(of: "/mlflow/run/outer-run", with: "")
+            #expect(child == (base.hasSuffix("/") ? String(base.dropLast()) : base) + "/mlflow/run/\(run.id)")
+        } else {
+            #expect(child == tracking)
+        }
+    }
+}

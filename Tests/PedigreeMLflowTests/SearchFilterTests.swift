@@ -55,6 +55,10 @@ struct SearchFilterTests {
         #expect(try SearchFilter("tags.`mlflow.runName` ILIKE 'SK%'").matches(fields))
         #expect(try SearchFilter("params.lr IN ('0.1', '0.01')").matches(fields))
         #expect(try SearchFilter("tags.missing IS NULL and tags.`mlflow.runName` IS NOT NULL").matches(fields))
+        #expect(try !SearchFilter("params.lr != '0.01'").matches(fields))
+        let other = try SearchFilter("params.lr != '0.1'")
+        #expect(other.matches(fields), "\(other.comparisons)")
+        #expect(try !SearchFilter("params.lr NOT IN ('0.01')").matches(absentIsUnequal: true, fields), "a present value is compared")
         #expect(try !SearchFilter("tags.missing != 'x'").matches(fields), "runs without the tag do not match, as in MLflow")
         #expect(try SearchFilter("tags.missing != 'x'").matches(absentIsUnequal: true, fields), "registry searches keep them")
     }

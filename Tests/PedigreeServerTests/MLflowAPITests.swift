@@ -77,6 +77,11 @@ struct MLflowAPITests {
                     "INVALID_PARAMETER_VALUE"
                 ),
                 (.put, "/api/2.0/mlflow-artifacts/artifacts/0/nope/artifacts/x.txt", "x", .badRequest, "INVALID_STATE"),
+                (.get, "/api/2.0/mlflow/experiments/search?page_token=9223372036854775807", nil, .badRequest, "INVALID_PARAMETER_VALUE"),
+                (
+                    .post, "/api/2.0/mlflow/runs/create", #"{"experiment_id": "0", "start_time": 9223372036854775807}"#, .badRequest,
+                    "INVALID_PARAMETER_VALUE"
+                ),
             ]
             for (method, path, body, status, code) in cases {
                 let reply = try await client.call(method, path, body: body)
@@ -90,6 +95,24 @@ struct MLflowAPITests {
                 duplicate.status == .badRequest && duplicate.json["error_code"] == "RESOURCE_ALREADY_EXISTS",
                 "400, not 409: the client branches on it")
             #expect(try await store.events(afterSequence: 0, limit: 1000).count == before + 1, "only the one good request left a record")
+
+            // MLflow's records come only through the MLflow API, which checks them: not forged through the native one.
+            let forged = try await client.call(
+                .post, "/api/v1/events",
+                body:
+                    #"{"type": "run", "namespace": "default", "run": {"id": "forged", "job": "j", "facets": {"mlflow": {"op": "createRun", "time": 1, "id": "forged"}}}}"#
+            )
+            #expect(forged.status == .unprocessableContent && forged.json["error"]?["field"] == "run.facets.mlflow", "\(forged.text)")
+
+            // A registered model deleted and created again numbers its versions from 1; Pedigree's references differ.
+            for _ in 0..<2 {
+                _ = try await client.call(.post, "/api/2.0/mlflow/registered-models/create", body: #"{"name": "again"}"#)
+                let version = try await client.call(.post, "/api/2.0/mlflow/model-versions/create", body: #"{"name": "again", "source": "s3://b/m"}"#)
+                #expect(version.json["model_version"]?["version"] == "1", "\(version.text)")
+                _ = try await client.call(.delete, "/api/2.0/mlflow/registered-models/delete", body: #"{"name": "again"}"#)
+            }
+            let refs = try await store.artifacts(matching: ArtifactFilter(kind: "model", name: "again"), limit: 10, offset: 0, asOf: nil)
+            #expect(refs.map(\.ref) == ["model:default/again@1-2"], "the latest of model:default/again is the second model's version 1")
         }
     }
 
@@ -172,6 +195,8 @@ struct MLflowAPITests {
             #expect(events.count == 2 && events.allSatisfy { $0.body.contains("sha256:\(digest)") })
             let outside = try await client.call(.put, "/api/2.0/mlflow-artifacts/artifacts/0/elsewhere/x.bin", body: "x", contentType: "text/plain")
             #expect(outside.status == .notFound, "uploads go under a run's or a logged model's location")
+            let storedAfter = try FileManager.default.subpathsOfDirectory(atPath: directory.appendingPathComponent("blobs").path)
+            #expect(storedAfter.filter { $0.split(separator: "/").count == 3 } == blobs, "a refused upload stores nothing")
             let escape = try await client.call(.get, "/api/2.0/mlflow-artifacts/artifacts/\(root)/../../etc/passwd")
             #expect(escape.status == .badRequest || escape.status == .notFound)
         }
