@@ -7,13 +7,14 @@ import ServiceLifecycle
 /// The embedded store: one SQLite file in WAL mode, safe to share between a server and CLI invocations.
 public typealias SQLiteStore = SQLStore<SQLiteEngine>
 
-/// SQLite through GRDB: one `DatabasePool` per file for the process lifetime.
+/// SQLite through GRDB: one `DatabasePool` per file for the process lifetime — or, for a store this user
+/// may read but not write, a read-only connection that answers every query and refuses every write.
 ///
 /// Durability: `synchronous = FULL`, so an acknowledged append survives a crash of the process or of the
 /// machine. Writes are IMMEDIATE transactions: one writer at a time, which is what keeps each namespace's
 /// hash chain linear (SQLite has one write lock, so `.log` and `.outsideLog` writes are alike here).
 public struct SQLiteEngine: SQLEngine {
-    let pool: DatabasePool
+    let pool: any DatabaseWriter
     public let path: String
 
     /// Opens the file, creating it and its directory, and migrates it to the current schema.
@@ -36,6 +37,10 @@ public struct SQLiteEngine: SQLEngine {
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         do {
+            if Self.isReadOnly(path) {
+                pool = try Self.openReadOnly(path, configuration: configuration)
+                return
+            }
             pool = try DatabasePool(path: path, configuration: configuration)
             // The shared SQL uses RETURNING and row values.
             let version = try pool.read { try String.fetchOne($0, sql: "SELECT sqlite_version()") } ?? "0"
@@ -49,6 +54,31 @@ public struct SQLiteEngine: SQLEngine {
     }
 
     public var location: String { path }
+
+    /// Whether this process can read the store but not change it: a file it may not write, or a directory
+    /// where it may not create SQLite's `-wal` and `-shm` files.
+    static func isReadOnly(_ path: String) -> Bool {
+        let files = FileManager.default
+        guard files.fileExists(atPath: path), files.isReadableFile(atPath: path) else { return false }
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        return !files.isWritableFile(atPath: path) || !files.isWritableFile(atPath: directory)
+    }
+
+    /// Opens a store read-only as an immutable snapshot (SQLite's `immutable=1`: a WAL database cannot
+    /// otherwise be read without creating its `-shm` file). Queries answer; writes fail as a read-only
+    /// database; a store that needs migrating says so instead of being misread.
+    static func openReadOnly(_ path: String, configuration: Configuration) throws -> DatabaseQueue {
+        var configuration = configuration
+        configuration.readonly = true
+        let escaped = path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "?#"))) ?? path
+        let queue = try DatabaseQueue(path: "file:\(escaped)?immutable=1", configuration: configuration)
+        guard try queue.read({ try SQLiteSchema.migrator.hasCompletedMigrations($0) }) else {
+            throw StoreError(
+                .unavailable,
+                "the store at \(path) needs migrating to this version of Pedigree, and this user may not write it; run a command as its owner")
+        }
+        return queue
+    }
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws -> T {
         try await pool.read { try body(SQLiteSession(db: $0)) }
@@ -66,6 +96,11 @@ public struct SQLiteEngine: SQLEngine {
 
     public func storeError(_ error: any Error) -> StoreError {
         StoreError.translating(error) { error in
+            if let error = error as? DatabaseError, error.resultCode == .SQLITE_READONLY {
+                return StoreError(
+                    .unavailable,
+                    "the store at \(path) is read-only for this user: queries answer, recording needs write access to the file and its directory")
+            }
             if let error = error as? DatabaseError {
                 return StoreError(.unavailable, "SQLite error on \(path): \(error.message ?? error.description)")
             }
