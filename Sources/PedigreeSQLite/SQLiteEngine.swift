@@ -56,12 +56,14 @@ public struct SQLiteEngine: SQLEngine {
     public var location: String { path }
 
     /// Whether this process can read the store but not change it: a file it may not write, or a directory
-    /// where it may not create SQLite's `-wal` and `-shm` files.
+    /// where it may not create SQLite's `-wal` and `-shm` files (and they are not there, writable, already).
     static func isReadOnly(_ path: String) -> Bool {
         let files = FileManager.default
         guard files.fileExists(atPath: path), files.isReadableFile(atPath: path) else { return false }
+        guard files.isWritableFile(atPath: path) else { return true }
+        // A directory it may not write is fine when SQLite's side files are there already and writable.
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        return !files.isWritableFile(atPath: path) || !files.isWritableFile(atPath: directory)
+        return !files.isWritableFile(atPath: directory) && !["-wal", "-shm"].allSatisfy { files.isWritableFile(atPath: path + $0) }
     }
 
     /// Opens a store read-only as an immutable snapshot (SQLite's `immutable=1`: a WAL database cannot
