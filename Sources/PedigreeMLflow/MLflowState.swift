@@ -257,7 +257,7 @@ public struct MLflowState: Sendable {
             var entry = ModelVersion(
                 version: version, source: r.source ?? "", runID: r.runID, modelID: r.modelID, description: r.description ?? "",
                 creationTime: r.time, lastUpdateTime: r.time,
-                ref: ArtifactRef(kind: "model", namespace: namespace, name: name, version: String(version)),
+                ref: ArtifactRef(kind: "model", namespace: namespace, name: name, version: r.refVersion ?? String(version)),
                 digest: r.digest)
             entry.tags = Self.dictionary(r.tags)
             versionRefs.insert(entry.ref.description)
