@@ -1,4 +1,5 @@
 import Foundation
+import PedigreeCore
 
 /// MLflow's search grammar, as the client sends it to every `search` endpoint: comparisons joined by AND,
 ///
@@ -175,37 +176,38 @@ public struct SearchFilter: Sendable, Equatable {
     static func test(_ field: Field, _ c: Comparison) -> Bool {
         switch (field, c.value) {
         case (.number(let a), .number(let b)):
-            switch c.comparator {
-            case .equal: return a == b
-            case .notEqual: return a != b
-            case .less: return a < b
-            case .lessOrEqual: return a <= b
-            case .greater: return a > b
-            case .greaterOrEqual: return a >= b
-            default: return false
-            }
+            return ordered(a, b, c.comparator) ?? false
         case (.number(let a), .string(let b)):
-            return test(.string(a.formatted()), Comparison(entity: c.entity, key: c.key, comparator: c.comparator, value: .string(b)))
+            // The number as JSON writes it (a locale would write 1,000).
+            return test(
+                .string(JSONValue(number: a).canonicalString), Comparison(entity: c.entity, key: c.key, comparator: c.comparator, value: .string(b)))
         case (.string(let a), .number(let b)):
             guard let number = Double(a) else { return c.comparator == .notEqual }
             return test(.number(number), Comparison(entity: c.entity, key: c.key, comparator: c.comparator, value: .number(b)))
         case (.string(let a), .string(let b)):
             switch c.comparator {
-            case .equal: return a == b
-            case .notEqual: return a != b
-            case .less: return a < b
-            case .lessOrEqual: return a <= b
-            case .greater: return a > b
-            case .greaterOrEqual: return a >= b
             case .like: return Self.like(a, b, caseInsensitive: false)
             case .ilike: return Self.like(a, b, caseInsensitive: true)
-            default: return false
+            default: return ordered(a, b, c.comparator) ?? false
             }
         case (.string(let a), .list(let items)): return c.comparator == .isIn ? items.contains(a) : !items.contains(a)
         case (.number(let a), .list(let items)):
             let contained = items.contains { Double($0) == a }
             return c.comparator == .isIn ? contained : !contained
         default: return false
+        }
+    }
+
+    /// The six ordering comparators on any comparable values; nil for the others.
+    static func ordered<T: Comparable>(_ a: T, _ b: T, _ comparator: Comparator) -> Bool? {
+        switch comparator {
+        case .equal: a == b
+        case .notEqual: a != b
+        case .less: a < b
+        case .lessOrEqual: a <= b
+        case .greater: a > b
+        case .greaterOrEqual: a >= b
+        default: nil
         }
     }
 
