@@ -79,6 +79,24 @@ public struct PedigreeClient: Sendable {
         return try await call(.GET, "/api/v1/history", ["endpoint": ref, "asOf": asOf?.description], as: History.self).history
     }
 
+    /// The root-cause report for an endpoint at a time, as far as the token may see.
+    public func incident(
+        namespace: String, endpoint: String, at: Timestamp, baseline: IncidentBaseline, asOf: Timestamp?
+    ) async throws
+        -> IncidentReport
+    {
+        var query: [String: String?] = [
+            "endpoint": Reference.deployment(namespace: namespace, endpoint: endpoint).description, "at": at.description,
+            "asOf": asOf?.description,
+        ]
+        switch baseline {
+        case .previous: break
+        case .model(let model): query["good"] = model.description
+        case .servingAt(let time): query["goodAt"] = time.description
+        }
+        return try await call(.GET, "/api/v1/incident", query, as: IncidentReport.self)
+    }
+
     /// The latest version of each artifact the filter matches.
     public func artifacts(matching filter: ArtifactFilter, limit: Int, offset: Int, asOf: Timestamp?) async throws -> [NodeSummary] {
         try await call(
@@ -94,6 +112,11 @@ public struct PedigreeClient: Sendable {
     /// Artifact versions with this content digest, oldest first.
     public func artifacts(withDigest digest: ContentDigest, kind: String?) async throws -> [NodeSummary] {
         try await call(.GET, "/api/v1/artifacts", ["digest": digest.description, "kind": kind], as: ArtifactList.self).artifacts
+    }
+
+    /// Artifact versions registered at this URI, oldest first.
+    public func artifacts(withURI uri: String, kind: String?) async throws -> [NodeSummary] {
+        try await call(.GET, "/api/v1/artifacts", ["uri": uri, "kind": kind], as: ArtifactList.self).artifacts
     }
 
     /// Events the caller may read, in append order, from after `afterSequence`.

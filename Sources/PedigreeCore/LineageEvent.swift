@@ -9,6 +9,7 @@ import Foundation
 ///      "run": {"id": "…", "job": "train-fraud", "status": "COMPLETE", "inputs": […], "outputs": […], …}}
 ///     {"type": "artifact", "namespace": "warehouse", "artifact": {"kind": "dataset", "name": "tx", "version": "v1", …}}
 ///     {"type": "deployment", "namespace": "fraud-team", "deployment": {"endpoint": "fraud-api", "model": "model:fraud-team/fraud@2", …}}
+///     {"type": "retirement", "namespace": "fraud-team", "retirement": {"model": "model:fraud-team/fraud@1", "reason": "…"}}
 ///
 /// `supersedes` (the digest of an earlier event about the same subject) makes an event a correction: the
 /// earlier event stays in the log, and the projections show the correction instead.
@@ -21,6 +22,7 @@ public struct LineageEvent: Sendable, Hashable {
         case run(RunRecord)
         case artifact(ArtifactSpec)
         case deployment(DeploymentRecord)
+        case retirement(RetirementRecord)
     }
 
     public let namespace: String
@@ -52,6 +54,7 @@ public struct LineageEvent: Sendable, Hashable {
         case .run(let run): out["type"] = "run"; out["run"] = run.json
         case .artifact(let artifact): out["type"] = "artifact"; out["artifact"] = artifact.json
         case .deployment(let deployment): out["type"] = "deployment"; out["deployment"] = deployment.json
+        case .retirement(let retirement): out["type"] = "retirement"; out["retirement"] = retirement.json
         }
         if let eventTime { out["eventTime"] = .string(eventTime.description) }
         if let producer { out["producer"] = .string(producer) }
@@ -64,8 +67,8 @@ public struct LineageEvent: Sendable, Hashable {
     /// Parses and validates one native event. `path` prefixes field names in errors (`[3].run.job`).
     public init(json value: JSONValue, path: String = "") throws(ValidationError) {
         let reader = try FieldReader(value, path: path)
-        try reader.rejectUnknownKeys(["type", "namespace", "eventTime", "producer", "supersedes", "run", "artifact", "deployment"])
-        let type = try reader.string("type", hint: "one of run, artifact, deployment")
+        try reader.rejectUnknownKeys(Set(["type", "namespace", "eventTime", "producer", "supersedes"] + Self.payloadKeys))
+        let type = try reader.string("type", hint: "one of \(Self.payloadKeys.joined(separator: ", "))")
         let namespace = try reader.string("namespace", hint: "the team or project that owns this record, e.g. \"fraud-team\"")
         try validateNamespace(namespace, field: reader.fieldPath("namespace"))
         let eventTime = try readTimestamp(reader, "eventTime")
@@ -76,11 +79,10 @@ public struct LineageEvent: Sendable, Hashable {
             }
             supersedes = digest
         }
-        let payloadKeys = ["run", "artifact", "deployment"]
-        guard payloadKeys.contains(type) else {
-            throw ValidationError(field: reader.fieldPath("type"), "'\(type)' is not one of run, artifact, deployment")
+        guard Self.payloadKeys.contains(type) else {
+            throw ValidationError(field: reader.fieldPath("type"), "'\(type)' is not one of \(Self.payloadKeys.joined(separator: ", "))")
         }
-        for key in payloadKeys where key != type && reader.has(key) {
+        for key in Self.payloadKeys where key != type && reader.has(key) {
             throw ValidationError(field: reader.fieldPath(key), "does not belong in an event of type \(type)")
         }
         guard let payloadJSON = reader.value(type) else {
@@ -91,7 +93,11 @@ public struct LineageEvent: Sendable, Hashable {
         case "run": payload = .run(try RunRecord(json: payloadJSON, path: reader.fieldPath("run"), namespace: namespace))
         case "artifact":
             payload = .artifact(try ArtifactSpec(json: payloadJSON, path: reader.fieldPath("artifact"), defaultNamespace: namespace))
-        default: payload = .deployment(try DeploymentRecord(json: payloadJSON, path: reader.fieldPath("deployment"), eventTime: eventTime))
+        case "deployment":
+            payload = .deployment(try DeploymentRecord(json: payloadJSON, path: reader.fieldPath("deployment"), eventTime: eventTime))
+        default:
+            payload = .retirement(
+                try RetirementRecord(json: payloadJSON, path: reader.fieldPath("retirement"), namespace: namespace, eventTime: eventTime))
         }
         self.init(
             namespace: namespace, eventTime: eventTime, producer: try reader.optionalString("producer"), supersedes: supersedes, payload: payload,
@@ -128,6 +134,8 @@ public struct LineageEvent: Sendable, Hashable {
         case .run(let run): "run:\(run.id)"
         case .artifact(let artifact): artifact.ref.unversioned.description
         case .deployment(let deployment): Reference.deployment(namespace: namespace, endpoint: deployment.endpoint).description
+        // The version itself: `show` lists it among the version's events.
+        case .retirement(let retirement): retirement.model.description
         }
     }
 
@@ -136,8 +144,11 @@ public struct LineageEvent: Sendable, Hashable {
         case .run: "run"
         case .artifact: "artifact"
         case .deployment: "deployment"
+        case .retirement: "retirement"
         }
     }
+
+    static let payloadKeys = ["run", "artifact", "deployment", "retirement"]
 }
 
 /// Turns a submitted document into events: a native event, an OpenLineage event (RunEvent, DatasetEvent or

@@ -233,50 +233,6 @@ public struct RunRecord: Hashable, Sendable {
     }
 }
 
-/// A deployment: from `validFrom` on, `endpoint` serves `model`.
-public struct DeploymentRecord: Hashable, Sendable {
-    public var endpoint: String
-    public var model: ArtifactRef
-    public var config: [String: JSONValue]
-    public var validFrom: Timestamp
-
-    public init(endpoint: String, model: ArtifactRef, config: [String: JSONValue] = [:], validFrom: Timestamp) {
-        self.endpoint = endpoint
-        self.model = model
-        self.config = config
-        self.validFrom = validFrom
-    }
-
-    public init(json value: JSONValue, path: String, eventTime: Timestamp?) throws(ValidationError) {
-        let reader = try FieldReader(value, path: path)
-        try reader.rejectUnknownKeys(["endpoint", "model", "config", "validFrom"])
-        endpoint = try reader.string("endpoint", hint: "the serving endpoint's name, e.g. \"fraud-api\"")
-        let modelText = try reader.string("model", hint: "the model version served, e.g. \"model:fraud-team/fraud@2\"")
-        let parsed: Reference
-        do throws(ValidationError) { parsed = try Reference(parsing: modelText) } catch {
-            throw ValidationError(field: reader.fieldPath("model"), error.message)
-        }
-        guard case .artifact(let model) = parsed, model.kind == "model" else {
-            throw ValidationError(field: reader.fieldPath("model"), "'\(modelText)' is not a model reference")
-        }
-        self.model = model
-        config = try reader.optionalObject("config") ?? [:]
-        guard let validFrom = try readTimestamp(reader, "validFrom") ?? eventTime else {
-            throw ValidationError(
-                field: reader.fieldPath("validFrom"), "is required (or give the event an eventTime): when the endpoint started serving this model")
-        }
-        self.validFrom = validFrom
-    }
-
-    public var json: JSONValue {
-        var out: [String: JSONValue] = [
-            "endpoint": .string(endpoint), "model": .string(model.description), "validFrom": .string(validFrom.description),
-        ]
-        if !config.isEmpty { out["config"] = .object(config) }
-        return .object(out)
-    }
-}
-
 func readTimestamp(_ reader: FieldReader, _ key: String) throws(ValidationError) -> Timestamp? {
     guard let text = try reader.optionalString(key) else { return nil }
     guard let t = Timestamp(text) else {

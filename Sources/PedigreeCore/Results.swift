@@ -259,54 +259,126 @@ public struct ImpactReport: QueryResult {
     }
 }
 
-/// One period of an endpoint serving one model version.
+/// One period of an endpoint's history: what one deployment (or undeploy) made it serve, until the next
+/// one changed that. With a canary, two versions serve side by side and `serving` gives their shares.
 public struct DeploymentEntry: Hashable, QueryResult {
+    /// A model version and its share of the endpoint's traffic, in percent.
+    public struct Share: Hashable, Sendable, Codable {
+        public let model: String
+        public let percent: Int
+
+        public init(model: String, percent: Int) {
+            self.model = model
+            self.percent = percent
+        }
+    }
+
     /// The endpoint's reference.
     public let endpoint: String
-    /// The model version's reference.
-    public let model: String
+    public let action: DeploymentRecord.Action
+    /// The model version this deployment deployed (nil for an undeploy).
+    public let model: String?
+    /// The canary share it asked for; nil: all traffic.
+    public let traffic: Int?
+    /// What the endpoint served during this period, the model with the larger share first.
+    public let serving: [Share]
     public let validFrom: Timestamp
     /// When the next deployment of the endpoint took over, if one did.
     public let validUntil: Timestamp?
     public let config: [String: JSONValue]
+    /// The serving configuration file's format, name and digest (its text is in the event).
+    public let manifest: ServingManifest?
+    public let code: CodeFacet?
+    public let environment: [String: JSONValue]?
+    /// Whether a retired version was deployed anyway.
+    public let forced: Bool
     public let recordedAt: Timestamp
+    /// Who recorded the deployment (the token's or the user's identity).
+    public let recordedBy: String
 
-    public init(endpoint: String, model: String, validFrom: Timestamp, validUntil: Timestamp?, config: [String: JSONValue], recordedAt: Timestamp) {
+    public init(
+        endpoint: String, record: DeploymentRecord, serving: [Share], validUntil: Timestamp?, recordedAt: Timestamp, recordedBy: String
+    ) {
         self.endpoint = endpoint
-        self.model = model
-        self.validFrom = validFrom
+        action = record.action
+        model = record.model?.description
+        traffic = record.traffic
+        self.serving = serving
+        validFrom = record.validFrom
         self.validUntil = validUntil
-        self.config = config
+        config = record.config
+        manifest = record.manifest.map { ServingManifest(format: $0.format, file: $0.file, digest: $0.digest, text: nil, redacted: $0.redacted) }
+        code = record.code
+        environment = record.environment
+        forced = record.force
         self.recordedAt = recordedAt
+        self.recordedBy = recordedBy
     }
 
-    /// Whether this deployment was serving at `time` (valid time: from `validFrom` until the next one).
+    /// Whether this period includes `time` (valid time: from `validFrom` until the next deployment).
     public func isServing(at time: Timestamp) -> Bool {
         validFrom <= time && (validUntil.map { time < $0 } ?? true)
     }
 
+    /// The share of traffic `model` had in this period (0 if it did not serve).
+    public func share(of model: String) -> Int { serving.first { $0.model == model }?.percent ?? 0 }
+
+    /// The model with the largest share (the stable one when a canary runs beside it).
+    public var primary: String? { serving.max { $0.percent < $1.percent }?.model }
+
+    /// The serving side of the deployment that started this period, for comparing two of them.
+    public var servingDocument: JSONValue {
+        var out: [String: JSONValue] = [:]
+        if !config.isEmpty { out["config"] = .object(config) }
+        if let manifest { out["manifest"] = .string(manifest.digest.description) }
+        if let code { out["code"] = .object(code.json) }
+        if let environment { out["environment"] = .object(environment) }
+        return .object(out)
+    }
+
     private enum CodingKeys: String, CodingKey {
-        case endpoint = "ref", model, validFrom, validUntil, config, recordedAt
+        case endpoint = "ref", action, model, traffic, serving, validFrom, validUntil, config, manifest, code, environment, forced, recordedAt,
+            recordedBy
     }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         endpoint = try container.decode(String.self, forKey: .endpoint)
-        model = try container.decode(String.self, forKey: .model)
+        let actionText = try container.decodeIfPresent(String.self, forKey: .action) ?? "deploy"
+        guard let action = DeploymentRecord.Action(rawValue: actionText) else {
+            throw DecodingError.dataCorruptedError(forKey: .action, in: container, debugDescription: "'\(actionText)' is not deploy or undeploy")
+        }
+        self.action = action
+        model = try container.decodeIfPresent(String.self, forKey: .model)
+        traffic = try container.decodeIfPresent(Int.self, forKey: .traffic)
+        serving = try container.decode([Share].self, forKey: .serving)
         validFrom = try container.decode(Timestamp.self, forKey: .validFrom)
         validUntil = try container.decodeIfPresent(Timestamp.self, forKey: .validUntil)
         config = try container.decodeIfPresent([String: JSONValue].self, forKey: .config) ?? [:]
+        manifest = try container.decodeIfPresent(JSONValue.self, forKey: .manifest).map { try ServingManifest(json: $0, path: "manifest") }
+        code = try container.decodeIfPresent(JSONValue.self, forKey: .code).map { try CodeFacet(json: $0, path: "code") }
+        environment = try container.decodeIfPresent([String: JSONValue].self, forKey: .environment)
+        forced = try container.decodeIfPresent(Bool.self, forKey: .forced) ?? false
         recordedAt = try container.decode(Timestamp.self, forKey: .recordedAt)
+        recordedBy = try container.decode(String.self, forKey: .recordedBy)
     }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(endpoint, forKey: .endpoint)
-        try container.encode(model, forKey: .model)
+        try container.encode(action.rawValue, forKey: .action)
+        try container.encode(model, forKey: .model)  // null: an undeploy
+        try container.encodeIfPresent(traffic, forKey: .traffic)
+        try container.encode(serving, forKey: .serving)
         try container.encode(validFrom, forKey: .validFrom)
         try container.encode(validUntil, forKey: .validUntil)  // null: still serving
         if !config.isEmpty { try container.encode(config, forKey: .config) }
+        try container.encodeIfPresent(manifest?.json, forKey: .manifest)
+        try container.encodeIfPresent(code.map { JSONValue.object($0.json) }, forKey: .code)
+        try container.encodeIfPresent(environment, forKey: .environment)
+        if forced { try container.encode(true, forKey: .forced) }
         try container.encode(recordedAt, forKey: .recordedAt)
+        try container.encode(recordedBy, forKey: .recordedBy)
     }
 }
 

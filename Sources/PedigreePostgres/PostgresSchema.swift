@@ -115,5 +115,13 @@ enum PostgresSchema {
                 )
                 """
             ]),
+        Migration(
+            version: 3, name: "deployment actions",
+            statements: [
+                // An undeploy has no model; a canary has a traffic share. The rest of a deployment is read from its event.
+                "ALTER TABLE deployments ALTER COLUMN model_node DROP NOT NULL",
+                "ALTER TABLE deployments ADD COLUMN traffic integer",
+                "ALTER TABLE deployments DROP COLUMN config",
+            ]),
     ]
 }

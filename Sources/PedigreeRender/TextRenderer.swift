@@ -13,6 +13,8 @@ public enum TextRenderer {
         if node.kind == "run" {
             parts.append(safe(node.name))
             if let status = node.status { parts.append(safe(status)) }
+        } else if let status = node.status {
+            parts.append(safe(status))  // RETIRED
         }
         if let digest = node.digest { parts.append(short(digest)) }
         return parts.joined(separator: "  ")
@@ -176,25 +178,28 @@ public enum TextRenderer {
             let changes = diff.changes(in: dimension)
             lines.append(dimension.rawValue)
             if changes.isEmpty { lines.append("  (no changes)") }
-            for change in changes {
-                let marker =
-                    switch change.kind {
-                    case .added: "+"
-                    case .removed: "-"
-                    case .changed: "~"
-                    case .unchanged: "="
-                    }
-                let values =
-                    switch change.kind {
-                    case .added: value(change.new)
-                    case .removed: value(change.old)
-                    case .changed: "\(value(change.old)) → \(value(change.new))"
-                    case .unchanged: value(change.new)
-                    }
-                lines.append("  \(marker) \(safe(change.path))  \(values)")
-            }
+            lines += changes.map { "  " + line($0) }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// One change: a marker (+ added, - removed, ~ changed, = unchanged), its path and its values.
+    static func line(_ change: Change) -> String {
+        let marker =
+            switch change.kind {
+            case .added: "+"
+            case .removed: "-"
+            case .changed: "~"
+            case .unchanged: "="
+            }
+        let values =
+            switch change.kind {
+            case .added: value(change.new)
+            case .removed: value(change.old)
+            case .changed: "\(value(change.old)) → \(value(change.new))"
+            case .unchanged: value(change.new)
+            }
+        return "\(marker) \(safe(change.path))  \(values)"
     }
 
     private static func value(_ value: JSONValue?) -> String {
@@ -216,10 +221,6 @@ public enum TextRenderer {
     }
 
     // MARK: history and verify
-
-    public static func history(_ entries: [DeploymentEntry]) -> String {
-        table(["FROM", "UNTIL", "MODEL"], entries.map { [$0.validFrom.description, $0.validUntil?.description ?? "now", $0.model] })
-    }
 
     public static func verification(_ report: VerificationReport) -> String {
         var lines = report.chains.map { "  \(safe($0.namespace)): \($0.events) events, head \($0.head)" }

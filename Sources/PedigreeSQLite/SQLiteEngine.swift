@@ -119,7 +119,7 @@ public struct SQLiteEngine: SQLEngine {
     public static func withScratchProjections<T>(_ body: (any SQLSession) throws -> T) throws -> T {
         let scratch = try DatabaseQueue()
         return try scratch.write { db in
-            try db.execute(sql: SQLiteSchema.projectionSQL(schema: "main"))
+            try db.execute(sql: SQLiteSchema.currentProjectionSQL(schema: "main"))
             return try body(SQLiteSession(db: db))
         }
     }

@@ -12,6 +12,9 @@ enum SQLiteSchema {
         migrator.registerMigration("v2: access tokens") { db in
             try db.execute(sql: tokensSQL)
         }
+        migrator.registerMigration("v3: deployment actions") { db in
+            try db.execute(sql: deploymentActionsSQL(schema: "main"))
+        }
         return migrator
     }
 
@@ -90,6 +93,31 @@ enum SQLiteSchema {
 }
 
 extension SQLiteSchema {
+    /// The projection tables as the latest migration leaves them, for scratch databases.
+    static func currentProjectionSQL(schema: String) -> String {
+        projectionSQL(schema: schema) + "\n" + deploymentActionsSQL(schema: schema)
+    }
+
+    /// Deployments gain undeploys (no model) and canaries (a traffic share); what else a deployment says
+    /// (configuration, serving code and environment) is read from its event.
+    static func deploymentActionsSQL(schema: String) -> String {
+        """
+        CREATE TABLE \(schema).deployments_v3 (
+            seq           INTEGER PRIMARY KEY, -- the event that recorded it
+            endpoint_node INTEGER NOT NULL,
+            model_node    INTEGER,             -- NULL: an undeploy
+            valid_from    INTEGER NOT NULL,
+            recorded_at   INTEGER NOT NULL,
+            traffic       INTEGER              -- a canary's share in percent; NULL: all traffic
+        );
+        INSERT INTO \(schema).deployments_v3 SELECT seq, endpoint_node, model_node, valid_from, recorded_at, NULL FROM \(schema).deployments;
+        DROP TABLE \(schema).deployments;
+        ALTER TABLE \(schema).deployments_v3 RENAME TO deployments;
+        CREATE INDEX \(schema).deployments_endpoint ON deployments(endpoint_node, valid_from);
+        CREATE INDEX \(schema).deployments_model ON deployments(model_node);
+        """
+    }
+
     /// Tokens are access control, not lineage: they live outside the event log and revocation updates them.
     static let tokensSQL = """
         CREATE TABLE tokens (

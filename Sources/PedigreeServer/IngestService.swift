@@ -28,6 +28,7 @@ struct IngestService: Sendable {
             case .run: "run.facets.mlflow"
             case .artifact: "artifact.facets.mlflow"
             case .deployment: "deployment.config.mlflow"
+            case .retirement: "retirement"
             }
         throw APIError(
             .unprocessableContent, code: "invalid", "is reserved for the records of the MLflow API (/api/2.0/mlflow); use another facet name",

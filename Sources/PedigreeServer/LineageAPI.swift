@@ -22,6 +22,7 @@ struct LineageAPI: Sendable {
         routes.get("/api/v1/impact") { request, context in try await impact(request, context) }
         routes.get("/api/v1/diff") { request, context in try await diff(request, context) }
         routes.get("/api/v1/history") { request, context in try await history(request, context) }
+        routes.get("/api/v1/incident") { request, context in try await incident(request, context) }
         routes.get("/api/v1/artifacts") { request, context in try await artifactsWithDigest(request, context) }
         routes.get("/api/v1/verify") { _, context in try await verify(context) }
         return routes
@@ -129,12 +130,8 @@ struct LineageAPI: Sendable {
 
     func history(_ request: Request, _ context: PedigreeRequestContext) async throws -> Response {
         let query = Query(request)
-        let text = try query.string("endpoint")
-        guard case .deployment(let namespace, let endpoint) = try Reference(parsing: text.hasPrefix("deployment:") ? text : "deployment:\(text)")
-        else {
-            throw APIError(.unprocessableContent, code: "invalid", "endpoint must be NAMESPACE/ENDPOINT", field: "endpoint")
-        }
-        try context.identity.requireRead(namespace, text)
+        let (namespace, endpoint) = try query.endpoint("endpoint")
+        try context.identity.requireRead(namespace, Reference.deployment(namespace: namespace, endpoint: endpoint).description)
         var entries = try await store.deploymentHistory(namespace: namespace, endpoint: endpoint, asOf: try query.time("asOf"))
         if let at = try query.time("at") {
             entries = entries.filter { $0.isServing(at: at) }
@@ -144,8 +141,41 @@ struct LineageAPI: Sendable {
         ])
     }
 
+    /// The root-cause report: what served `endpoint` at `at`, the last good model (or `good`, or what served
+    /// at `goodAt`), what changed, and who else the changed data reaches — as far as the caller may see.
+    func incident(_ request: Request, _ context: PedigreeRequestContext) async throws -> Response {
+        let query = Query(request)
+        let (namespace, endpoint) = try query.endpoint("endpoint")
+        try context.identity.requireRead(namespace, Reference.deployment(namespace: namespace, endpoint: endpoint).description)
+        guard let at = try query.time("at") else {
+            throw APIError(.badRequest, code: "missing_parameter", "the query parameter at is required: when the predictions went bad", field: "at")
+        }
+        for (name, time) in [("at", at), ("goodAt", try query.time("goodAt"))] {
+            if let time, time > .now {
+                throw APIError(.badRequest, code: "bad_parameter", "\(time) is in the future; an incident is about what already served", field: name)
+            }
+        }
+        let baseline: IncidentBaseline
+        switch (query.parameters["good"].flatMap { $0.isEmpty ? nil : $0 }, try query.time("goodAt")) {
+        case (nil, nil): baseline = .previous
+        case (_?, nil):
+            guard case .artifact(let model) = try query.reference("good") else {
+                throw APIError(.badRequest, code: "bad_reference", "good must be a model version reference", field: "good")
+            }
+            try context.identity.requireRead(model.namespace, model.description)
+            baseline = .model(model)
+        case (nil, let time?): baseline = .servingAt(time)
+        case (_?, _?): throw APIError(.badRequest, code: "bad_parameter", "give good or goodAt, not both", field: "good")
+        }
+        let identity = context.identity
+        let report = try await store.incident(
+            namespace: namespace, endpoint: endpoint, at: at, baseline: baseline, asOf: try query.time("asOf"),
+            mayRead: { identity.allows(.reader, in: $0) })
+        return .json(report.json)
+    }
+
     /// With `digest`: the artifact versions with that content (what `pedigree run` asks to find a parent model
-    /// by its file). Otherwise the latest version of each artifact matching `kind`, `namespace` and `name` (a
+    /// by its file); with `uri`, those registered at that URI (what `pedigree deploy` asks of a manifest). Otherwise the latest version of each artifact matching `kind`, `namespace` and `name` (a
     /// glob), paged (`pedigree list`). Only what the caller may read, filtered after paging.
     func artifactsWithDigest(_ request: Request, _ context: PedigreeRequestContext) async throws -> Response {
         let query = Query(request)
@@ -156,6 +186,8 @@ struct LineageAPI: Sendable {
                 throw APIError(.badRequest, code: "bad_parameter", "digest must be sha256:<64 hex digits>", field: "digest")
             }
             found = try await store.artifacts(withDigest: digest, kind: optional("kind"))
+        } else if let uri = optional("uri") {
+            found = try await store.artifacts(withURI: uri, kind: optional("kind"))
         } else {
             var filter = ArtifactFilter(kind: optional("kind"), namespace: optional("namespace"), name: optional("name"))
             if let namespace = filter.namespace { try context.identity.requireRead(namespace, "namespace \(namespace)") }
@@ -205,6 +237,16 @@ struct Query {
         do { return try Reference(parsingModel: text) } catch {
             throw APIError(.badRequest, code: "bad_reference", error.message, field: name)
         }
+    }
+
+    /// An endpoint given as `NAMESPACE/ENDPOINT` or `deployment:NAMESPACE/ENDPOINT`.
+    func endpoint(_ name: String) throws -> (namespace: String, endpoint: String) {
+        let text = try string(name)
+        guard case .deployment(let namespace, let endpoint)? = try? Reference(parsing: text.hasPrefix("deployment:") ? text : "deployment:\(text)")
+        else {
+            throw APIError(.badRequest, code: "bad_reference", "\(name) must be NAMESPACE/ENDPOINT, e.g. fraud-team/fraud-api", field: name)
+        }
+        return (namespace, endpoint)
     }
 
     func time(_ name: String) throws -> Timestamp? {

@@ -44,8 +44,17 @@ public protocol LineageQuerying: Sendable {
     /// Artifact versions with this content digest (content identity beats names), oldest first.
     func artifacts(withDigest digest: ContentDigest, kind: String?) async throws -> [NodeSummary]
 
-    /// Which model version an endpoint served, oldest first.
+    /// Artifact versions registered with this URI (`s3://…`, `file://…`; a trailing '/' does not count), oldest first.
+    func artifacts(withURI uri: String, kind: String?) async throws -> [NodeSummary]
+
+    /// Which model versions an endpoint served, period by period, oldest first.
     func deploymentHistory(namespace: String, endpoint: String, asOf: Timestamp?) async throws -> [DeploymentEntry]
+
+    /// The root-cause report for an endpoint at a time; `mayRead` limits what it shows of other namespaces.
+    func incident(
+        namespace: String, endpoint: String, at: Timestamp, baseline: IncidentBaseline, asOf: Timestamp?,
+        mayRead: @escaping @Sendable (String) -> Bool
+    ) async throws -> IncidentReport
 
     /// Stored events in append order, for export and audit.
     func events(afterSequence: Int64, limit: Int) async throws -> [StoredEvent]

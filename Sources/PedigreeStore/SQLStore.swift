@@ -144,6 +144,19 @@ public final class SQLStore<Engine: SQLEngine>: LineageStore, TokenStore, GroupC
         try await read { try StoreQueries(db: $0).artifacts(withDigest: digest, kind: kind) }
     }
 
+    public func artifacts(withURI uri: String, kind: String?) async throws -> [NodeSummary] {
+        try await read { try StoreQueries(db: $0).artifacts(withURI: uri, kind: kind) }
+    }
+
+    public func incident(
+        namespace: String, endpoint: String, at: Timestamp, baseline: IncidentBaseline, asOf: Timestamp?,
+        mayRead: @escaping @Sendable (String) -> Bool
+    ) async throws -> IncidentReport {
+        try await read {
+            try GraphReader(db: $0, asOf: asOf).incident(namespace: namespace, endpoint: endpoint, at: at, baseline: baseline, mayRead: mayRead)
+        }
+    }
+
     public func events(afterSequence: Int64, limit: Int) async throws -> [StoredEvent] {
         try await read { try StoreQueries(db: $0).events(afterSequence: afterSequence, limit: limit) }
     }

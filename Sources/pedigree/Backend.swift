@@ -14,9 +14,11 @@ protocol Backend: EventDestination {
     func impact(_ ref: Reference, asOf: Timestamp?) async throws -> ImpactReport
     func diff(_ from: Reference, _ to: Reference, all: Bool, depth: Int?, asOf: Timestamp?) async throws -> LineageDiff
     func history(namespace: String, endpoint: String, asOf: Timestamp?) async throws -> [DeploymentEntry]
+    func incident(namespace: String, endpoint: String, at: Timestamp, baseline: IncidentBaseline, asOf: Timestamp?) async throws -> IncidentReport
     func verify() async throws -> VerificationReport
     func events(afterSequence: Int64, limit: Int) async throws -> [StoredEvent]
     func artifacts(withDigest digest: ContentDigest, kind: String?) async throws -> [NodeSummary]
+    func artifacts(withURI uri: String, kind: String?) async throws -> [NodeSummary]
     func artifacts(matching filter: ArtifactFilter, limit: Int, offset: Int, asOf: Timestamp?) async throws -> [NodeSummary]
     func createToken(namespace: String, role: AccessRole, name: String?) async throws -> (token: AccessToken, secret: String)
     func tokens(namespace: String?) async throws -> [AccessToken]
@@ -47,11 +49,15 @@ struct LocalBackend: Backend {
     func history(namespace: String, endpoint: String, asOf: Timestamp?) async throws -> [DeploymentEntry] {
         try await store.deploymentHistory(namespace: namespace, endpoint: endpoint, asOf: asOf)
     }
+    func incident(namespace: String, endpoint: String, at: Timestamp, baseline: IncidentBaseline, asOf: Timestamp?) async throws -> IncidentReport {
+        try await store.incident(namespace: namespace, endpoint: endpoint, at: at, baseline: baseline, asOf: asOf, mayRead: { _ in true })
+    }
     func verify() async throws -> VerificationReport { try await store.verify() }
     func events(afterSequence: Int64, limit: Int) async throws -> [StoredEvent] { try await store.events(afterSequence: afterSequence, limit: limit) }
     func artifacts(withDigest digest: ContentDigest, kind: String?) async throws -> [NodeSummary] {
         try await store.artifacts(withDigest: digest, kind: kind)
     }
+    func artifacts(withURI uri: String, kind: String?) async throws -> [NodeSummary] { try await store.artifacts(withURI: uri, kind: kind) }
     func artifacts(matching filter: ArtifactFilter, limit: Int, offset: Int, asOf: Timestamp?) async throws -> [NodeSummary] {
         try await store.artifacts(matching: filter, limit: limit, offset: offset, asOf: asOf)
     }
@@ -84,6 +90,9 @@ struct RemoteBackend: Backend {
     func history(namespace: String, endpoint: String, asOf: Timestamp?) async throws -> [DeploymentEntry] {
         try await client.history(namespace: namespace, endpoint: endpoint, asOf: asOf)
     }
+    func incident(namespace: String, endpoint: String, at: Timestamp, baseline: IncidentBaseline, asOf: Timestamp?) async throws -> IncidentReport {
+        try await client.incident(namespace: namespace, endpoint: endpoint, at: at, baseline: baseline, asOf: asOf)
+    }
     func verify() async throws -> VerificationReport { try await client.verify() }
     func events(afterSequence: Int64, limit: Int) async throws -> [StoredEvent] {
         try await client.events(afterSequence: afterSequence, limit: limit)
@@ -91,6 +100,7 @@ struct RemoteBackend: Backend {
     func artifacts(withDigest digest: ContentDigest, kind: String?) async throws -> [NodeSummary] {
         try await client.artifacts(withDigest: digest, kind: kind)
     }
+    func artifacts(withURI uri: String, kind: String?) async throws -> [NodeSummary] { try await client.artifacts(withURI: uri, kind: kind) }
     func artifacts(matching filter: ArtifactFilter, limit: Int, offset: Int, asOf: Timestamp?) async throws -> [NodeSummary] {
         try await client.artifacts(matching: filter, limit: limit, offset: offset, asOf: asOf)
     }

@@ -194,11 +194,12 @@ struct GraphReader {
         let affectedModels = Set(walked.nodes.filter { $0.node.kind == "model" }.map(\.node.ref))
         var serving: [ImpactReport.Serving] = []
         for (entry, id) in zip(walked.nodes, walked.ids) where entry.node.kind == "deployment" {
-            if let current = try history(endpointID: id).last(where: { $0.validUntil == nil }), affectedModels.contains(current.model) {
+            guard let current = try history(endpointID: id).last(where: { $0.validUntil == nil }) else { continue }
+            for share in current.serving where affectedModels.contains(share.model) {
                 serving.append(
                     ImpactReport.Serving(
-                        ref: entry.node.ref, namespace: entry.node.namespace, endpoint: entry.node.name, model: current.model,
-                        since: current.validFrom))
+                        ref: entry.node.ref, namespace: entry.node.namespace, endpoint: entry.node.name, model: share.model, since: current.validFrom)
+                )
             }
         }
         return ImpactReport(root: root.summary, affected: Array(walked.nodes.dropFirst()), serving: serving)
@@ -213,20 +214,26 @@ struct GraphReader {
         return try history(endpointID: endpoint.id)
     }
 
-    /// Deployments of one endpoint in valid-time order; each is valid until the next one starts.
+    /// Deployments of one endpoint in valid-time order, each with what the endpoint served until the next
+    /// one: the periods of its history. What a deployment said beyond model and share is read from its event.
     func history(endpointID: Int64) throws -> [DeploymentEntry] {
         let rows = try db.rows(
             """
-            SELECT d.valid_from, d.recorded_at, d.config, e.ref, n.ref
-            FROM deployments d JOIN nodes n ON n.id = d.model_node JOIN nodes e ON e.id = d.endpoint_node
+            SELECT d.valid_from, d.recorded_at, e.ref, n.ref, d.traffic, ev.body, ev.recorded_by
+            FROM deployments d JOIN nodes e ON e.id = d.endpoint_node LEFT JOIN nodes n ON n.id = d.model_node JOIN events ev ON ev.seq = d.seq
             WHERE d.endpoint_node = ? AND d.recorded_at <= ? ORDER BY d.valid_from, d.seq
             """, .int(endpointID), .int(cutoff))
+        var state = ServingState()
         return try rows.enumerated().map { i, row in
-            let config = try row.optionalText(2).map { try JSONValue.parse($0).objectValue ?? [:] } ?? [:]
+            let body = try JSONValue.parse(try row.text(5))
+            var record = try DeploymentRecord(json: body["deployment"] ?? .null, path: "deployment", eventTime: nil)
+            // The version the projection resolved (a deployment may name the latest version without @VERSION).
+            if let model = row[3].text, case .artifact(let resolved) = try Reference(parsing: model) { record.model = resolved }
+            state.apply(model: row[3].text, traffic: row[4].int.map(Int.init))
             let until = i + 1 < rows.count ? try rows[i + 1].int(0) : nil
             return DeploymentEntry(
-                endpoint: try row.text(3), model: try row.text(4), validFrom: Timestamp(microseconds: try row.int(0)),
-                validUntil: until.map(Timestamp.init(microseconds:)), config: config, recordedAt: Timestamp(microseconds: try row.int(1)))
+                endpoint: try row.text(2), record: record, serving: state.shares, validUntil: until.map(Timestamp.init(microseconds:)),
+                recordedAt: Timestamp(microseconds: try row.int(1)), recordedBy: try row.text(6))
         }
     }
 
@@ -259,11 +266,12 @@ struct GraphReader {
         let upstreamNodes = try neighbours(of: node.id, .upstream)
         let upstream = upstreamNodes.map { NodeDetail.Link(node: $0.node.summary, role: $0.role) }
         let downstream = try neighbours(of: node.id, .downstream).map { NodeDetail.Link(node: $0.node.summary, role: $0.role) }
-        // An artifact's record is its registrations plus the events of the runs that generated it.
+        // An artifact's record is its registrations, the version's own events (a retirement) and the events
+        // of the runs that generated it.
         var subjects = [node.summary.ref]
         if node.summary.isArtifact {
             subjects =
-                [ArtifactRef(kind: node.summary.kind, namespace: node.summary.namespace, name: node.summary.name).description]
+                [ArtifactRef(kind: node.summary.kind, namespace: node.summary.namespace, name: node.summary.name).description, node.summary.ref]
                 + upstream.filter { $0.node.kind == "run" }.map(\.node.ref)
         }
         let placeholders = subjects.map { _ in "?" }.joined(separator: ", ")

@@ -38,6 +38,7 @@ struct Projector {
         case .artifact(let spec): try registerArtifact(spec, recordedAt: recordedAt, correcting: false)
         case .deployment(let deployment):
             try applyDeployment(deployment, namespace: event.namespace, sequence: sequence, recordedAt: recordedAt)
+        case .retirement(let retirement): try applyRetirement(retirement)
         }
     }
 
@@ -208,18 +209,76 @@ struct Projector {
     // MARK: Deployments
 
     private mutating func applyDeployment(_ deployment: DeploymentRecord, namespace: String, sequence: Int64, recordedAt: Timestamp) throws {
-        let model = try existingArtifact(deployment.model, field: "deployment.model")
         let endpointRef = Reference.deployment(namespace: namespace, endpoint: deployment.endpoint).description
+        var model: Int64?
+        if let ref = deployment.model {
+            let id = try existingArtifact(ref, field: "deployment.model")
+            if !deployment.force, let retired = try db.row("SELECT ref FROM nodes WHERE id = ? AND status = ?", .int(id), .text(Self.retired)) {
+                throw StoreError(
+                    .conflict,
+                    "\(try retired.text(0)) is retired and cannot be deployed; deploy it anyway with --force (\"force\": true), which the trail records",
+                    field: "deployment.model")
+            }
+            model = id
+        }
+        let existing = try nodeID(ref: endpointRef)
+        try checkTransition(deployment, endpoint: existing, endpointRef: endpointRef, model: model)
         let endpoint =
-            try nodeID(ref: endpointRef)
+            try existing
             ?? insertNode(
                 ref: endpointRef, kind: "deployment", namespace: namespace, name: deployment.endpoint, version: nil, ordinal: nil,
                 digest: nil, status: nil, recordedAt: recordedAt, state: nil)
         try db.execute(
-            "INSERT INTO deployments(seq, endpoint_node, model_node, valid_from, recorded_at, config) VALUES (?, ?, ?, ?, ?, ?)",
-            .int(sequence), .int(endpoint), .int(model), .int(deployment.validFrom.microseconds), .int(recordedAt.microseconds),
-            .init(deployment.config.isEmpty ? nil : JSONValue.object(deployment.config).canonicalString))
-        try addEdge(from: model, to: endpoint, role: "deployed", recordedAt: recordedAt)
+            "INSERT INTO deployments(seq, endpoint_node, model_node, valid_from, recorded_at, traffic) VALUES (?, ?, ?, ?, ?, ?)",
+            .int(sequence), .int(endpoint), .init(model), .int(deployment.validFrom.microseconds), .int(recordedAt.microseconds),
+            .init(deployment.traffic.map(Int64.init)))
+        if let model { try addEdge(from: model, to: endpoint, role: "deployed", recordedAt: recordedAt) }
+    }
+
+    /// A canary needs another model serving beside it, and an undeploy something to end, at the deployment's
+    /// valid time (by what the endpoint's history holds when it is recorded).
+    private func checkTransition(_ deployment: DeploymentRecord, endpoint: Int64?, endpointRef: String, model: Int64?) throws {
+        guard deployment.traffic != nil || deployment.action == .undeploy else { return }
+        var state = ServingState()
+        if let endpoint {
+            for row in try db.rows(
+                "SELECT model_node, traffic FROM deployments WHERE endpoint_node = ? AND valid_from <= ? ORDER BY valid_from, seq", .int(endpoint),
+                .int(deployment.validFrom.microseconds))
+            {
+                state.apply(model: row.optionalInt(0).map(String.init), traffic: row.optionalInt(1).map(Int.init))
+            }
+        }
+        if deployment.action == .undeploy {
+            guard !state.shares.isEmpty else {
+                throw StoreError(
+                    .invalid, "\(endpointRef) serves nothing at \(deployment.validFrom): there is nothing to undeploy", field: "deployment")
+            }
+        } else if let model {
+            guard let stable = state.stable else {
+                throw StoreError(
+                    .invalid,
+                    "\(endpointRef) serves nothing at \(deployment.validFrom), so a canary has no model to share traffic with; deploy without a traffic share first",
+                    field: "deployment.traffic")
+            }
+            guard stable != String(model) else {
+                throw StoreError(
+                    .invalid,
+                    "\(deployment.model!) already has the rest of \(endpointRef)'s traffic; a canary is another version (to end a canary, deploy this one without a share)",
+                    field: "deployment.traffic")
+            }
+        }
+    }
+
+    /// The status a retired model version's node has.
+    static let retired = "RETIRED"
+
+    private mutating func applyRetirement(_ retirement: RetirementRecord) throws {
+        let id = try existingArtifact(retirement.model, field: "retirement.model")
+        try requireAuthority(retirement.model.namespace, retirement.model.description, "retire")
+        if try db.row("SELECT 1 FROM nodes WHERE id = ? AND status = ?", .int(id), .text(Self.retired)) != nil {
+            throw StoreError(.conflict, "\(retirement.model) is already retired", field: "retirement.model")
+        }
+        try db.execute("UPDATE nodes SET status = ? WHERE id = ?", .text(Self.retired), .int(id))
     }
 
     private func existingArtifact(_ ref: ArtifactRef, field: String) throws -> Int64 {
@@ -231,7 +290,7 @@ struct Projector {
                 "SELECT id FROM nodes WHERE kind = ? AND namespace = ? AND name = ? ORDER BY ordinal DESC LIMIT 1",
                 .text(ref.kind), .text(ref.namespace), .text(ref.name))
         }
-        guard let id else { throw StoreError(.notFound, "\(ref) is not registered; record the model version before deploying it", field: field) }
+        guard let id else { throw StoreError(.notFound, "\(ref) is not registered; record the model version first", field: field) }
         return id
     }
 
@@ -256,11 +315,16 @@ struct Projector {
                 try db.execute(
                     """
                     INSERT INTO edges(src, dst, role, recorded_at)
-                    SELECT model_node, endpoint_node, 'deployed', min(recorded_at) FROM deployments WHERE endpoint_node = ? GROUP BY model_node, endpoint_node
+                    SELECT model_node, endpoint_node, 'deployed', min(recorded_at) FROM deployments WHERE endpoint_node = ? AND model_node IS NOT NULL
+                    GROUP BY model_node, endpoint_node
                     ON CONFLICT DO NOTHING
                     """, .int(endpoint))
             }
             try applyDeployment(deployment, namespace: event.namespace, sequence: sequence, recordedAt: recordedAt)
+        case .retirement:
+            throw StoreError(
+                .invalid, "a retirement is final and cannot be corrected; deploy the version with --force if it must serve again",
+                field: "supersedes")
         case .run(let run):
             let ref = "run:\(run.id)"
             guard let runID = try nodeID(ref: ref) else {
@@ -349,7 +413,8 @@ struct Projector {
                 if spec.ref.version != nil { refs.insert(spec.ref.description) }
             case .deployment(let deployment):
                 refs.insert(Reference.deployment(namespace: event.namespace, endpoint: deployment.endpoint).description)
-                if deployment.model.version != nil { refs.insert(deployment.model.description) }
+                if let model = deployment.model, model.version != nil { refs.insert(model.description) }
+            case .retirement(let retirement): refs.insert(retirement.model.description)
             }
         }
         let unknown = Array(refs.filter { nodeIDs[$0] == nil && !absent.contains($0) })

@@ -12,6 +12,38 @@ struct StoreQueries {
         ).map { try GraphNode(row: $0).summary }
     }
 
+    /// Versions whose registered spec has this URI. The canonical JSON spells `"uri":"…"` one way, so LIKE
+    /// narrows the scan; each hit is then checked exactly (LIKE ignores case on SQLite).
+    func artifacts(withURI uri: String, kind: String?) throws -> [NodeSummary] {
+        let wanted = Self.normalised(uri)
+        var found: [NodeSummary] = []
+        for spelling in Set([wanted, wanted + "/"]) {
+            let needle = "\"uri\":" + JSONValue.string(spelling).canonicalString
+            let pattern =
+                "%"
+                + needle.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+                .replacingOccurrences(of: "_", with: "\\_") + "%"
+            for row in try db.rows(
+                """
+                SELECT \(GraphNode.columns), n.state FROM nodes n
+                WHERE n.state LIKE ? ESCAPE '\\' AND (CAST(? AS TEXT) IS NULL OR n.kind = ?) ORDER BY n.id
+                """, .text(pattern), .init(kind), .init(kind))
+            {
+                guard let state = row[GraphNode.columnCount].text, let recorded = try JSONValue.parse(state)["uri"]?.stringValue,
+                    Self.normalised(recorded) == wanted
+                else { continue }
+                found.append(try GraphNode(row: row).summary)
+            }
+        }
+        return found.sorted { $0.recordedAt < $1.recordedAt || ($0.recordedAt == $1.recordedAt && $0.ref < $1.ref) }
+    }
+
+    static func normalised(_ uri: String) -> String {
+        var text = uri
+        while text.count > 1, text.hasSuffix("/"), !text.hasSuffix("://") { text.removeLast() }
+        return text
+    }
+
     func namespaces() throws -> [String] {
         try db.texts("SELECT namespace FROM chain_heads UNION SELECT namespace FROM nodes ORDER BY 1")
     }

@@ -123,8 +123,8 @@ struct StoreVerifier {
         (
             "deployments",
             """
-            SELECT d.seq, e.ref, m.ref, d.valid_from, d.recorded_at, d.config
-            FROM deployments d JOIN nodes e ON e.id = d.endpoint_node JOIN nodes m ON m.id = d.model_node ORDER BY d.seq
+            SELECT d.seq, e.ref, m.ref, d.valid_from, d.recorded_at, d.traffic
+            FROM deployments d JOIN nodes e ON e.id = d.endpoint_node LEFT JOIN nodes m ON m.id = d.model_node ORDER BY d.seq
             """
         ),
     ]
