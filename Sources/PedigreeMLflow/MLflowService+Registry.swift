@@ -224,7 +224,8 @@ extension MLflowService {
                 ref.version = "\(number)-\(generation)"
             }
             if generation > 1 { record.refVersion = ref.version }
-            var events = [Self.artifactEvent(record, ref: ref, digest: digest)]
+            // The version's source is its URI, so a KServe storageUri that points there finds it.
+            var events = [Self.artifactEvent(record, ref: ref, digest: digest, uri: source.isEmpty ? nil : source)]
             // The source run generated this version, so it carries the run's whole lineage.
             if let run = sourceRun, run.namespace == model.namespace {
                 events.append(

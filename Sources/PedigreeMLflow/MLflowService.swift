@@ -107,8 +107,10 @@ public actor MLflowService {
     }
 
     /// An artifact event carrying the record: experiments, registered models and model versions.
-    static func artifactEvent(_ record: MLflowRecord, ref: ArtifactRef, digest: ContentDigest? = nil, aliases: [String] = []) -> LineageEvent {
-        let spec = ArtifactSpec(ref: ref, digest: digest, aliasDigests: aliases, facets: ["mlflow": record.json])
+    static func artifactEvent(
+        _ record: MLflowRecord, ref: ArtifactRef, digest: ContentDigest? = nil, aliases: [String] = [], uri: String? = nil
+    ) -> LineageEvent {
+        let spec = ArtifactSpec(ref: ref, digest: digest, aliasDigests: aliases, uri: uri, facets: ["mlflow": record.json])
         return LineageEvent(namespace: ref.namespace, eventTime: .now, producer: producer, payload: .artifact(spec))
     }
 

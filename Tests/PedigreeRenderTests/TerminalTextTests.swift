@@ -25,13 +25,21 @@ struct TerminalTextTests {
         let graph = LineageGraph(
             root: model, direction: .upstream, depthLimit: nil, nodes: [.init(node: model, depth: 0), .init(node: run, depth: 1)],
             edges: [LineageEdge(from: run.ref, to: model.ref, role: "mo\u{1B}[1Adel")])
+        let deployment = DeploymentEntry(
+            endpoint: "deployment:team/api",
+            record: DeploymentRecord(
+                endpoint: "api", model: ArtifactRef(kind: "model", namespace: "team", name: hostile, version: "1"), validFrom: .now),
+            serving: [.init(model: model.ref, percent: 100)], validUntil: nil, recordedAt: .now, recordedBy: hostile)
+        let incident = IncidentReport(
+            endpoint: "deployment:team/api", namespace: "team", at: .now, serving: deployment, suspect: model.ref, suspectDeployment: deployment,
+            good: .init(model: model.ref, choice: .given, deployment: nil), diff: nil,
+            servingChanges: [Change(path: hostile, kind: .changed, old: .string(hostile), new: "x")], blastRadius: [])
         let outputs = [
             TextRenderer.tree(graph),
             TextRenderer.trainedOn(TrainedOnReport(datasets: [], models: [.init(model: model, run: run.ref, runNamespace: "team", hops: 2)])),
             TextRenderer.impact(ImpactReport(root: model, affected: [.init(node: run, depth: 1)], serving: [])),
-            TextRenderer.history([
-                DeploymentEntry(endpoint: "deployment:team/api", model: model.ref, validFrom: .now, validUntil: nil, config: [:], recordedAt: .now)
-            ]),
+            TextRenderer.history([deployment]),
+            TextRenderer.incident(incident),
             TextRenderer.detail(
                 NodeDetail(
                     summary: run, artifact: nil, run: RunRecord(id: "1", job: hostile), upstream: [], downstream: [.init(node: model, role: "model")],

@@ -164,7 +164,7 @@ struct MLflowAPITests {
             #expect(detail.run?.metrics?["loss"] == JSONValue(number: 1.0 / 3))
             #expect(detail.summary.status == "COMPLETE")
             let history = try await store.deploymentHistory(namespace: "default", endpoint: "alias/reg/champion", asOf: nil)
-            #expect(history.map(\.model.description) == ["model:default/reg@1"])
+            #expect(history.map(\.model) == ["model:default/reg@1"])
             #expect(try await store.verify().ok)
         }
     }
