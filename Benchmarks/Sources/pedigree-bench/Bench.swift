@@ -123,6 +123,31 @@ struct Spine: AsyncParsableCommand {
                     _ = LineageDiff(a, b)
                 }
             ))
+        let incidentTime = Timestamp("2026-08-02T14:00:00Z")!
+        results.append(
+            (
+                "incident (canary endpoint)",
+                try await measure(samples) {
+                    let p = pick()
+                    _ = try await store.incident(
+                        namespace: ns(p), endpoint: "api-\(p)", at: incidentTime, baseline: .previous, asOf: nil, mayRead: { _ in true })
+                }
+            ))
+        // What answering it took before: history, both versions' pedigrees for the diff, and impact for each
+        // changed dataset, as separate calls.
+        results.append(
+            (
+                "baseline: history + diff + impact calls",
+                try await measure(samples) {
+                    let p = pick()
+                    _ = try await store.deploymentHistory(namespace: ns(p), endpoint: "api-\(p)", asOf: nil)
+                    let a = try await store.pedigree(tip(p), depth: nil, asOf: nil)
+                    let b = try await store.pedigree(
+                        .artifact(ArtifactRef(kind: "model", namespace: ns(p), name: "model-\(p)", version: "\(generator.versions)")), depth: nil,
+                        asOf: nil)
+                    for dataset in IncidentReport.changedDatasets(in: LineageDiff(a, b)) { _ = try await store.impact(.artifact(dataset), asOf: nil) }
+                }
+            ))
         results.append(
             ("baseline: recursive CTE, depth 50", try await measure(samples) { try await backend.recursiveCTE(from: tip(pick()).description) }))
         print("query                               p50 ms   p99 ms   mean ms")
@@ -130,8 +155,9 @@ struct Spine: AsyncParsableCommand {
             print(
                 name.padding(toLength: 34, withPad: " ", startingAt: 0) + String(format: "%8.3f %8.3f %8.3f", latency.p50, latency.p99, latency.mean))
         }
-        let walk = results[0].1.p50, cte = results[5].1.p50
+        let walk = results[0].1.p50, cte = results[7].1.p50
         print(String(format: "depth-50 walk vs recursive-CTE baseline (p50): %.2f×", walk / cte))
+        print(String(format: "incident vs the separate calls it replaces (p99): %.2f×", results[5].1.p99 / results[6].1.p99))
         try await backend.dispose(store)
     }
 

@@ -6,7 +6,8 @@ import PedigreeCore
 /// The unit is a *project*: a raw dataset with `versions` monthly versions; each version goes through a
 /// preprocessing run into a feature-set version; each feature version trains a model version (fine-tuned
 /// from one of a few pretrained hub models, with a shared holdout as test data); the last model version
-/// starts a chain of `fineTunes` successive fine-tunes; the project's endpoint served two versions.
+/// starts a chain of `fineTunes` successive fine-tunes; the project's endpoint served two versions, and then
+/// the latest trained version as a 10 % canary beside the last fine-tune.
 /// Per project: 5 + 5 + 5 + 5 + 5 + 2·fineTunes + 1 nodes — 86 with the defaults.
 struct SyntheticLineage {
     var versions = 5
@@ -48,6 +49,10 @@ struct SyntheticLineage {
         )
         lines.append(
             #"{"type":"deployment","namespace":"\#(ns)","deployment":{"endpoint":"api-\#(p)","model":"model:\#(ns)/ft-\#(p)@\#(fineTunes)","validFrom":"2026-07-01T00:00:00Z"}}"#
+        )
+        // A canary of the latest trained version beside the fine-tune: what `incident` is asked about.
+        lines.append(
+            #"{"type":"deployment","namespace":"\#(ns)","deployment":{"endpoint":"api-\#(p)","model":"model:\#(ns)/model-\#(p)@\#(versions)","traffic":10,"validFrom":"2026-08-01T00:00:00Z"}}"#
         )
         return lines
     }
