@@ -481,11 +481,31 @@ public struct NodeDetail: QueryResult {
     public let history: [DeploymentEntry]
     /// The events about this node, oldest first.
     public let events: [EventSummary]
+    /// For a retired model version: when, why and by whom.
+    public let retirement: Retirement?
+
+    /// A version's retirement as the audit trail shows it.
+    public struct Retirement: Hashable, Sendable, Codable {
+        public let reason: String
+        /// When it was retired (valid time).
+        public let at: Timestamp
+        /// Who recorded the retirement.
+        public let by: String
+        public let recordedAt: Timestamp
+
+        public init(reason: String, at: Timestamp, by: String, recordedAt: Timestamp) {
+            self.reason = reason
+            self.at = at
+            self.by = by
+            self.recordedAt = recordedAt
+        }
+    }
 
     public init(
         summary: NodeSummary, artifact: ArtifactSpec?, run: RunRecord?, generatedBy: Provenance? = nil, upstream: [Link], downstream: [Link],
-        history: [DeploymentEntry], events: [EventSummary]
+        history: [DeploymentEntry], events: [EventSummary], retirement: Retirement? = nil
     ) {
+        self.retirement = retirement
         self.summary = summary
         self.artifact = artifact
         self.run = run?.withoutUses
@@ -499,7 +519,7 @@ public struct NodeDetail: QueryResult {
     /// On the wire, one object: the summary's fields; an artifact's aliases, URI and facets; a run's record
     /// fields (all but its id and status, which the summary has); then the structure below.
     private static let summaryKeys: Set<String> = ["ref", "kind", "namespace", "name", "version", "digest", "status", "recordedAt"]
-    private static let structureKeys: Set<String> = ["generatedBy", "upstream", "downstream", "history", "events"]
+    private static let structureKeys: Set<String> = ["generatedBy", "upstream", "downstream", "history", "events", "retirement"]
 
     public init(from decoder: any Decoder) throws {
         summary = try NodeSummary(from: decoder)
@@ -529,6 +549,7 @@ public struct NodeDetail: QueryResult {
         downstream = try container.decode([Link].self, forKey: DynamicKey("downstream"))
         history = try container.decodeIfPresent([DeploymentEntry].self, forKey: DynamicKey("history")) ?? []
         events = try container.decode([EventSummary].self, forKey: DynamicKey("events"))
+        retirement = try container.decodeIfPresent(Retirement.self, forKey: DynamicKey("retirement"))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -549,6 +570,7 @@ public struct NodeDetail: QueryResult {
         try container.encode(downstream, forKey: DynamicKey("downstream"))
         if summary.kind == "deployment" { try container.encode(history, forKey: DynamicKey("history")) }
         try container.encode(events, forKey: DynamicKey("events"))
+        try container.encodeIfPresent(retirement, forKey: DynamicKey("retirement"))
     }
 }
 

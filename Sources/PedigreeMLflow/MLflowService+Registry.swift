@@ -146,11 +146,22 @@ extension MLflowService {
         return [:]
     }
 
+    /// The alias's endpoint stops serving too, so `pedigree history` shows when it pointed nowhere.
     public func deleteAlias(_ request: MLflowRequest, _ caller: MLflowCaller) async throws -> JSONValue {
         let alias = try request.string("alias")
-        try await changeRegisteredModel(try request.string("name"), .deleteAlias, caller) { _, model, record in
+        try await write { state in
+            let model = try self.registeredModel(try request.string("name"), state, caller)
+            try self.requireWrite(model.namespace, caller)
             guard model.aliases[alias] != nil else { throw MLflowError.notFound("Registered model alias \(alias) not found.") }
+            var record = MLflowRecord(.deleteAlias, time: Self.now())
+            record.name = model.name
             record.alias = alias
+            let ended = DeploymentRecord.undeploy(endpoint: "alias/\(model.name)/\(alias)", validFrom: Self.timestamp(ms: record.time))
+            try await self.record(
+                [
+                    Self.artifactEvent(record, ref: Self.registeredRef(model)),
+                    LineageEvent(namespace: model.namespace, eventTime: .now, producer: Self.producer, payload: .deployment(ended)),
+                ], caller)
         }
         return [:]
     }

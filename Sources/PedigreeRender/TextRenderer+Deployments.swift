@@ -53,8 +53,13 @@ extension TextRenderer {
                 case .given: "given as good"
                 case .servingAt: "what served at the good time"
                 }
-            let until = good.deployment.map { entry in entry.validUntil.map { ", served until \($0)" } ?? "" } ?? ", never served here"
-            lines.append("good       \(safe(good.model))  (\(how)\(until))")
+            let when =
+                if report.serving.share(of: good.model) > 0 {
+                    ", still serving \(report.serving.share(of: good.model))%"
+                } else {
+                    good.deployment == nil ? ", never served here" : ""
+                }
+            lines.append("good       \(safe(good.model))  (\(how)\(when))")
         } else {
             lines.append("good       none: nothing served this endpoint before the suspect (give --good REF)")
         }

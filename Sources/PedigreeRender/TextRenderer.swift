@@ -64,6 +64,7 @@ public enum TextRenderer {
             if let parentRun = run.parentRun { facts.append(("parent run", parentRun)) }
         }
         if let provenance = detail.generatedBy { facts.append(("made by", provenance.run)) }
+        if let retired = detail.retirement { facts.append(("retired", "\(retired.at) by \(retired.by): \(retired.reason)")) }
         lines += facts.map { "  \($0.0.padding(toLength: 10, withPad: " ", startingAt: 0)) \(safe($0.1))" }
 
         func links(_ links: [NodeDetail.Link]) -> [String] {

@@ -51,6 +51,6 @@ struct Visibility {
             summary: detail.summary, artifact: detail.artifact, run: detail.run, generatedBy: generatedBy,
             upstream: detail.upstream.filter { visible.contains($0.node.ref) },
             downstream: detail.downstream.filter { visible.contains($0.node.ref) },
-            history: detail.history, events: detail.events.filter { identity.allows(.reader, in: $0.namespace) })
+            history: detail.history, events: detail.events.filter { identity.allows(.reader, in: $0.namespace) }, retirement: detail.retirement)
     }
 }

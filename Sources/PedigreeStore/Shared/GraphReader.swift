@@ -292,7 +292,19 @@ struct GraphReader {
         return NodeDetail(
             summary: node.summary, artifact: artifact, run: run, generatedBy: generatedBy,
             upstream: upstream, downstream: downstream,
-            history: history, events: events)
+            history: history, events: events, retirement: try retirement(of: node))
+    }
+
+    /// When, why and by whom a retired version was retired, from its retirement event.
+    private func retirement(of node: GraphNode) throws -> NodeDetail.Retirement? {
+        guard node.summary.status == Projector.retired,
+            let row = try db.row(
+                "SELECT body, recorded_by, recorded_at FROM events WHERE subject = ? AND type = 'retirement' AND recorded_at <= ? ORDER BY seq DESC LIMIT 1",
+                .text(node.summary.ref), .int(cutoff)),
+            case .retirement(let record) = try LineageEvent(json: JSONValue.parse(try row.text(0))).payload
+        else { return nil }
+        return NodeDetail.Retirement(
+            reason: record.reason, at: record.validFrom, by: try row.text(1), recordedAt: Timestamp(microseconds: try row.int(2)))
     }
 
     // MARK: Model pedigree
