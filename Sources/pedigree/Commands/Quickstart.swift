@@ -32,7 +32,7 @@ struct Quickstart: AsyncParsableCommand {
                   pedigree models --trained-on dataset:warehouse/transactions     # which models used this data?
                   pedigree impact dataset:warehouse/transactions@2026-11     # what is affected if it is bad?
                   pedigree history fraud-team/fraud-api                      # what served when?
-  pedigree incident fraud-team/fraud-api --at 2026-11-16     # it went bad: what changed?
+                  pedigree incident fraud-team/fraud-api --at 2026-11-16     # it went bad: what changed?
                   pedigree show model:fraud-team/fraud@2                     # everything about one node
                   pedigree verify                                            # is the history intact?
                 """)
