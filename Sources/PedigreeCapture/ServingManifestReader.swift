@@ -79,7 +79,7 @@ public struct ServingManifestReader: Sendable {
             }
             service = match
         }
-        return try describe(service, file: file, data: data, text: text)
+        return try describe(service, file: file, data: data, text: text, documents: documents)
     }
 
     /// Reads any other server's config, kept verbatim: JSON when it parses as JSON, else YAML.
@@ -103,7 +103,8 @@ public struct ServingManifestReader: Sendable {
             throw Failure(field: "--config", message: "\(file) must hold a mapping of settings, not a \(document.typeName)")
         }
         return Serving(
-            manifest: manifest(format: format, file: file, data: data, text: text), config: members, environment: nil, name: nil, namespace: nil,
+            manifest: manifest(format: format, file: file, data: data, text: text, document: document), config: members, environment: nil, name: nil,
+            namespace: nil,
             storageURI: nil, canaryTrafficPercent: nil, labels: [:])
     }
 
@@ -117,15 +118,37 @@ public struct ServingManifestReader: Sendable {
         return (data, text)
     }
 
-    private func manifest(format: String, file: String, data: Data, text: String) -> ServingManifest {
+    /// The file as recorded: its digest always; its text, redacted, when it is small enough and no secret the
+    /// parsed document holds survives the redaction (a layout the line rules miss, such as a JSON or flow-style
+    /// `env` entry, leaves only the digest).
+    private func manifest(format: String, file: String, data: Data, text: String, document: JSONValue) -> ServingManifest {
         let stored = Self.redactedText(text)
-        let keep = data.count <= ServingManifest.maxStoredText
+        let leaked = Self.secretValues(in: document).contains { stored.contains($0) }
+        let keep = data.count <= ServingManifest.maxStoredText && !leaked
         return ServingManifest(
             format: format, file: URL(fileURLWithPath: file).lastPathComponent, digest: ContentDigest(hashing: Array(data)),
-            text: keep ? stored : nil, redacted: keep && stored != text)
+            text: keep ? stored : nil, redacted: leaked || (keep && stored != text))
     }
 
-    private func describe(_ service: JSONValue, file: String, data: Data, text: String) throws -> Serving {
+    /// The string values `redacted` would remove: secret-named keys' values and secret-named `env` entries'.
+    static func secretValues(in value: JSONValue) -> [String] {
+        switch value {
+        case .object(let members):
+            var found: [String] = []
+            if let name = members["name"]?.stringValue, SecretRedactor.isSecretName(name), let secret = members["value"]?.displayText {
+                found.append(secret)
+            }
+            for (key, member) in members {
+                if SecretRedactor.isSecretName(key), case .string(let secret) = member { found.append(secret) }
+                found += secretValues(in: member)
+            }
+            return found.filter { $0.count >= 4 && $0 != SecretRedactor.placeholder }
+        case .array(let elements): return elements.flatMap(secretValues)
+        default: return []
+        }
+    }
+
+    private func describe(_ service: JSONValue, file: String, data: Data, text: String, documents: [JSONValue]) throws -> Serving {
         let metadata = service["metadata"]
         let predictor = service["spec"]?["predictor"]
         guard let predictor, predictor.objectValue != nil else {
@@ -165,7 +188,7 @@ public struct ServingManifestReader: Sendable {
         var labels: [String: String] = [:]
         for (key, value) in metadata?["labels"]?.objectValue ?? [:] { labels[key] = value.stringValue ?? value.canonicalString }
         return Serving(
-            manifest: manifest(format: "kserve", file: file, data: data, text: text),
+            manifest: manifest(format: "kserve", file: file, data: data, text: text, document: .array(documents)),
             config: (Self.redacted(.object(config.filter { $0.value != .null })).objectValue ?? [:]),
             environment: Self.redacted(.object(environment.filter { $0.value != .null })).objectValue,
             name: metadata?["name"]?.stringValue, namespace: metadata?["namespace"]?.stringValue,

@@ -43,10 +43,15 @@ public struct DeploymentRecord: Hashable, Sendable {
 
     /// The endpoint stops serving at `validFrom`.
     public static func undeploy(endpoint: String, validFrom: Timestamp) -> DeploymentRecord {
-        var record = DeploymentRecord(endpoint: endpoint, model: ArtifactRef(kind: "model", namespace: "-", name: "-"), validFrom: validFrom)
-        record.action = .undeploy
-        record.model = nil
-        return record
+        DeploymentRecord(undeploying: endpoint, validFrom: validFrom)
+    }
+
+    private init(undeploying endpoint: String, validFrom: Timestamp) {
+        self.endpoint = endpoint
+        action = .undeploy
+        force = false
+        config = [:]
+        self.validFrom = validFrom
     }
 
     static let keys: Set<String> = ["endpoint", "action", "model", "traffic", "force", "config", "manifest", "code", "environment", "validFrom"]
@@ -209,7 +214,7 @@ public struct RetirementRecord: Hashable, Sendable {
 /// What an endpoint serves through a sequence of deployments, applied in valid-time order: the model that
 /// last had all traffic (`stable`) and a canary beside it. A canary without another model serving (a log
 /// whose history was backfilled around it) counts as taking all traffic.
-public struct ServingState: Hashable, Sendable {
+public struct ServingState: Sendable {
     public private(set) var stable: String?
     public private(set) var canary: (model: String, percent: Int)?
 
@@ -236,6 +241,4 @@ public struct ServingState: Hashable, Sendable {
         return [.init(model: stable, percent: 100 - canary.percent), .init(model: canary.model, percent: canary.percent)]
     }
 
-    public static func == (a: ServingState, b: ServingState) -> Bool { a.shares == b.shares }
-    public func hash(into hasher: inout Hasher) { hasher.combine(shares) }
 }

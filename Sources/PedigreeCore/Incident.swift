@@ -58,7 +58,9 @@ public struct IncidentReport: QueryResult {
     public let serving: DeploymentEntry
     /// The version that most recently took over serving (the canary when one runs): the first suspect.
     public let suspect: String
-    /// When it started serving, and the deployment that put it there.
+    /// When it took over (the start of its unbroken service).
+    public let suspectSince: Timestamp
+    /// Its latest deployment up to the incident (a redeploy with a new serving config is what changed last).
     public let suspectDeployment: DeploymentEntry
     public let good: Baseline?
     /// The five-dimension difference good → suspect, changes only.
@@ -69,21 +71,22 @@ public struct IncidentReport: QueryResult {
     public let summary: String
 
     public init(
-        endpoint: String, namespace: String, at: Timestamp, serving: DeploymentEntry, suspect: String, suspectDeployment: DeploymentEntry,
-        good: Baseline?, diff: LineageDiff?, servingChanges: [Change], blastRadius: [BlastRadius]
+        endpoint: String, namespace: String, at: Timestamp, serving: DeploymentEntry, suspect: String, suspectSince: Timestamp,
+        suspectDeployment: DeploymentEntry, good: Baseline?, diff: LineageDiff?, servingChanges: [Change], blastRadius: [BlastRadius]
     ) {
         self.endpoint = endpoint
         self.namespace = namespace
         self.at = at
         self.serving = serving
         self.suspect = suspect
+        self.suspectSince = suspectSince
         self.suspectDeployment = suspectDeployment
         self.good = good
         self.diff = diff
         self.servingChanges = servingChanges
         self.blastRadius = blastRadius
         summary = IncidentSummary.write(
-            endpoint: endpoint, at: at, serving: serving, suspect: suspect, since: suspectDeployment.validFrom, good: good, diff: diff,
+            endpoint: endpoint, at: at, serving: serving, suspect: suspect, since: suspectSince, good: good, diff: diff,
             servingChanges: servingChanges, blastRadius: blastRadius)
     }
 
@@ -111,9 +114,13 @@ enum IncidentSummary {
         let shares = serving.serving.map { "\($0.model) (\($0.percent)%)" }.joined(separator: " and ")
         var text = "At \(at) \(endpoint) served \(shares); \(suspect) took over at \(since)"
         guard let good else {
-            return text + ", and nothing served the endpoint before it: name a known good version with --good to compare."
+            return text + ", and no other version served the endpoint before it: name a known good version with --good to compare."
         }
-        text += good.choice == .previous ? " from \(good.model), the last good model." : "; compared with \(good.model) (given as good)."
+        if good.model == suspect {
+            text += "; it also served at the good time, so only its serving side can have changed."
+        } else {
+            text += good.choice == .previous ? " from \(good.model), the last good model." : "; compared with \(good.model) (given as good)."
+        }
         var culprits: [String] = []
         if let diff {
             let dimensions: [(String, [Change])] = [
@@ -134,8 +141,13 @@ enum IncidentSummary {
         }
         let serving = servingChanges.filter { $0.kind != .unchanged }
         if !serving.isEmpty { culprits.append("serving: \(describe(serving))") }
+        if diff == nil, good.model != suspect {
+            text += " The lineage of \(good.model) and \(suspect) is not compared: one of them is in a namespace this caller may not read."
+        }
         if culprits.isEmpty {
-            text += " Their recorded lineage is the same in every dimension, and so is the serving side: look at the traffic the endpoint received."
+            text +=
+                diff == nil && good.model != suspect
+                ? "" : " Nothing recorded changed, in the lineage or on the serving side: look at the traffic the endpoint received."
         } else {
             text += " Most likely culprits first — " + culprits.enumerated().map { "(\($0.offset + 1)) \($0.element)" }.joined(separator: "; ") + "."
         }

@@ -280,7 +280,7 @@ public struct DeploymentEntry: Hashable, QueryResult {
     public let model: String?
     /// The canary share it asked for; nil: all traffic.
     public let traffic: Int?
-    /// What the endpoint served during this period, the model with the larger share first.
+    /// What the endpoint served during this period: the stable model first, then a canary beside it.
     public let serving: [Share]
     public let validFrom: Timestamp
     /// When the next deployment of the endpoint took over, if one did.
@@ -323,8 +323,8 @@ public struct DeploymentEntry: Hashable, QueryResult {
     /// The share of traffic `model` had in this period (0 if it did not serve).
     public func share(of model: String) -> Int { serving.first { $0.model == model }?.percent ?? 0 }
 
-    /// The model with the largest share (the stable one when a canary runs beside it).
-    public var primary: String? { serving.max { $0.percent < $1.percent }?.model }
+    /// The stable model: the one that had all the traffic before a canary joined it, whatever their shares.
+    public var primary: String? { serving.first?.model }
 
     /// The serving side of the deployment that started this period, for comparing two of them.
     public var servingDocument: JSONValue {

@@ -45,7 +45,9 @@ extension TextRenderer {
         var lines = ["incident on \(safe(report.endpoint)) at \(report.at)", ""]
         lines.append("serving    \(safe(serving(report.serving)))  (period from \(report.serving.validFrom))")
         let deployed = report.suspectDeployment
-        lines.append("suspect    \(safe(report.suspect))  took over \(deployed.validFrom), deployed by \(safe(deployed.recordedBy))")
+        let redeployed = deployed.validFrom == report.suspectSince ? "" : ", last deployed \(deployed.validFrom)"
+        lines.append(
+            "suspect    \(safe(report.suspect))  took over \(report.suspectSince)\(redeployed), deployed by \(safe(deployed.recordedBy))")
         if let good = report.good {
             let how =
                 switch good.choice {

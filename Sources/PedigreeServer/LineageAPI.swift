@@ -130,8 +130,12 @@ struct LineageAPI: Sendable {
 
     func history(_ request: Request, _ context: PedigreeRequestContext) async throws -> Response {
         let query = Query(request)
-        let (namespace, endpoint) = try query.endpoint("endpoint")
-        try context.identity.requireRead(namespace, Reference.deployment(namespace: namespace, endpoint: endpoint).description)
+        let text = try query.string("endpoint")
+        guard case .deployment(let namespace, let endpoint) = try Reference(parsing: text.hasPrefix("deployment:") ? text : "deployment:\(text)")
+        else {
+            throw APIError(.unprocessableContent, code: "invalid", "endpoint must be NAMESPACE/ENDPOINT", field: "endpoint")
+        }
+        try context.identity.requireRead(namespace, text)
         var entries = try await store.deploymentHistory(namespace: namespace, endpoint: endpoint, asOf: try query.time("asOf"))
         if let at = try query.time("at") {
             entries = entries.filter { $0.isServing(at: at) }

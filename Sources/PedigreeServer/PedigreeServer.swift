@@ -13,9 +13,11 @@ public enum PedigreeServer {
         store: any LineageStore, tokens: any TokenStore, configuration: ServerConfiguration, metrics: ServerMetrics = ServerMetrics()
     ) -> Router<PedigreeRequestContext> {
         let router = Router(context: PedigreeRequestContext.self)
-        router.add(middleware: ErrorMappingMiddleware())
+        // Errors become their HTTP answers inside the metrics and the request log, so both count a 404 as a 404
+        // (outside them, every domain error was counted and logged as a 500).
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: RequestLogMiddleware())
+        router.add(middleware: ErrorMappingMiddleware())
         router.add(middleware: AuthMiddleware(tokens: tokens, required: configuration.requiresAuth, maxBodyBytes: configuration.maxBodyBytes))
         let ingest = IngestService(store: store, tokens: tokens, metrics: metrics)
         router.addRoutes(LineageAPI(store: store, ingest: ingest).routes)

@@ -59,10 +59,13 @@ struct ModelLocator {
 
     /// The version a manifest's storage URI (or its Model Registry labels) identifies.
     func locate(_ serving: ServingManifestReader.Serving) async throws -> Located? {
+        // The Model Registry labels first; when they name nothing recorded, the storage URI.
+        var fromLabels: Located?
         if let name = serving.labels[Self.registeredModelLabel], let version = serving.labels[Self.modelVersionLabel] {
-            return try await registry(name: name, version: version, source: "the Model Registry labels")
+            fromLabels = try await registry(name: name, version: version, source: "the Model Registry labels")
+            if case .found = fromLabels { return fromLabels }
         }
-        guard let uri = serving.storageURI else { return nil }
+        guard let uri = serving.storageURI else { return fromLabels }
         if uri.hasPrefix("model-registry://") {
             let parts = uri.dropFirst("model-registry://".count).split(separator: "/").map(String.init)
             guard parts.count >= 2 else {
@@ -91,14 +94,22 @@ struct ModelLocator {
     }
 
     /// `model-registry://NAME/VERSION`: the version registered through Pedigree's MLflow-compatible registry
-    /// (or recorded as model:NAMESPACE/NAME@VERSION).
+    /// (or recorded as model:NAMESPACE/NAME@VERSION). A registered model deleted and created again numbers
+    /// its versions from 1 again, recorded as `@1-2`, `@1-3`: the latest generation is the model of that name now.
     private func registry(name: String, version: String, source: String) async throws -> Located {
         let ref = ArtifactRef(kind: "model", namespace: namespace, name: name, version: version)
-        do {
-            return .found(try await resolve(ref.description))
-        } catch let error as StoreError where error.code == .notFound {
-            return .unmatched("\(source) names \(ref), which is not recorded", try await candidates())
+        var found: ArtifactRef?
+        for generation in 1... {
+            let candidate = ArtifactRef(
+                kind: "model", namespace: namespace, name: name, version: generation == 1 ? version : "\(version)-\(generation)")
+            do {
+                found = try await resolve(candidate.description)
+            } catch let error as StoreError where error.code == .notFound {
+                break
+            }
         }
+        guard let found else { return .unmatched("\(source) names \(ref), which is not recorded", try await candidates()) }
+        return .found(found)
     }
 
     /// A local path, `file://` URI, or a `pvc://` path under a mounted claim.

@@ -168,6 +168,58 @@ struct DeployCommandTests {
         #expect(try setup.run(["verify"]).status == 0)
     }
 
+    @Test("a secret in a layout the line rules miss (kubectl's JSON, flow style) keeps the text out: only the digest is stored")
+    func secretsInAnyLayout() throws {
+        let setup = try ServingProject()
+        try setup.project.file(
+            "isvc.json",
+            #"{"apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService", "metadata": {"name": "fraud-api", "namespace": "fraud-team"}, "spec": {"predictor": {"model": {"modelFormat": {"name": "sklearn"}, "storageUri": "models/v1", "env": [{"name": "HF_TOKEN", "value": "hf_jsonsecretjsonsecret"}]}}}}"#
+        )
+        try setup.project.file(
+            "flow.yaml",
+            """
+            apiVersion: serving.kserve.io/v1beta1
+            kind: InferenceService
+            metadata: {name: fraud-flow, namespace: fraud-team}
+            spec:
+              predictor:
+                model:
+                  storageUri: models/v1
+                  env:
+                    - {name: DB_PASSWORD, value: flowsecretflowsecret}
+            """)
+        for file in ["isvc.json", "flow.yaml"] {
+            let deployed = try setup.run(["deploy", "--manifest", file, "--json"])
+            #expect(deployed.status == 0, "\(deployed.stderr)")
+            #expect(deployed.json?["manifest"]?["redacted"] == true && deployed.json?["manifest"]?["digest"] != nil)
+        }
+        let log = try setup.run(["log", "--json"]).stdout
+        #expect(!log.contains("hf_jsonsecretjsonsecret") && !log.contains("flowsecretflowsecret"), "\(log)")
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: setup.cli.store))
+        #expect(bytes.range(of: Data("flowsecretflowsecret".utf8)) == nil && bytes.range(of: Data("hf_jsonsecret".utf8)) == nil)
+    }
+
+    @Test("a canary of the version already serving is a redeploy; --good must differ from the suspect and --good-at precede the incident")
+    func sameVersionCanaryAndBaselines() throws {
+        let setup = try ServingProject()
+        #expect(try setup.run(["deploy", "fraud@1", "--endpoint", "fraud-team/fraud-api", "--at", "2026-11-01T00:00:00Z"]).status == 0)
+        let canary = try setup.run([
+            "deploy", "--manifest", try setup.manifest("c.yaml", storageUri: "models/v1", canary: 20), "--at", "2026-11-02T00:00:00Z",
+        ])
+        #expect(canary.status == 0 && canary.stderr.contains("recorded as a redeploy"), "\(canary.stderr)")
+        #expect(canary.stdout.contains("model:fraud-team/fraud@1 100%"), "\(canary.stdout)")
+        // The incident then compares the version's two deployments: only the serving side changed.
+        let report = try setup.run(["incident", "fraud-team/fraud-api", "--at", "2026-11-03", "--good-at", "2026-11-01T12:00:00Z"])
+        #expect(report.status == 0 && report.stdout.contains("serving changes"), "\(report.stdout)\(report.stderr)")
+        #expect(report.stdout.replacingOccurrences(of: "\n  ", with: " ").contains("only its serving side can have changed"), "\(report.stdout)")
+        #expect(report.stdout.contains("took over 2026-11-01T00:00:00Z, last deployed 2026-11-02T00:00:00Z"), "\(report.stdout)")
+        #expect(report.stdout.contains("+ config.storageUri  models/v1"), "the manifest is what changed on the serving side")
+        let same = try setup.run(["incident", "fraud-team/fraud-api", "--at", "2026-11-03", "--good", "fraud@1"])
+        #expect(same.status == 2 && same.stderr.contains("the version under suspicion"), "\(same.stderr)")
+        let later = try setup.run(["incident", "fraud-team/fraud-api", "--at", "2026-11-03", "--good-at", "2026-11-04"])
+        #expect(later.status != 0 && later.stderr.contains("after the incident"), "\(later.stderr)")
+    }
+
     @Test("bad input is refused with a clear error and records nothing")
     func badInput() throws {
         let setup = try ServingProject()

@@ -31,7 +31,8 @@ struct TerminalTextTests {
                 endpoint: "api", model: ArtifactRef(kind: "model", namespace: "team", name: hostile, version: "1"), validFrom: .now),
             serving: [.init(model: model.ref, percent: 100)], validUntil: nil, recordedAt: .now, recordedBy: hostile)
         let incident = IncidentReport(
-            endpoint: "deployment:team/api", namespace: "team", at: .now, serving: deployment, suspect: model.ref, suspectDeployment: deployment,
+            endpoint: "deployment:team/api", namespace: "team", at: .now, serving: deployment, suspect: model.ref, suspectSince: .now,
+            suspectDeployment: deployment,
             good: .init(model: model.ref, choice: .given, deployment: nil), diff: nil,
             servingChanges: [Change(path: hostile, kind: .changed, old: .string(hostile), new: "x")], blastRadius: [])
         let outputs = [

@@ -253,9 +253,13 @@ struct OperationsTests {
             #expect(try await client.call(.get, "/readyz").json["status"] == "ready")
             _ = try await client.call(.post, "/api/v1/events", body: nativeHistory())
             _ = try await client.call(.get, "/api/v1/nodes?ref=\(encoded("model:team-a/m"))")
+            _ = try await client.call(.get, "/api/v1/nodes?ref=\(encoded("model:team-a/missing"))")
             let metrics = try await client.call(.get, "/metrics").text
             #expect(metrics.contains("pedigree_events_stored_total 3"))
             #expect(metrics.contains(#"pedigree_http_requests_total{route="/api/v1/nodes",method="GET",status="200"} 1"#), "\(metrics)")
+            #expect(
+                metrics.contains(#"pedigree_http_requests_total{route="/api/v1/nodes",method="GET",status="404"} 1"#),
+                "a domain error counts as its answer: \(metrics)")
             #expect(metrics.contains("pedigree_store_events 3"))
         }
     }

@@ -93,13 +93,25 @@ struct DeploymentTests {
         let detail = try await store.show(try ref("model:team/m@1"), asOf: nil)
         #expect(detail.summary.status == "RETIRED")
         #expect(detail.events.last?.recordedBy == "risk-officer")
+        #expect(detail.retirement?.reason == "leaks the holdout" && detail.retirement?.by == "risk-officer")
+        #expect(detail.retirement?.at == Timestamp("2026-03-10T00:00:00Z"))
+        // As of before it was recorded, the version was not retired.
+        let before = try await store.show(try ref("model:team/m@1"), asOf: Timestamp(microseconds: detail.retirement!.recordedAt.microseconds - 1))
+        #expect(before.summary.status == nil && before.retirement == nil)
+        // A deployment backfilled to before the retirement is history, not a new deployment: it is accepted.
+        try await store.append(
+            [try deploymentEvent(endpoint: "old-api", model: "model:team/m@1", validFrom: "2026-03-01T00:00:00Z")], recordedBy: "t")
         await #expect {
             try await store.append(
                 [try deploymentEvent(endpoint: "api", model: "model:team/m@1", validFrom: "2026-03-11T00:00:00Z")], recordedBy: "t")
         } throws: { error in
             (error as? StoreError)?.code == .conflict && "\(error)".contains("retired")
         }
-        await #expect(throws: StoreError.self) { try await store.append([try retire("model:team/m@1", reason: "twice")], recordedBy: "t") }
+        await #expect {
+            try await store.append([try retire("model:team/m@1", reason: "twice")], recordedBy: "t")
+        } throws: { error in
+            (error as? StoreError)?.code == .conflict && "\(error)".contains("already retired")
+        }
         try await store.append([try canary("model:team/m@1", share: 5, at: "2026-03-11T00:00:00Z", force: true)], recordedBy: "on-call")
         let history = try await store.deploymentHistory(namespace: "team", endpoint: "api", asOf: nil)
         #expect(history.last?.forced == true && history.last?.recordedBy == "on-call")

@@ -289,10 +289,18 @@ struct GraphReader {
             let inputs = try neighbours(of: generator.node.id, .upstream).map { NodeDetail.Link(node: $0.node.summary, role: $0.role) }
             generatedBy = NodeDetail.Provenance(run: generator.node.summary.ref, record: record, inputs: inputs)
         }
+        let retirement = try retirement(of: node)
+        var summary = node.summary
+        if summary.status == Projector.retired, retirement == nil {
+            // Retired after the cut-off: as of then, it was not.
+            summary = NodeSummary(
+                ref: summary.ref, kind: summary.kind, namespace: summary.namespace, name: summary.name, version: summary.version,
+                digest: summary.digest, status: nil, recordedAt: summary.recordedAt)
+        }
         return NodeDetail(
-            summary: node.summary, artifact: artifact, run: run, generatedBy: generatedBy,
+            summary: summary, artifact: artifact, run: run, generatedBy: generatedBy,
             upstream: upstream, downstream: downstream,
-            history: history, events: events, retirement: try retirement(of: node))
+            history: history, events: events, retirement: retirement)
     }
 
     /// When, why and by whom a retired version was retired, from its retirement event.

@@ -22,7 +22,8 @@ extension GraphReader {
             return (share.model, first)
         }
         let suspect = starts.max { $0.start < $1.start || ($0.start == $1.start && $1.model == period.model) }!
-        let suspectDeployment = history[suspect.start]
+        // Its latest deployment: a redeploy with a new serving config or a larger share is what changed last.
+        let suspectDeployment = Self.lastDeployment(of: suspect.model, in: history, through: period) ?? history[suspect.start]
 
         let good: IncidentReport.Baseline?
         switch baseline {
@@ -36,9 +37,17 @@ extension GraphReader {
             guard node.summary.kind == "model" else {
                 throw StoreError(.invalid, "\(node.summary.ref) is not a model version; --good names the model known to be good", field: "good")
             }
+            guard node.summary.ref != suspect.model else {
+                throw StoreError(
+                    .invalid, "\(node.summary.ref) is the version under suspicion; --good names one known to be good (or leave it out)", field: "good"
+                )
+            }
             good = IncidentReport.Baseline(
                 model: node.summary.ref, choice: .given, deployment: Self.lastDeployment(of: node.summary.ref, in: history, through: period))
         case .servingAt(let goodTime):
+            guard goodTime <= time else {
+                throw StoreError(.invalid, "the good time \(goodTime) is after the incident at \(time)", field: "goodAt")
+            }
             guard let entry = history.last(where: { $0.isServing(at: goodTime) }), let model = entry.primary else {
                 throw StoreError(.notFound, "\(ref) served nothing at \(goodTime)\(Self.servedPhrase(history))", field: "goodAt")
             }
@@ -49,25 +58,35 @@ extension GraphReader {
         var servingChanges: [Change] = []
         var blastRadius: [IncidentReport.BlastRadius] = []
         if let good {
-            let before = try pedigree(try Reference(parsing: good.model), depth: nil).visible(to: mayRead)
-            let after = try pedigree(try Reference(parsing: suspect.model), depth: nil).visible(to: mayRead)
-            let changes = LineageDiff(before, after)
-            diff = changes
             if let deployed = good.deployment {
                 servingChanges = JSONDiff.changes(deployed.servingDocument, suspectDeployment.servingDocument)
             }
-            for dataset in IncidentReport.changedDatasets(in: changes) {
-                let impact = try self.impact(.artifact(dataset))
-                blastRadius.append(
-                    IncidentReport.BlastRadius(
-                        dataset: dataset.description,
-                        models: impact.affected(kind: "model").filter { $0.ref != suspect.model && mayRead($0.namespace) }.map(\.ref),
-                        endpoints: impact.serving.filter { $0.ref != ref.description && mayRead($0.namespace) }))
+            // The lineage diff only between versions the caller may read (the endpoint's team may serve another
+            // team's model; `diff` asks the same).
+            let models = try [good.model, suspect.model].map { try Reference(parsing: $0) }
+            if good.model != suspect.model, models.allSatisfy({ if case .artifact(let a) = $0 { mayRead(a.namespace) } else { false } }) {
+                let changes = LineageDiff(
+                    try pedigree(models[0], depth: nil).visible(to: mayRead), try pedigree(models[1], depth: nil).visible(to: mayRead))
+                diff = changes
+                for dataset in IncidentReport.changedDatasets(in: changes) {
+                    let impact = try self.impact(.artifact(dataset))
+                    blastRadius.append(
+                        IncidentReport.BlastRadius(
+                            dataset: dataset.description,
+                            models: impact.affected(kind: "model").filter { $0.ref != suspect.model && mayRead($0.namespace) }.map(\.ref),
+                            endpoints: impact.serving.filter { serving in
+                                serving.ref != ref.description && mayRead(serving.namespace)
+                                    && ((try? Reference(parsing: serving.model)).map { model in
+                                        if case .artifact(let a) = model { mayRead(a.namespace) } else { false }
+                                    } ?? false)
+                            }))
+                }
             }
         }
         return IncidentReport(
             endpoint: ref.description, namespace: namespace, at: time, serving: period, suspect: suspect.model,
-            suspectDeployment: suspectDeployment, good: good, diff: diff, servingChanges: servingChanges, blastRadius: blastRadius)
+            suspectSince: history[suspect.start].validFrom, suspectDeployment: suspectDeployment, good: good, diff: diff,
+            servingChanges: servingChanges, blastRadius: blastRadius)
     }
 
     /// The latest period up to `last` started by deploying `model` (its serving configuration then).

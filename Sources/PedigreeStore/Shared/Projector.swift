@@ -213,10 +213,10 @@ struct Projector {
         var model: Int64?
         if let ref = deployment.model {
             let id = try existingArtifact(ref, field: "deployment.model")
-            if !deployment.force, let retired = try db.row("SELECT ref FROM nodes WHERE id = ? AND status = ?", .int(id), .text(Self.retired)) {
+            if !deployment.force, let retirement = try retirement(of: id, before: sequence), retirement.validFrom <= deployment.validFrom {
                 throw StoreError(
                     .conflict,
-                    "\(try retired.text(0)) is retired and cannot be deployed; deploy it anyway with --force (\"force\": true), which the trail records",
+                    "\(retirement.model) was retired at \(retirement.validFrom) (\(retirement.reason)) and cannot be deployed; deploy it anyway with --force (\"force\": true), which the trail records",
                     field: "deployment.model")
             }
             model = id
@@ -274,11 +274,22 @@ struct Projector {
 
     private mutating func applyRetirement(_ retirement: RetirementRecord) throws {
         let id = try existingArtifact(retirement.model, field: "retirement.model")
-        try requireAuthority(retirement.model.namespace, retirement.model.description, "retire")
         if try db.row("SELECT 1 FROM nodes WHERE id = ? AND status = ?", .int(id), .text(Self.retired)) != nil {
             throw StoreError(.conflict, "\(retirement.model) is already retired", field: "retirement.model")
         }
         try db.execute("UPDATE nodes SET status = ? WHERE id = ?", .text(Self.retired), .int(id))
+    }
+
+    /// The retirement of a retired version, from the log as it stood before event `sequence` (so a replay
+    /// decides exactly as the original append did). A deployment backfilled to before it is still allowed.
+    private func retirement(of model: Int64, before sequence: Int64) throws -> RetirementRecord? {
+        guard let ref = try db.row("SELECT ref FROM nodes WHERE id = ? AND status = ?", .int(model), .text(Self.retired))?.text(0),
+            let body = try log.row(
+                "SELECT body FROM events WHERE subject = ? AND type = 'retirement' AND seq < ? ORDER BY seq DESC LIMIT 1", .text(ref),
+                .int(sequence))?.text(0),
+            case .retirement(let record) = try LineageEvent(json: JSONValue.parse(body)).payload
+        else { return nil }
+        return record
     }
 
     private func existingArtifact(_ ref: ArtifactRef, field: String) throws -> Int64 {

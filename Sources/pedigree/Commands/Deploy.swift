@@ -63,6 +63,10 @@ struct Deploy: AsyncParsableCommand {
         }
         if let at, at > .now { throw ArgumentParser.ValidationError("--at \(at) is in the future; record a deployment when it happens") }
         for mount in pvc where !mount.contains("=") { throw ArgumentParser.ValidationError("--pvc '\(mount)' must be CLAIM=DIR") }
+        var isDirectory: ObjCBool = false
+        if let code, !(FileManager.default.fileExists(atPath: code, isDirectory: &isDirectory) && isDirectory.boolValue) {
+            throw ArgumentParser.ValidationError("--code \(code) is not a directory; give the serving code's checkout")
+        }
     }
 
     func run() async throws {
@@ -86,14 +90,31 @@ struct Deploy: AsyncParsableCommand {
                 }
                 share = canary
             }
+            if let given = traffic, let canary = serving?.canaryTrafficPercent, canary != given {
+                warn("--traffic \(given) overrides the manifest's canaryTrafficPercent \(canary)")
+            }
+            if let given = endpoint, let named = serving?.name, Self.name(of: given) != named {
+                warn("the manifest's InferenceService is \(named); recording it for --endpoint \(given)")
+            }
+            // The serving code: --code, else the working directory when it is a git checkout (anywhere else,
+            // its state says nothing about what serves).
             let directory = URL(fileURLWithPath: code ?? FileManager.default.currentDirectoryPath)
-            let codeFacet = try CodeFacet(json: GitCapture.capture(directory: directory), path: "code")
+            let codeFacet =
+                code != nil || GitCapture.repositoryRoot(of: directory) != nil
+                ? try CodeFacet(json: GitCapture.capture(directory: directory), path: "code") : nil
             let mounts = Dictionary(
                 pvc.map { ($0.prefix { $0 != "=" }.description, String($0.drop { $0 != "=" }.dropFirst())) }, uniquingKeysWith: { _, b in b })
             let (time, modelText, force, traffic) = (at ?? .now, model, force, share)
             let entry = try await storeOptions.withBackend(creating: false) { backend in
                 let locator = ModelLocator(backend: backend, namespace: namespace, pvcMounts: mounts)
                 let version = try await locator.version(named: modelText, serving: serving)
+                var traffic = traffic
+                // A KServe canary whose model is the one already serving changes only the serving side (a new
+                // revision of the same version): lineage records it as a redeploy of that version.
+                if traffic != nil, try await Self.stable(at: time, namespace: namespace, endpoint: name, backend: backend) == version.description {
+                    warn("\(version) already serves \(namespace)/\(name); recorded as a redeploy with the new serving config, not a canary")
+                    traffic = nil
+                }
                 let record = DeploymentRecord(
                     endpoint: name, model: version, traffic: traffic, force: force, config: serving?.config ?? [:], manifest: serving?.manifest,
                     code: codeFacet, environment: serving?.environment, validFrom: time)
@@ -104,7 +125,10 @@ struct Deploy: AsyncParsableCommand {
                     $0.validFrom == time && $0.model == version.description
                 }
             }
-            guard let entry else { return }
+            guard let entry else {
+                throw StoreError(
+                    .unavailable, "the deployment was recorded, but reading it back failed; `pedigree history \(namespace)/\(name)` shows it")
+            }
             if output.json { return printJSON(entry.json) }
             print("\(TerminalText.escape(entry.endpoint)) serves \(TerminalText.escape(TextRenderer.serving(entry))) from \(entry.validFrom)")
             if let manifest = entry.manifest {
@@ -121,11 +145,15 @@ struct Deploy: AsyncParsableCommand {
     }
 
     /// `NAME` of `NAMESPACE/NAME`.
-    static func name(of endpoint: String) -> String {
-        guard case .deployment(_, let name)? = try? Reference(parsing: endpoint.hasPrefix("deployment:") ? endpoint : "deployment:\(endpoint)") else {
-            return endpoint
+    static func name(of endpoint: String) -> String { (try? parseEndpoint(endpoint, field: "--endpoint"))?.1 ?? endpoint }
+
+    /// The version that has the rest of the endpoint's traffic at `time`, if any.
+    static func stable(at time: Timestamp, namespace: String, endpoint: String, backend: any Backend) async throws -> String? {
+        do {
+            return try await backend.history(namespace: namespace, endpoint: endpoint, asOf: nil).last { $0.isServing(at: time) }?.primary
+        } catch let error as StoreError where error.code == .notFound {
+            return nil
         }
-        return name
     }
 
     /// The endpoint from --endpoint, else the manifest's metadata (its Kubernetes namespace is the Pedigree
@@ -239,6 +267,7 @@ struct Incident: AsyncParsableCommand {
         if at > .now { throw ArgumentParser.ValidationError("--at \(at) is in the future; an incident is about what already served") }
         if let goodAt, goodAt > .now { throw ArgumentParser.ValidationError("--good-at \(goodAt) is in the future") }
         if good != nil && goodAt != nil { throw ArgumentParser.ValidationError("give --good or --good-at, not both") }
+        if let goodAt, goodAt > at { throw ArgumentParser.ValidationError("--good-at \(goodAt) is after the incident at \(at)") }
     }
 
     func run() async throws {
