@@ -194,18 +194,35 @@ struct GraphReader {
         let affectedModels = Set(walked.nodes.filter { $0.node.kind == "model" }.map(\.node.ref))
         var serving: [ImpactReport.Serving] = []
         for (entry, id) in zip(walked.nodes, walked.ids) where entry.node.kind == "deployment" {
-            guard let current = try history(endpointID: id).last(where: { $0.validUntil == nil }) else { continue }
-            for share in current.serving where affectedModels.contains(share.model) {
+            let (state, changed) = try currentServing(endpointID: id)
+            guard let since = changed else { continue }
+            for share in state.shares where affectedModels.contains(share.model) {
                 serving.append(
                     ImpactReport.Serving(
-                        ref: entry.node.ref, namespace: entry.node.namespace, endpoint: entry.node.name, model: share.model, since: current.validFrom)
-                )
+                        ref: entry.node.ref, namespace: entry.node.namespace, endpoint: entry.node.name, model: share.model, since: since))
             }
         }
         return ImpactReport(root: root.summary, affected: Array(walked.nodes.dropFirst()), serving: serving)
     }
 
     // MARK: Deployments
+
+    /// What an endpoint serves now (at the cut-off), and since when: the fold of its deployments alone, without
+    /// reading their events (which may hold whole manifests), for walks that reach many endpoints.
+    func currentServing(endpointID: Int64) throws -> (ServingState, Timestamp?) {
+        var state = ServingState()
+        var since: Timestamp?
+        for row in try db.rows(
+            """
+            SELECT d.valid_from, n.ref, d.traffic FROM deployments d LEFT JOIN nodes n ON n.id = d.model_node
+            WHERE d.endpoint_node = ? AND d.recorded_at <= ? ORDER BY d.valid_from, d.seq
+            """, .int(endpointID), .int(cutoff))
+        {
+            state.apply(model: row[1].text, traffic: row[2].int.map(Int.init))
+            since = Timestamp(microseconds: try row.int(0))
+        }
+        return (state, since)
+    }
 
     func history(endpoint: GraphNode) throws -> [DeploymentEntry] {
         guard endpoint.summary.kind == "deployment" else {
