@@ -118,34 +118,16 @@ public struct ServingManifestReader: Sendable {
         return (data, text)
     }
 
-    /// The file as recorded: its digest always; its text, redacted, when it is small enough and no secret the
-    /// parsed document holds survives the redaction (a layout the line rules miss, such as a JSON or flow-style
-    /// `env` entry, leaves only the digest).
+    /// The file as recorded: its digest (of the bytes as given) always; its text only when it is small enough
+    /// and holds no secret — when redaction would change any of its settings (a secret-named key, a
+    /// secret-named `env` entry, a password in a URL), no rule for rewriting text in place is trusted with it,
+    /// and the parsed, redacted settings are what is kept.
     private func manifest(format: String, file: String, data: Data, text: String, document: JSONValue) -> ServingManifest {
-        let stored = Self.redactedText(text)
-        let leaked = Self.secretValues(in: document).contains { stored.contains($0) }
-        let keep = data.count <= ServingManifest.maxStoredText && !leaked
+        let holdsSecrets = Self.redacted(document) != document
+        let keep = data.count <= ServingManifest.maxStoredText && !holdsSecrets
         return ServingManifest(
             format: format, file: URL(fileURLWithPath: file).lastPathComponent, digest: ContentDigest(hashing: Array(data)),
-            text: keep ? stored : nil, redacted: leaked || (keep && stored != text))
-    }
-
-    /// The string values `redacted` would remove: secret-named keys' values and secret-named `env` entries'.
-    static func secretValues(in value: JSONValue) -> [String] {
-        switch value {
-        case .object(let members):
-            var found: [String] = []
-            if let name = members["name"]?.stringValue, SecretRedactor.isSecretName(name), let secret = members["value"]?.displayText {
-                found.append(secret)
-            }
-            for (key, member) in members {
-                if SecretRedactor.isSecretName(key), case .string(let secret) = member { found.append(secret) }
-                found += secretValues(in: member)
-            }
-            return found.filter { $0.count >= 4 && $0 != SecretRedactor.placeholder }
-        case .array(let elements): return elements.flatMap(secretValues)
-        default: return []
-        }
+            text: keep ? text : nil, redacted: holdsSecrets)
     }
 
     private func describe(_ service: JSONValue, file: String, data: Data, text: String, documents: [JSONValue]) throws -> Serving {
@@ -229,22 +211,5 @@ public struct ServingManifestReader: Sendable {
         case .array(let elements): return .array(elements.map(redacted))
         default: return ConfigLoader.redactSecrets(value)
         }
-    }
-
-    /// The file's text with secrets removed: the rules for free text, plus the value line after a
-    /// `- name: SECRET_NAME` line (Kubernetes' env idiom).
-    static func redactedText(_ text: String) -> String {
-        var lines = SecretRedactor.redactText(text).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        var secretEnv = false
-        for i in lines.indices {
-            let line = lines[i]
-            if let match = line.firstMatch(of: /^\s*-?\s*name:\s*["']?(?<name>[A-Za-z_][A-Za-z0-9_.\-]*)["']?\s*$/) {
-                secretEnv = SecretRedactor.isSecretName(String(match.output.name))
-            } else if secretEnv, let match = line.firstMatch(of: /^(?<key>\s*value:\s*)(?<value>\S.*)$/) {
-                lines[i] = String(match.output.key) + SecretRedactor.placeholder
-                secretEnv = false
-            }
-        }
-        return lines.joined(separator: "\n")
     }
 }

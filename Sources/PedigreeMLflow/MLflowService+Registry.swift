@@ -94,27 +94,9 @@ extension MLflowService {
         return ["registered_model": try registeredModel(name, try await current(), caller).wire(latestOnly: true)]
     }
 
-    /// Its aliases' endpoints stop serving with it.
     public func deleteRegisteredModel(_ request: MLflowRequest, _ caller: MLflowCaller) async throws -> JSONValue {
-        try await write { state in
-            let model = try self.registeredModel(try request.string("name"), state, caller)
-            try self.requireWrite(model.namespace, caller)
-            var record = MLflowRecord(.deleteRegisteredModel, time: Self.now())
-            record.name = model.name
-            try await self.record(
-                [Self.artifactEvent(record, ref: Self.registeredRef(model))]
-                    + Self.aliasesEnded(model, model.aliasEndpoints.keys.sorted(), time: record.time), caller)
-        }
+        try await changeRegisteredModel(try request.string("name"), .deleteRegisteredModel, caller) { _, _, _ in }
         return [:]
-    }
-
-    /// Undeploys of the endpoints these aliases moved.
-    static func aliasesEnded(_ model: MLflowState.RegisteredModel, _ aliases: [String], time: Int64) -> [LineageEvent] {
-        aliases.compactMap { model.aliasEndpoints[$0] }.map { endpoint in
-            LineageEvent(
-                namespace: model.namespace, eventTime: .now, producer: producer,
-                payload: .deployment(.undeploy(endpoint: endpoint, validFrom: timestamp(ms: time))))
-        }
     }
 
     public func setRegisteredModelTag(_ request: MLflowRequest, _ caller: MLflowCaller) async throws -> JSONValue {
@@ -159,25 +141,16 @@ extension MLflowService {
             record.name = model.name
             record.alias = alias
             record.version = version
-            let endpoint = model.aliasEndpoints[alias] ?? "alias/\(model.name)/\(alias)"
-            try await self.record([Self.registryMove(record, endpoint: endpoint, model: entry.ref)], caller)
+            try await self.record([Self.registryMove(record, endpoint: "alias/\(model.name)/\(alias)", model: entry.ref)], caller)
         }
         return [:]
     }
 
-    /// The alias's endpoint stops serving too, so `pedigree history` shows when it pointed nowhere.
     public func deleteAlias(_ request: MLflowRequest, _ caller: MLflowCaller) async throws -> JSONValue {
         let alias = try request.string("alias")
-        try await write { state in
-            let model = try self.registeredModel(try request.string("name"), state, caller)
-            try self.requireWrite(model.namespace, caller)
+        try await changeRegisteredModel(try request.string("name"), .deleteAlias, caller) { _, model, record in
             guard model.aliases[alias] != nil else { throw MLflowError.notFound("Registered model alias \(alias) not found.") }
-            var record = MLflowRecord(.deleteAlias, time: Self.now())
-            record.name = model.name
             record.alias = alias
-            try await self.record(
-                [Self.artifactEvent(record, ref: Self.registeredRef(model))]
-                    + Self.aliasesEnded(model, [alias], time: record.time), caller)
         }
         return [:]
     }

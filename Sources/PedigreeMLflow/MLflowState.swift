@@ -99,8 +99,6 @@ public struct MLflowState: Sendable {
         public var description: String
         public var tags: [String: String] = [:]
         public var aliases: [String: Int] = [:]
-        /// The deployment endpoint each alias moves, named when it was first set (a rename keeps it).
-        public var aliasEndpoints: [String: String] = [:]
         public var creationTime: Int64
         public var lastUpdateTime: Int64
         public var versions: [Int: ModelVersion] = [:]
@@ -246,12 +244,7 @@ public struct MLflowState: Sendable {
             case .setAlias:
                 guard let alias = r.alias, let version = r.version.flatMap(Int.init), model.versions[version] != nil else { return false }
                 model.aliases[alias] = version
-                if model.aliasEndpoints[alias] == nil { model.aliasEndpoints[alias] = "alias/\(name)/\(alias)" }
-            default:
-                if let alias = r.alias {
-                    model.aliases[alias] = nil
-                    model.aliasEndpoints[alias] = nil
-                }
+            default: if let alias = r.alias { model.aliases[alias] = nil }
             }
             model.lastUpdateTime = r.time
             model.revision += 1

@@ -85,9 +85,14 @@ struct DeployCommandTests {
         #expect(entry["code"]?["commit"]?.stringValue == commit && entry["code"]?["dirty"] == true, "the serving code's git state")
         let digest = ContentDigest(hashing: Array(try Data(contentsOf: URL(fileURLWithPath: manifest))))
         #expect(entry["manifest"]?["digest"]?.stringValue == digest.description, "the digest is of the file as given")
-        // The stored manifest keeps its text, without the token.
+        // A manifest holding a secret keeps its digest and its redacted settings, not its text.
+        #expect(entry["manifest"]?["redacted"] == true)
         let log = try setup.run(["log", "--json"]).stdout
-        #expect(!log.contains("hf_secretsecretsecret") && log.contains("storageUri: pvc://models-claim/fraud"), "\(log)")
+        #expect(!log.contains("hf_secretsecretsecret") && !log.contains("\"text\""), "\(log)")
+        // One without secrets is kept as it was given.
+        try setup.project.file("plain.yaml", "replicas: 3\nthreshold: 0.8\n")
+        #expect(try setup.run(["deploy", "fraud@1", "--endpoint", "fraud-team/batch", "--config", "plain.yaml"]).status == 0)
+        #expect(try setup.run(["log", "--json"]).stdout.contains("replicas: 3\\nthreshold: 0.8"))
         #expect(try setup.run(["verify"]).status == 0)
     }
 

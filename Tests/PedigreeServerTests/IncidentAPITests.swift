@@ -36,13 +36,16 @@ struct IncidentAPITests {
                 ],
             ]
         }
-        func deploy(_ version: Int, at time: String) -> JSONValue {
+        func deploy(_ version: Int, at time: String, namespace: String = "team-a") -> JSONValue {
             [
-                "type": "deployment", "namespace": "team-a",
+                "type": "deployment", "namespace": .string(namespace),
                 "deployment": ["endpoint": "api", "model": .string("model:team-b/m@\(version)"), "validFrom": .string(time)],
             ]
         }
-        return try [train(1, lr: 0.1), train(2, lr: 0.2), deploy(1, at: "2026-01-01T00:00:00Z"), deploy(2, at: "2026-02-01T00:00:00Z")].map {
+        return try [
+            train(1, lr: 0.1), train(2, lr: 0.2), deploy(1, at: "2026-01-01T00:00:00Z"), deploy(2, at: "2026-02-01T00:00:00Z"),
+            deploy(2, at: "2026-02-01T00:00:00Z", namespace: "team-b"),
+        ].map {
             try LineageEvent(json: $0)
         }
     }
@@ -67,7 +70,10 @@ struct IncidentAPITests {
             let full = try await client.call(.get, Self.path, token: everyone)
             #expect(full.json["diff"]?["hyperparameters"]?[0]?["path"] == "lr")
             #expect(full.json["blastRadius"]?[0]?["dataset"] == "dataset:team-b/data@2")
-            #expect(try await client.call(.get, "/api/v1/incident?endpoint=team-b/api&at=2026-02-10T00:00:00Z", token: teamA).status.code >= 403)
+            // team-b's own endpoint: invisible to team-a (as if it did not exist), there for a token that may read it.
+            let other = "/api/v1/incident?endpoint=team-b/api&at=2026-02-10T00:00:00Z"
+            #expect(try await client.call(.get, other, token: teamA).status == .notFound)
+            #expect(try await client.call(.get, other, token: everyone).status == .ok)
         }
     }
 

@@ -166,11 +166,6 @@ struct MLflowAPITests {
             let history = try await store.deploymentHistory(namespace: "default", endpoint: "alias/reg/champion", asOf: nil)
             #expect(history.map(\.model) == ["model:default/reg@1"])
             #expect(history.first?.config["mlflow"] != nil, "the alias move carries its MLflow record")
-            // The registry's view and Pedigree's agree once the alias is deleted: it points nowhere from then on.
-            _ = try await client.call(.delete, "/api/2.0/mlflow/registered-models/alias", body: #"{"name": "reg", "alias": "champion"}"#)
-            let ended = try await store.deploymentHistory(namespace: "default", endpoint: "alias/reg/champion", asOf: nil)
-            #expect(ended.map(\.action) == [.deploy, .undeploy] && ended.last?.serving.isEmpty == true)
-            #expect(ended.first?.config["mlflow"] != nil)
             #expect(try await store.verify().ok)
         }
     }

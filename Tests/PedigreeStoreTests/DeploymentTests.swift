@@ -98,9 +98,13 @@ struct DeploymentTests {
         // As of before it was recorded, the version was not retired.
         let before = try await store.show(try ref("model:team/m@1"), asOf: Timestamp(microseconds: detail.retirement!.recordedAt.microseconds - 1))
         #expect(before.summary.status == nil && before.retirement == nil)
-        // A deployment backfilled to before the retirement is history, not a new deployment: it is accepted.
-        try await store.append(
-            [try deploymentEvent(endpoint: "old-api", model: "model:team/m@1", validFrom: "2026-03-01T00:00:00Z")], recordedBy: "t")
+        // Recorded after the retirement, even a deployment dated before it needs force: the trail must show the override.
+        await #expect {
+            try await store.append(
+                [try deploymentEvent(endpoint: "old-api", model: "model:team/m@1", validFrom: "2026-03-01T00:00:00Z")], recordedBy: "t")
+        } throws: { error in
+            (error as? StoreError)?.code == .conflict && "\(error)".contains("leaks the holdout")
+        }
         await #expect {
             try await store.append(
                 [try deploymentEvent(endpoint: "api", model: "model:team/m@1", validFrom: "2026-03-11T00:00:00Z")], recordedBy: "t")

@@ -213,7 +213,9 @@ struct Projector {
         var model: Int64?
         if let ref = deployment.model {
             let id = try existingArtifact(ref, field: "deployment.model")
-            if !deployment.force, let retirement = try retirement(of: id, before: sequence), retirement.validFrom <= deployment.validFrom {
+            // Any deployment recorded after the retirement needs `force`, backdated or not: otherwise a
+            // deployment dated a second before it would keep a retired version serving with nothing in the trail.
+            if !deployment.force, let retirement = try retirement(of: id, before: sequence) {
                 throw StoreError(
                     .conflict,
                     "\(retirement.model) was retired at \(retirement.validFrom) (\(retirement.reason)) and cannot be deployed; deploy it anyway with --force (\"force\": true), which the trail records",
@@ -281,7 +283,7 @@ struct Projector {
     }
 
     /// The retirement of a retired version, from the log as it stood before event `sequence` (so a replay
-    /// decides exactly as the original append did). A deployment backfilled to before it is still allowed.
+    /// decides exactly as the original append did).
     private func retirement(of model: Int64, before sequence: Int64) throws -> RetirementRecord? {
         guard let ref = try db.row("SELECT ref FROM nodes WHERE id = ? AND status = ?", .int(model), .text(Self.retired))?.text(0),
             let body = try log.row(

@@ -111,8 +111,12 @@ struct Deploy: AsyncParsableCommand {
                 var traffic = traffic
                 // A KServe canary whose model is the one already serving changes only the serving side (a new
                 // revision of the same version): lineage records it as a redeploy of that version.
-                if traffic != nil, try await Self.stable(at: time, namespace: namespace, endpoint: name, backend: backend) == version.description {
-                    warn("\(version) already serves \(namespace)/\(name); recorded as a redeploy with the new serving config, not a canary")
+                if traffic != nil, serving?.manifest.format == "kserve",
+                    try await Self.stable(at: time, namespace: namespace, endpoint: name, backend: backend) == version.description
+                {
+                    warn(
+                        "\(version) already has the rest of \(namespace)/\(name)'s traffic: this KServe canary is a new revision of the same version, recorded as a redeploy with the manifest's serving config (a running canary of another version ends)"
+                    )
                     traffic = nil
                 }
                 let record = DeploymentRecord(
