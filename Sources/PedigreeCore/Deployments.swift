@@ -63,20 +63,13 @@ public struct DeploymentRecord: Hashable, Sendable {
         endpoint = try reader.string("endpoint", hint: "the serving endpoint's name, e.g. \"fraud-api\"")
         let actionText = try reader.optionalString("action") ?? Action.deploy.rawValue
         guard let action = Action(rawValue: actionText) else {
-            throw ValidationError(field: reader.fieldPath("action"), "'\(actionText)' is not one of deploy, undeploy")
+            throw ValidationError(
+                field: reader.fieldPath("action"), "'\(actionText)' is not one of \(Action.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         self.action = action
         switch action {
         case .deploy:
-            let modelText = try reader.string("model", hint: "the model version served, e.g. \"model:fraud-team/fraud@2\"")
-            let parsed: Reference
-            do throws(ValidationError) { parsed = try Reference(parsing: modelText) } catch {
-                throw ValidationError(field: reader.fieldPath("model"), error.message)
-            }
-            guard case .artifact(let model) = parsed, model.kind == "model" else {
-                throw ValidationError(field: reader.fieldPath("model"), "'\(modelText)' is not a model reference")
-            }
-            self.model = model
+            model = try readModelReference(reader, hint: "the model version served, e.g. \"model:fraud-team/fraud@2\"")
         case .undeploy:
             for key in ["model", "traffic", "force", "config", "manifest", "code", "environment"] where reader.has(key) {
                 throw ValidationError(field: reader.fieldPath(key), "does not belong in an undeploy, which only ends service")
@@ -182,13 +175,9 @@ public struct RetirementRecord: Hashable, Sendable {
     public init(json value: JSONValue, path: String, namespace: String, eventTime: Timestamp?) throws(ValidationError) {
         let reader = try FieldReader(value, path: path)
         try reader.rejectUnknownKeys(["model", "reason", "validFrom"])
-        let modelText = try reader.string("model", hint: "the model version retired, e.g. \"model:fraud-team/fraud@1\"")
-        let parsed: Reference
-        do throws(ValidationError) { parsed = try Reference(parsing: modelText) } catch {
-            throw ValidationError(field: reader.fieldPath("model"), error.message)
-        }
-        guard case .artifact(let model) = parsed, model.kind == "model", model.version != nil else {
-            throw ValidationError(field: reader.fieldPath("model"), "'\(modelText)' is not a model version; write model:NAMESPACE/NAME@VERSION")
+        let model = try readModelReference(reader, hint: "the model version retired, e.g. \"model:fraud-team/fraud@1\"")
+        guard model.version != nil else {
+            throw ValidationError(field: reader.fieldPath("model"), "'\(model)' names no version; write model:NAMESPACE/NAME@VERSION")
         }
         guard model.namespace == namespace else {
             throw ValidationError(
@@ -241,4 +230,17 @@ public struct ServingState: Sendable {
         return [.init(model: stable, percent: 100 - canary.percent), .init(model: canary.model, percent: canary.percent)]
     }
 
+}
+
+/// The `model` member: a model reference (`model:NAMESPACE/NAME[@VERSION]`).
+func readModelReference(_ reader: FieldReader, hint: String) throws(ValidationError) -> ArtifactRef {
+    let text = try reader.string("model", hint: hint)
+    let parsed: Reference
+    do throws(ValidationError) { parsed = try Reference(parsing: text) } catch {
+        throw ValidationError(field: reader.fieldPath("model"), error.message)
+    }
+    guard case .artifact(let model) = parsed, model.kind == "model" else {
+        throw ValidationError(field: reader.fieldPath("model"), "'\(text)' is not a model reference")
+    }
+    return model
 }

@@ -210,13 +210,23 @@ struct GraphReader {
     /// What an endpoint serves now (at the cut-off), and since when: the fold of its deployments alone, without
     /// reading their events (which may hold whole manifests), for walks that reach many endpoints.
     func currentServing(endpointID: Int64) throws -> (ServingState, Timestamp?) {
+        try Self.serving(db, endpointID: endpointID, cutoff: cutoff)
+    }
+
+    /// The fold of an endpoint's deployments valid up to `validThrough` and recorded by `cutoff`: what it
+    /// served then (models by reference), and since when. The projector checks a new deployment against it.
+    static func serving(
+        _ db: any SQLSession, endpointID: Int64, validThrough: Int64 = .max, cutoff: Int64 = .max
+    ) throws -> (
+        ServingState, Timestamp?
+    ) {
         var state = ServingState()
         var since: Timestamp?
         for row in try db.rows(
             """
             SELECT d.valid_from, n.ref, d.traffic FROM deployments d LEFT JOIN nodes n ON n.id = d.model_node
-            WHERE d.endpoint_node = ? AND d.recorded_at <= ? ORDER BY d.valid_from, d.seq
-            """, .int(endpointID), .int(cutoff))
+            WHERE d.endpoint_node = ? AND d.valid_from <= ? AND d.recorded_at <= ? ORDER BY d.valid_from, d.seq
+            """, .int(endpointID), .int(validThrough), .int(cutoff))
         {
             state.apply(model: row[1].text, traffic: row[2].int.map(Int.init))
             since = Timestamp(microseconds: try row.int(0))

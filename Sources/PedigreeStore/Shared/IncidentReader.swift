@@ -63,10 +63,15 @@ extension GraphReader {
             }
             // The lineage diff only between versions the caller may read (the endpoint's team may serve another
             // team's model; `diff` asks the same).
-            let models = try [good.model, suspect.model].map { try Reference(parsing: $0) }
-            if good.model != suspect.model, models.allSatisfy({ if case .artifact(let a) = $0 { mayRead(a.namespace) } else { false } }) {
+            // A model reference's namespace, readable or not.
+            func mayReadModel(_ text: String) -> Bool {
+                guard case .artifact(let model)? = try? Reference(parsing: text) else { return false }
+                return mayRead(model.namespace)
+            }
+            if good.model != suspect.model, mayReadModel(good.model), mayReadModel(suspect.model) {
                 let changes = LineageDiff(
-                    try pedigree(models[0], depth: nil).visible(to: mayRead), try pedigree(models[1], depth: nil).visible(to: mayRead))
+                    try pedigree(try Reference(parsing: good.model), depth: nil).visible(to: mayRead),
+                    try pedigree(try Reference(parsing: suspect.model), depth: nil).visible(to: mayRead))
                 diff = changes
                 for dataset in IncidentReport.changedDatasets(in: changes) {
                     let impact = try self.impact(.artifact(dataset))
@@ -74,11 +79,8 @@ extension GraphReader {
                         IncidentReport.BlastRadius(
                             dataset: dataset.description,
                             models: impact.affected(kind: "model").filter { $0.ref != suspect.model && mayRead($0.namespace) }.map(\.ref),
-                            endpoints: impact.serving.filter { serving in
-                                serving.ref != ref.description && mayRead(serving.namespace)
-                                    && ((try? Reference(parsing: serving.model)).map { model in
-                                        if case .artifact(let a) = model { mayRead(a.namespace) } else { false }
-                                    } ?? false)
+                            endpoints: impact.serving.filter {
+                                $0.ref != ref.description && mayRead($0.namespace) && mayReadModel($0.model)
                             }))
                 }
             }

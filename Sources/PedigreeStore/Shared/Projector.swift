@@ -241,15 +241,8 @@ struct Projector {
     /// valid time (by what the endpoint's history holds when it is recorded).
     private func checkTransition(_ deployment: DeploymentRecord, endpoint: Int64?, endpointRef: String, model: Int64?) throws {
         guard deployment.traffic != nil || deployment.action == .undeploy else { return }
-        var state = ServingState()
-        if let endpoint {
-            for row in try db.rows(
-                "SELECT model_node, traffic FROM deployments WHERE endpoint_node = ? AND valid_from <= ? ORDER BY valid_from, seq", .int(endpoint),
-                .int(deployment.validFrom.microseconds))
-            {
-                state.apply(model: row.optionalInt(0).map(String.init), traffic: row.optionalInt(1).map(Int.init))
-            }
-        }
+        let state =
+            try endpoint.map { try GraphReader.serving(db, endpointID: $0, validThrough: deployment.validFrom.microseconds).0 } ?? ServingState()
         if deployment.action == .undeploy {
             guard !state.shares.isEmpty else {
                 throw StoreError(
@@ -262,10 +255,10 @@ struct Projector {
                     "\(endpointRef) serves nothing at \(deployment.validFrom), so a canary has no model to share traffic with; deploy without a traffic share first",
                     field: "deployment.traffic")
             }
-            guard stable != String(model) else {
+            guard stable != (try db.row("SELECT ref FROM nodes WHERE id = ?", .int(model))?.text(0)) else {
                 throw StoreError(
                     .invalid,
-                    "\(deployment.model!) already has the rest of \(endpointRef)'s traffic; a canary is another version (to end a canary, deploy this one without a share)",
+                    "\(stable) already has the rest of \(endpointRef)'s traffic; a canary is another version (to end a canary, deploy this one without a share)",
                     field: "deployment.traffic")
             }
         }

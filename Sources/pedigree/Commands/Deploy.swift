@@ -12,17 +12,20 @@ struct Deploy: AsyncParsableCommand {
             With a KServe InferenceService (--manifest), the model is found from spec.predictor.model.storageUri — \
             by the URI a version was registered with, by content digest for a local path, file:// or a pvc:// \
             path mounted with --pvc, or by model-registry://NAME/VERSION and the Kubeflow Model Registry labels \
-            — and the endpoint from metadata (name, namespace). Another server's config goes in with --config, \
-            kept verbatim with its digest. The serving code is the git state of the working directory (or \
-            --code), captured as `pedigree run` captures training code.
+            — and the endpoint from metadata (name, namespace). Another server's config goes in with --config. \
+            Either file is recorded by its digest and its parsed settings (secrets redacted), and by its text \
+            when it holds no secret. The serving code is the git state of --code, or of the working directory \
+            when it is a git checkout, captured as `pedigree run` captures training code.
 
             --traffic PCT records a canary: the version takes PCT% and the version that had all the traffic keeps \
             the rest. Promote it with another deploy without --traffic.
 
-            Examples:
+            Examples (each pastes as it is):
               pedigree deploy --manifest isvc.yaml
-              pedigree deploy model:fraud-team/fraud@3 --endpoint fraud-team/fraud-api --traffic 10
-              pedigree deploy fraud@2 --endpoint fraud-team/fraud-api --config serving.yaml --at 2026-11-15T08:00:00Z
+              pedigree deploy model:fraud-team/fraud@3 \\
+                  --endpoint fraud-team/fraud-api --traffic 10
+              pedigree deploy fraud@2 --endpoint fraud-team/fraud-api \\
+                  --config serving.yaml --at 2026-11-15T08:00:00Z
             """)
 
     @Argument(help: "The model version (may be left out when the manifest's storageUri identifies it).")
@@ -31,7 +34,7 @@ struct Deploy: AsyncParsableCommand {
     var endpoint: String?
     @Option(help: ArgumentHelp("A KServe InferenceService YAML (one document, several, or a kubectl List).", valueName: "file"))
     var manifest: String?
-    @Option(help: ArgumentHelp("Another server's serving config (YAML or JSON), stored verbatim with its digest.", valueName: "file"))
+    @Option(help: ArgumentHelp("Another server's serving config (YAML or JSON).", valueName: "file"))
     var config: String?
     @Option(help: ArgumentHelp("Give the version this share of traffic as a canary (1–99).", valueName: "pct"))
     var traffic: Int?
@@ -137,7 +140,7 @@ struct Deploy: AsyncParsableCommand {
             print("\(TerminalText.escape(entry.endpoint)) serves \(TerminalText.escape(TextRenderer.serving(entry))) from \(entry.validFrom)")
             if let manifest = entry.manifest {
                 print(
-                    "  config   \(manifest.format) \(TerminalText.escape(manifest.file ?? "")) \(manifest.digest)\(manifest.redacted ? " (secrets redacted)" : "")"
+                    "  config   \(manifest.format) \(TerminalText.escape(manifest.file ?? "")) \(manifest.digest)\(manifest.redacted ? " (holds secrets: its settings are kept redacted, its text is not kept)" : "")"
                 )
             }
             if let code = entry.code {

@@ -251,8 +251,8 @@ struct History: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let text = endpoint.hasPrefix("deployment:") ? endpoint : "deployment:\(endpoint)"
-            guard case .deployment(let namespace, let name) = try Reference(parsing: text) else { return }
+            let (namespace, name) = try parseEndpoint(endpoint, field: "endpoint")
+            let text = Reference.deployment(namespace: namespace, endpoint: name).description
             var entries = try await storeOptions.withBackend(creating: false) {
                 try await $0.history(namespace: namespace, endpoint: name, asOf: time.asOf)
             }
