@@ -107,7 +107,7 @@ let package = Package(
         .target(
             name: "PedigreeServer",
             dependencies: [
-                "PedigreeCore", "PedigreeStore", "PedigreeMLflow",
+                "PedigreeCore", "PedigreeStore", "PedigreeMLflow", "PedigreeRender",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -109,6 +109,16 @@ public struct PedigreeClient: Sendable {
         ).artifacts
     }
 
+    /// A model version's audit report.
+    public func audit(_ model: ArtifactRef, asOf: Timestamp?) async throws -> AuditReport {
+        try await call(.GET, "/api/v1/audit", ["ref": model.description, "asOf": asOf?.description], as: AuditReport.self)
+    }
+
+    /// The model inventory the token may read.
+    public func inventory(asOf: Timestamp?) async throws -> [InventoryEntry] {
+        try await call(.GET, "/api/v1/inventory", ["asOf": asOf?.description], as: Inventory.self).models
+    }
+
     /// Artifact versions with this content digest, oldest first.
     public func artifacts(withDigest digest: ContentDigest, kind: String?) async throws -> [NodeSummary] {
         try await call(.GET, "/api/v1/artifacts", ["digest": digest.description, "kind": kind], as: ArtifactList.self).artifacts
@@ -248,6 +258,8 @@ private struct AppendOutcomes: Decodable { let events: [AppendOutcome] }
 private struct History: Decodable { let history: [DeploymentEntry] }
 private struct TokenList: Decodable { let tokens: [AccessToken] }
 private struct ArtifactList: Decodable { let artifacts: [NodeSummary] }
+
+private struct Inventory: Decodable { let models: [InventoryEntry] }
 
 private struct EventPage: Decodable {
     let events: [StoredEvent]

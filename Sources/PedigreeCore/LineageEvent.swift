@@ -10,6 +10,8 @@ import Foundation
 ///     {"type": "artifact", "namespace": "warehouse", "artifact": {"kind": "dataset", "name": "tx", "version": "v1", …}}
 ///     {"type": "deployment", "namespace": "fraud-team", "deployment": {"endpoint": "fraud-api", "model": "model:fraud-team/fraud@2", …}}
 ///     {"type": "retirement", "namespace": "fraud-team", "retirement": {"model": "model:fraud-team/fraud@1", "reason": "…"}}
+///     {"type": "signature", "namespace": "fraud-team", "signature": {"model": "model:fraud-team/fraud@1", "verified": true, …}}
+///     {"type": "checkpoint", "namespace": "_checkpoints", "checkpoint": {"heads": […], "signature": "…", …}}
 ///
 /// `supersedes` (the digest of an earlier event about the same subject) makes an event a correction: the
 /// earlier event stays in the log, and the projections show the correction instead.
@@ -23,6 +25,8 @@ public struct LineageEvent: Sendable, Hashable {
         case artifact(ArtifactSpec)
         case deployment(DeploymentRecord)
         case retirement(RetirementRecord)
+        case checkpoint(CheckpointRecord)
+        case signature(SignatureRecord)
     }
 
     public let namespace: String
@@ -55,6 +59,8 @@ public struct LineageEvent: Sendable, Hashable {
         case .artifact(let artifact): out["type"] = "artifact"; out["artifact"] = artifact.json
         case .deployment(let deployment): out["type"] = "deployment"; out["deployment"] = deployment.json
         case .retirement(let retirement): out["type"] = "retirement"; out["retirement"] = retirement.json
+        case .checkpoint(let checkpoint): out["type"] = "checkpoint"; out["checkpoint"] = checkpoint.json
+        case .signature(let signature): out["type"] = "signature"; out["signature"] = signature.json
         }
         if let eventTime { out["eventTime"] = .string(eventTime.description) }
         if let producer { out["producer"] = .string(producer) }
@@ -95,9 +101,19 @@ public struct LineageEvent: Sendable, Hashable {
             payload = .artifact(try ArtifactSpec(json: payloadJSON, path: reader.fieldPath("artifact"), defaultNamespace: namespace))
         case "deployment":
             payload = .deployment(try DeploymentRecord(json: payloadJSON, path: reader.fieldPath("deployment"), eventTime: eventTime))
-        default:
+        case "retirement":
             payload = .retirement(
                 try RetirementRecord(json: payloadJSON, path: reader.fieldPath("retirement"), namespace: namespace, eventTime: eventTime))
+        case "checkpoint": payload = .checkpoint(try CheckpointRecord(json: payloadJSON, path: reader.fieldPath("checkpoint")))
+        default: payload = .signature(try SignatureRecord(json: payloadJSON, path: reader.fieldPath("signature"), namespace: namespace))
+        }
+        // The checkpoints' namespace holds checkpoints only, so a checkpoint's chain is not mixed with lineage.
+        if (type == "checkpoint") != (namespace == CheckpointRecord.namespace) {
+            throw ValidationError(
+                field: reader.fieldPath("namespace"),
+                type == "checkpoint"
+                    ? "a checkpoint is recorded in namespace \(CheckpointRecord.namespace)"
+                    : "namespace \(CheckpointRecord.namespace) is reserved for checkpoints; record \(type) events in a team's namespace")
         }
         self.init(
             namespace: namespace, eventTime: eventTime, producer: try reader.optionalString("producer"), supersedes: supersedes, payload: payload,
@@ -136,6 +152,8 @@ public struct LineageEvent: Sendable, Hashable {
         case .deployment(let deployment): Reference.deployment(namespace: namespace, endpoint: deployment.endpoint).description
         // The version itself: `show` lists it among the version's events.
         case .retirement(let retirement): retirement.model.description
+        case .checkpoint: "checkpoint"
+        case .signature(let signature): signature.model.description
         }
     }
 
@@ -145,10 +163,12 @@ public struct LineageEvent: Sendable, Hashable {
         case .artifact: "artifact"
         case .deployment: "deployment"
         case .retirement: "retirement"
+        case .checkpoint: "checkpoint"
+        case .signature: "signature"
         }
     }
 
-    static let payloadKeys = ["run", "artifact", "deployment", "retirement"]
+    static let payloadKeys = ["run", "artifact", "deployment", "retirement", "checkpoint", "signature"]
 }
 
 /// Turns a submitted document into events: a native event, an OpenLineage event (RunEvent, DatasetEvent or

@@ -658,22 +658,26 @@ public struct VerificationReport: QueryResult {
     public let chains: [Chain]
     public let eventCount: Int64
     public let problems: [Problem]
+    /// How many signed checkpoints were checked (`verify` with checkpoints; 0 otherwise).
+    public let checkpoints: Int
 
-    public init(chains: [Chain], eventCount: Int64, problems: [Problem]) {
+    public init(chains: [Chain], eventCount: Int64, problems: [Problem], checkpoints: Int = 0) {
         self.chains = chains
         self.eventCount = eventCount
         self.problems = problems
+        self.checkpoints = checkpoints
     }
 
     public var ok: Bool { problems.isEmpty }
 
-    private enum CodingKeys: String, CodingKey { case ok, eventCount = "events", chains, problems }
+    private enum CodingKeys: String, CodingKey { case ok, eventCount = "events", chains, problems, checkpoints }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         chains = try container.decode([Chain].self, forKey: .chains)
         eventCount = try container.decode(Int64.self, forKey: .eventCount)
         problems = try container.decode([Problem].self, forKey: .problems)
+        checkpoints = try container.decodeIfPresent(Int.self, forKey: .checkpoints) ?? 0
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -682,6 +686,7 @@ public struct VerificationReport: QueryResult {
         try container.encode(eventCount, forKey: .eventCount)
         try container.encode(chains, forKey: .chains)
         try container.encode(problems, forKey: .problems)
+        if checkpoints > 0 { try container.encode(checkpoints, forKey: .checkpoints) }
     }
 }
 

@@ -227,7 +227,9 @@ public enum TextRenderer {
         var lines = report.chains.map { "  \(safe($0.namespace)): \($0.events) events, head \($0.head)" }
         if report.ok {
             lines.insert(
-                "ok: \(report.eventCount) events in \(report.chains.count) chain\(report.chains.count == 1 ? "" : "s") verified; projections match the log",
+                "ok: \(report.eventCount) events in \(report.chains.count) chain\(report.chains.count == 1 ? "" : "s") verified; projections match the log"
+                    + (report.checkpoints > 0
+                        ? "; \(report.checkpoints) signed checkpoint\(report.checkpoints == 1 ? "" : "s") hold" : ""),
                 at: 0)
         } else {
             lines.insert("FAILED: \(report.problems.count) problem\(report.problems.count == 1 ? "" : "s")", at: 0)

@@ -29,6 +29,8 @@ struct IngestService: Sendable {
             case .artifact: "artifact.facets.mlflow"
             case .deployment: "deployment.config.mlflow"
             case .retirement: "retirement"
+            case .checkpoint: "checkpoint"
+            case .signature: "signature"
             }
         throw APIError(
             .unprocessableContent, code: "invalid", "is reserved for the records of the MLflow API (/api/2.0/mlflow); use another facet name",

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import PedigreeCore
+import PedigreeRender
 import PedigreeStore
 
 /// The native REST API: recording events and every query the CLI has. Thin: parse, check access, call the
@@ -11,6 +12,8 @@ import PedigreeStore
 struct LineageAPI: Sendable {
     let store: any LineageQuerying & StoreMaintenance
     let ingest: IngestService
+    /// The checkpoint signer audits trust (`serve --checkpoint-public-key`); nil: the key each checkpoint names.
+    let trustedKey: TrustedKey?
 
     var routes: RouteCollection<PedigreeRequestContext> {
         let routes = RouteCollection(context: PedigreeRequestContext.self)
@@ -25,6 +28,8 @@ struct LineageAPI: Sendable {
         routes.get("/api/v1/incident") { request, context in try await incident(request, context) }
         routes.get("/api/v1/artifacts") { request, context in try await artifactsWithDigest(request, context) }
         routes.get("/api/v1/verify") { _, context in try await verify(context) }
+        routes.get("/api/v1/audit") { request, context in try await audit(request, context) }
+        routes.get("/api/v1/inventory") { request, context in try await inventory(request, context) }
         return routes
     }
 
@@ -205,6 +210,35 @@ struct LineageAPI: Sendable {
                 asOf: try query.time("asOf"))
         }
         return .json(["artifacts": .array(found.filter { context.identity.allows(.reader, in: $0.namespace) }.map(\.json))])
+    }
+
+    /// A model version's audit report: JSON, or `format=md|html` as the CLI writes it.
+    func audit(_ request: Request, _ context: PedigreeRequestContext) async throws -> Response {
+        let query = Query(request)
+        guard case .artifact(let model) = try query.reference("ref"), model.kind == "model" else {
+            throw APIError(.badRequest, code: "bad_reference", "ref must be a model version, e.g. model:fraud-team/fraud@3", field: "ref")
+        }
+        try context.identity.requireRead(model.namespace, model.description)
+        let format = try query.choice("format", ["json", "md", "html"], default: "json")
+        let report = try await store.audit(model, trustedKey: trustedKey, asOf: try query.time("asOf"))
+        switch format {
+        case "md": return .text(AuditRenderer.markdown(report), contentType: "text/markdown; charset=utf-8")
+        case "html": return .text(AuditRenderer.html(report), contentType: "text/html; charset=utf-8")
+        default: return .json(report.json)
+        }
+    }
+
+    /// The model inventory of what the caller may read: JSON, or `format=csv`.
+    func inventory(_ request: Request, _ context: PedigreeRequestContext) async throws -> Response {
+        let query = Query(request)
+        let format = try query.choice("format", ["json", "csv"], default: "json")
+        let identity = context.identity
+        let entries = try await store.inventory(trustedKey: trustedKey, asOf: try query.time("asOf"), mayRead: { identity.allows(.reader, in: $0) })
+        if format == "csv" {
+            return .text(
+                AuditRenderer.inventoryCSVHeader + entries.map(AuditRenderer.inventoryCSVRow).joined(), contentType: "text/csv; charset=utf-8")
+        }
+        return .json(["models": .array(entries.map(\.json))])
     }
 
     /// Verification reads every chain: only for tokens that can read every namespace.

@@ -20,7 +20,7 @@ public enum PedigreeServer {
         router.add(middleware: ErrorMappingMiddleware())
         router.add(middleware: AuthMiddleware(tokens: tokens, required: configuration.requiresAuth, maxBodyBytes: configuration.maxBodyBytes))
         let ingest = IngestService(store: store, tokens: tokens, metrics: metrics)
-        router.addRoutes(LineageAPI(store: store, ingest: ingest).routes)
+        router.addRoutes(LineageAPI(store: store, ingest: ingest, trustedKey: configuration.checkpointPublicKey).routes)
         router.addRoutes(OpenLineageAPI(store: store, ingest: ingest).routes)
         router.addRoutes(AdminAPI(store: store, tokens: tokens, metrics: metrics).routes)
         let blobs = ArtifactBlobs(

@@ -1,4 +1,5 @@
 import Foundation
+import PedigreeCore
 
 /// Everything `pedigree serve` can be told, read in one place: flags first, then environment variables,
 /// then defaults.
@@ -22,6 +23,8 @@ public struct ServerConfiguration: Sendable {
     /// The namespace MLflow experiments and registered models go into when the caller's token does not name
     /// one (no token, or a `*` token).
     public var mlflowNamespace = "default"
+    /// The key audits trust to have signed checkpoints.
+    public var checkpointPublicKey: TrustedKey?
 
     public init(storePath: String) {
         self.storePath = storePath

@@ -56,6 +56,13 @@ public protocol LineageQuerying: Sendable {
         mayRead: @escaping @Sendable (String) -> Bool
     ) async throws -> IncidentReport
 
+    /// A model version's audit: completeness, the integrity of its events (chains, signed checkpoints,
+    /// model signatures), the obligations checklist, its line's change log and where it served.
+    func audit(_ ref: ArtifactRef, trustedKey: TrustedKey?, asOf: Timestamp?) async throws -> AuditReport
+
+    /// Every model line the reader may see, with what a model inventory lists.
+    func inventory(trustedKey: TrustedKey?, asOf: Timestamp?, mayRead: @escaping @Sendable (String) -> Bool) async throws -> [InventoryEntry]
+
     /// Stored events in append order, for export and audit.
     func events(afterSequence: Int64, limit: Int) async throws -> [StoredEvent]
 }

@@ -157,6 +157,14 @@ public final class SQLStore<Engine: SQLEngine>: LineageStore, TokenStore, GroupC
         }
     }
 
+    public func audit(_ ref: ArtifactRef, trustedKey: TrustedKey?, asOf: Timestamp?) async throws -> AuditReport {
+        try await read { try GraphReader(db: $0, asOf: asOf).audit(ref, trustedKey: trustedKey, now: .now) }
+    }
+
+    public func inventory(trustedKey: TrustedKey?, asOf: Timestamp?, mayRead: @escaping @Sendable (String) -> Bool) async throws -> [InventoryEntry] {
+        try await read { try GraphReader(db: $0, asOf: asOf).inventory(trustedKey: trustedKey, mayRead: mayRead) }
+    }
+
     public func events(afterSequence: Int64, limit: Int) async throws -> [StoredEvent] {
         try await read { try StoreQueries(db: $0).events(afterSequence: afterSequence, limit: limit) }
     }

@@ -16,6 +16,9 @@ protocol Backend: EventDestination {
     func history(namespace: String, endpoint: String, asOf: Timestamp?) async throws -> [DeploymentEntry]
     func incident(namespace: String, endpoint: String, at: Timestamp, baseline: IncidentBaseline, asOf: Timestamp?) async throws -> IncidentReport
     func verify() async throws -> VerificationReport
+    /// `trustedKey` applies to a local store; a server audits with the key it was started with.
+    func audit(_ model: ArtifactRef, trustedKey: TrustedKey?, asOf: Timestamp?) async throws -> AuditReport
+    func inventory(trustedKey: TrustedKey?, asOf: Timestamp?) async throws -> [InventoryEntry]
     func events(afterSequence: Int64, limit: Int) async throws -> [StoredEvent]
     func artifacts(withDigest digest: ContentDigest, kind: String?) async throws -> [NodeSummary]
     func artifacts(withURI uri: String, kind: String?) async throws -> [NodeSummary]
@@ -53,6 +56,12 @@ struct LocalBackend: Backend {
         try await store.incident(namespace: namespace, endpoint: endpoint, at: at, baseline: baseline, asOf: asOf, mayRead: { _ in true })
     }
     func verify() async throws -> VerificationReport { try await store.verify() }
+    func audit(_ model: ArtifactRef, trustedKey: TrustedKey?, asOf: Timestamp?) async throws -> AuditReport {
+        try await store.audit(model, trustedKey: trustedKey, asOf: asOf)
+    }
+    func inventory(trustedKey: TrustedKey?, asOf: Timestamp?) async throws -> [InventoryEntry] {
+        try await store.inventory(trustedKey: trustedKey, asOf: asOf, mayRead: { _ in true })
+    }
     func events(afterSequence: Int64, limit: Int) async throws -> [StoredEvent] { try await store.events(afterSequence: afterSequence, limit: limit) }
     func artifacts(withDigest digest: ContentDigest, kind: String?) async throws -> [NodeSummary] {
         try await store.artifacts(withDigest: digest, kind: kind)
@@ -94,6 +103,10 @@ struct RemoteBackend: Backend {
         try await client.incident(namespace: namespace, endpoint: endpoint, at: at, baseline: baseline, asOf: asOf)
     }
     func verify() async throws -> VerificationReport { try await client.verify() }
+    func audit(_ model: ArtifactRef, trustedKey: TrustedKey?, asOf: Timestamp?) async throws -> AuditReport {
+        try await client.audit(model, asOf: asOf)
+    }
+    func inventory(trustedKey: TrustedKey?, asOf: Timestamp?) async throws -> [InventoryEntry] { try await client.inventory(asOf: asOf) }
     func events(afterSequence: Int64, limit: Int) async throws -> [StoredEvent] {
         try await client.events(afterSequence: afterSequence, limit: limit)
     }

@@ -92,7 +92,7 @@ struct GraphReader {
             "; nothing is recorded in namespace '\(ref.namespace)' (the first '/' after KIND: ends the namespace: a path is written KIND:NAMESPACE/\(ref.namespace)/\(ref.name))"
     }
 
-    private func fetchNode(_ sql: String, _ values: SQLValue...) throws -> GraphNode? {
+    func fetchNode(_ sql: String, _ values: SQLValue...) throws -> GraphNode? {
         try db.rows(sql, values).first.map { try GraphNode(row: $0) }
     }
 

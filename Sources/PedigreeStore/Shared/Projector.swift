@@ -39,6 +39,10 @@ struct Projector {
         case .deployment(let deployment):
             try applyDeployment(deployment, namespace: event.namespace, sequence: sequence, recordedAt: recordedAt)
         case .retirement(let retirement): try applyRetirement(retirement)
+        // A checkpoint changes no graph: it is evidence about the log, read from the log.
+        case .checkpoint: break
+        // A signature is about a version that must exist; `show` and the audit read it from the log.
+        case .signature(let signature): _ = try existingArtifact(signature.model, field: "signature.model")
         }
     }
 
@@ -331,6 +335,9 @@ struct Projector {
             throw StoreError(
                 .invalid, "a retirement is final and cannot be corrected; deploy the version with --force if it must serve again",
                 field: "supersedes")
+        case .checkpoint, .signature:
+            throw StoreError(
+                .invalid, "a \(event.typeName) is evidence as it was observed and cannot be corrected; record a new one", field: "supersedes")
         case .run(let run):
             let ref = "run:\(run.id)"
             guard let runID = try nodeID(ref: ref) else {
@@ -421,6 +428,8 @@ struct Projector {
                 refs.insert(Reference.deployment(namespace: event.namespace, endpoint: deployment.endpoint).description)
                 if let model = deployment.model, model.version != nil { refs.insert(model.description) }
             case .retirement(let retirement): refs.insert(retirement.model.description)
+            case .signature(let signature): refs.insert(signature.model.description)
+            case .checkpoint: break
             }
         }
         let unknown = Array(refs.filter { nodeIDs[$0] == nil && !absent.contains($0) })

@@ -11,22 +11,34 @@ struct Verify: AsyncParsableCommand {
             Publish the chain heads it prints (or its --json). A later `verify --expect-heads FILE` checks that \
             each published head is still in its chain at the same position: history may have grown since, but \
             nothing up to those heads was rewritten — not even by someone who recomputed every hash.
+
+            Signed checkpoints (`pedigree checkpoint`) are checked too: the ones recorded in the store and those             in --checkpoints FILE (what `checkpoint --publish` wrote), each signature against --public-key             (default: this machine's checkpoint key), and each signed head against the chain.
             """)
 
     @Option(
         name: .customLong("expect-heads"), help: ArgumentHelp("Chain heads published earlier: verify's --json output or its text.", valueName: "file")
     )
     var expectHeads: String?
+    @Option(help: ArgumentHelp("Signed checkpoints published outside the store (JSON lines, as checkpoint --publish writes).", valueName: "file"))
+    var checkpoints: String?
+    @Option(
+        name: .customLong("public-key"),
+        help: ArgumentHelp("The checkpoint signer to trust (PEM; default: this machine's checkpoint key, when there is one).", valueName: "pem"))
+    var publicKey: String?
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
         try await reportingErrors {
-            let published = try expectHeads.map(PublishedHeads.read)
-            let report = try await storeOptions.withBackend(creating: false) { backend in
-                let report = try await backend.verify()
-                guard let published else { return report }
-                return try await published.check(report, against: backend)
+            var published = try expectHeads.map(PublishedHeads.read) ?? PublishedHeads(chains: [])
+            published.checkpoints = try checkpoints.map(PublishedHeads.readCheckpoints) ?? []
+            let trusted = try CheckpointKey.trusted(publicKey)
+            if checkpoints != nil, trusted == nil {
+                throw PedigreeCore.ValidationError(
+                    field: "--public-key", "published checkpoints are checked against the signer's public key: give --public-key KEY.pub")
+            }
+            let report = try await storeOptions.withBackend(creating: false) { [published] backend in
+                try await published.check(try await backend.verify(), against: backend, trusting: trusted)
             }
             output.json ? printJSON(report) : print(TextRenderer.verification(report))
             if !report.ok { throw ExitCode(1) }
@@ -34,9 +46,28 @@ struct Verify: AsyncParsableCommand {
     }
 }
 
-/// Chain heads published from an earlier `verify`: for each namespace, the event count then and the head.
+/// Chain heads published from an earlier `verify` (for each namespace, the event count then and the head),
+/// and signed checkpoints published from `checkpoint --publish`.
 struct PublishedHeads: Sendable {
     let chains: [VerificationReport.Chain]
+    var checkpoints: [CheckpointRecord] = []
+
+    init(chains: [VerificationReport.Chain]) { self.chains = chains }
+
+    /// JSON lines, each a checkpoint as `checkpoint --publish` (or `checkpoint --json`) writes it.
+    static func readCheckpoints(_ file: String) throws -> [CheckpointRecord] {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw PedigreeCore.ValidationError(field: "--checkpoints", "cannot read \(file)")
+        }
+        var records: [CheckpointRecord] = []
+        for (i, line) in String(decoding: data, as: UTF8.self).split(separator: "\n").enumerated() where !line.allSatisfy(\.isWhitespace) {
+            do { records.append(try CheckpointRecord(json: JSONValue.parse(String(line)), path: "\(file):\(i + 1)")) } catch {
+                throw PedigreeCore.ValidationError(field: "--checkpoints", "line \(i + 1) of \(file) is not a signed checkpoint: \(error)")
+            }
+        }
+        guard !records.isEmpty else { throw PedigreeCore.ValidationError(field: "--checkpoints", "\(file) holds no checkpoints") }
+        return records
+    }
 
     /// Reads `verify --json` output, or its text (`  NAMESPACE: N events, head HASH` lines).
     static func read(_ file: String) throws -> PublishedHeads {
@@ -60,40 +91,55 @@ struct PublishedHeads: Sendable {
         return PublishedHeads(chains: chains)
     }
 
-    /// The report with a problem for each published head that is not where it was published.
-    func check(_ report: VerificationReport, against backend: any Backend) async throws -> VerificationReport {
-        var wanted: [String: [Int64: String]] = [:]
-        for chain in chains { wanted[chain.namespace, default: [:]][chain.events] = chain.head }
-        var found: [String: [Int64: String]] = [:]
+    /// The report with a problem for each published head that is not where it was published, and for each
+    /// checkpoint (published, or recorded in the store) whose signature or signed heads do not hold.
+    func check(_ report: VerificationReport, against backend: any Backend, trusting trusted: TrustedKey?) async throws -> VerificationReport {
+        // Checkpoints recorded in the store are found in the same pass over the log, and name heads that come
+        // before them: every chain hash is kept by position until the pass ends.
+        var stored: [CheckpointRecord] = []
+        var all: [String: [Int64: String]] = [:]
         var after: Int64 = 0
         while true {
             let page = try await backend.events(afterSequence: after, limit: 5_000)
             guard let last = page.last else { break }
-            for event in page where wanted[event.namespace]?[event.namespaceSequence] != nil {
-                found[event.namespace, default: [:]][event.namespaceSequence] = event.chainHash
+            for event in page {
+                if event.namespace == CheckpointRecord.namespace, let json = try? JSONValue.parse(event.body),
+                    json["type"]?.stringValue == "checkpoint",
+                    case .checkpoint(let record)? = try? LineageEvent(json: json).payload
+                {
+                    stored.append(record)
+                }
+                all[event.namespace, default: [:]][event.namespaceSequence] = event.chainHash
             }
             after = last.sequence
         }
         var problems = report.problems
-        for chain in chains {
-            switch found[chain.namespace]?[chain.events] {
-            case chain.head?: continue
+        func check(_ namespace: String, _ events: Int64, _ head: String, _ what: String) {
+            switch all[namespace]?[events] {
+            case head?: return
             case let other?:
                 problems.append(
                     .init(
-                        namespace: chain.namespace, sequence: chain.events,
-                        message:
-                            "the published head \(chain.head) is not in the chain: event #\(chain.events) now hashes to \(other); history up to it was rewritten"
-                    ))
+                        namespace: namespace, sequence: events,
+                        message: "\(what) \(head) is not in the chain: event #\(events) now hashes to \(other); history up to it was rewritten"))
             case nil:
                 problems.append(
                     .init(
-                        namespace: chain.namespace, sequence: chain.events,
-                        message: "the chain has fewer than the \(chain.events) events published with head \(chain.head): it was truncated or replaced"
-                    ))
+                        namespace: namespace, sequence: events,
+                        message: "the chain has fewer than the \(events) events of \(what) \(head): it was truncated or replaced"))
             }
         }
-        return VerificationReport(chains: report.chains, eventCount: report.eventCount, problems: problems)
+        for chain in chains { check(chain.namespace, chain.events, chain.head, "the published head") }
+        var seen: Set<String> = []
+        for checkpoint in checkpoints + stored where seen.insert(checkpoint.signature).inserted {
+            if let problem = checkpoint.signatureProblem(trusting: trusted) {
+                problems.append(
+                    .init(namespace: CheckpointRecord.namespace, sequence: nil, message: "the checkpoint signed \(checkpoint.signedAt): \(problem)"))
+                continue
+            }
+            for head in checkpoint.heads { check(head.namespace, head.events, head.head, "the head signed at \(checkpoint.signedAt)") }
+        }
+        return VerificationReport(chains: report.chains, eventCount: report.eventCount, problems: problems, checkpoints: seen.count)
     }
 }
 

@@ -1,0 +1,253 @@
+import PedigreeCore
+
+/// The audit of a model version and the inventory of every model line, each in one read transaction.
+extension GraphReader {
+    /// `trustedKey`: the checkpoint signer the auditor trusts (PEM); without it a checkpoint is checked
+    /// against the key it names, and the report says so.
+    func audit(_ ref: ArtifactRef, trustedKey: TrustedKey?, now: Timestamp) throws -> AuditReport {
+        let node = try resolve(ref)
+        guard node.summary.kind == "model" else {
+            throw StoreError(.invalid, "\(node.summary.ref) is a \(node.summary.kind); audits are of model versions", field: "ref")
+        }
+        let reference = Reference.artifact(
+            ArtifactRef(kind: "model", namespace: node.summary.namespace, name: node.summary.name, version: node.summary.version))
+        let detail = try self.detail(reference)
+        let pedigree = try self.pedigree(reference, depth: nil)
+
+        // The line's change log, version to version, up to this one.
+        var changeLog: [AuditReport.VersionChange] = []
+        let versions = try db.rows(
+            """
+            SELECT n.version, n.recorded_at FROM nodes n JOIN nodes me ON me.id = ?
+            WHERE n.kind = me.kind AND n.namespace = me.namespace AND n.name = me.name AND n.ordinal <= me.ordinal AND n.recorded_at <= ?
+            ORDER BY n.ordinal
+            """, .int(node.id), .int(cutoff))
+        var previous: ModelPedigree?
+        for row in versions {
+            let version = ArtifactRef(kind: "model", namespace: node.summary.namespace, name: node.summary.name, version: try row.optionalText(0))
+            let current = try version.version == node.summary.version ? pedigree : self.pedigree(.artifact(version), depth: nil)
+            if let previous {
+                changeLog.append(.init(recordedAt: Timestamp(microseconds: try row.int(1)), diff: LineageDiff(previous, current)))
+            }
+            previous = current
+        }
+
+        // Where it served: each endpoint's periods from its first to the one that replaced it last.
+        var deployments: [AuditReport.EndpointHistory] = []
+        var deploymentSequences: [Int64] = []
+        for row in try db.rows(
+            "SELECT DISTINCT d.endpoint_node, e.ref FROM deployments d JOIN nodes e ON e.id = d.endpoint_node WHERE d.model_node = ? AND d.recorded_at <= ? ORDER BY e.ref",
+            .int(node.id), .int(cutoff))
+        {
+            let periods = try history(endpointID: try row.int(0))
+            let serving = periods.indices.filter { periods[$0].share(of: node.summary.ref) > 0 || periods[$0].model == node.summary.ref }
+            guard let first = serving.first, let last = serving.last else { continue }
+            deployments.append(.init(endpoint: try row.text(1), periods: Array(periods[first...min(last + 1, periods.count - 1)])))
+        }
+        deploymentSequences = try db.rows(
+            "SELECT seq FROM deployments WHERE model_node = ? AND recorded_at <= ? ORDER BY seq", .int(node.id), .int(cutoff)
+        ).map { try $0.int(0) }
+
+        // The events behind it: the version's and its runs' (as `show` lists them) and its deployments.
+        var sequences = Set(deploymentSequences)
+        for event in detail.events {
+            if let seq = try db.int("SELECT seq FROM events WHERE namespace = ? AND ns_seq = ?", .text(event.namespace), .int(event.sequence)) {
+                sequences.insert(seq)
+            }
+        }
+        let events = try storedEvents(sequences: sequences.sorted())
+        let checkpoints = try self.checkpoints(trustedKey: trustedKey)
+        let integrity = try checkIntegrity(events, checkpoints: checkpoints)
+        let owner = AuditEvidence.declared("owner", in: detail.artifact) ?? detail.events.first?.recordedBy
+        return AuditReport(
+            AuditEvidence(
+                detail: detail, pedigree: pedigree, owner: owner, riskTier: AuditEvidence.declared("riskTier", in: detail.artifact), asOf: asOf,
+                generatedAt: now, integrity: integrity, changeLog: changeLog, deployments: deployments))
+    }
+
+    /// Every model line's latest version with its score, owner, risk tier, live endpoints and the last
+    /// checkpoint covering it: the SR 11-7 inventory.
+    func inventory(trustedKey: TrustedKey?, mayRead: (String) -> Bool) throws -> [InventoryEntry] {
+        let checkpoints = try self.checkpoints(trustedKey: trustedKey)
+        var lastVerified: [String: Timestamp] = [:]
+        for checkpoint in checkpoints where checkpoint.problem == nil {
+            for head in checkpoint.record.heads where try headStillMatches(head) {
+                lastVerified[head.namespace] = max(lastVerified[head.namespace] ?? checkpoint.record.signedAt, checkpoint.record.signedAt)
+            }
+        }
+        // What every endpoint serves now, by model version.
+        var servingByModel: [String: [String]] = [:]
+        for row in try db.rows("SELECT id, ref FROM nodes WHERE kind = 'deployment' AND recorded_at <= ? ORDER BY ref", .int(cutoff)) {
+            let (state, _) = try currentServing(endpointID: try row.int(0))
+            for share in state.shares { servingByModel[share.model, default: []].append(try row.text(1)) }
+        }
+        var entries: [InventoryEntry] = []
+        let lines = try db.rows(
+            """
+            SELECT n.namespace, n.name, count(*), max(n.ordinal) FROM nodes n
+            WHERE n.kind = 'model' AND n.recorded_at <= ? GROUP BY n.namespace, n.name ORDER BY n.namespace, n.name
+            """, .int(cutoff))
+        for line in lines {
+            let namespace = try line.text(0), name = try line.text(1)
+            guard mayRead(namespace),
+                let latest = try fetchNode(
+                    "SELECT \(GraphNode.columns) FROM nodes n WHERE n.kind = 'model' AND n.namespace = ? AND n.name = ? AND n.ordinal = ?",
+                    .text(namespace), .text(name), .int(try line.int(3)))
+            else { continue }
+            let s = latest.summary
+            let versionRefs = try db.texts(
+                "SELECT ref FROM nodes WHERE kind = 'model' AND namespace = ? AND name = ? AND recorded_at <= ?", .text(namespace), .text(name),
+                .int(cutoff))
+            let state = try db.row("SELECT state FROM nodes WHERE id = ?", .int(latest.id))?.optionalText(0)
+            let artifact = try state.map { try ArtifactSpec(json: JSONValue.parse($0), path: "artifact", defaultNamespace: namespace) }
+            let pedigree = try self.pedigree(.artifact(ArtifactRef(kind: "model", namespace: namespace, name: name, version: s.version)), depth: nil)
+            // Without a declared owner, whoever first recorded the line's latest version (or its run).
+            let recorder = try db.row(
+                "SELECT recorded_by FROM events WHERE subject IN (?, ?) ORDER BY seq LIMIT 1", .text("model:\(namespace)/\(name)"),
+                .text(pedigree.run.map { "run:\($0.id)" } ?? s.ref))?.text(0)
+            entries.append(
+                InventoryEntry(
+                    model: s, versions: Int(try line.int(2)), owner: AuditEvidence.declared("owner", in: artifact) ?? recorder,
+                    riskTier: AuditEvidence.declared("riskTier", in: artifact), score: InventoryEntry.score(pedigree),
+                    serving: versionRefs.flatMap { servingByModel[$0] ?? [] }.sorted(), lastVerified: lastVerified[namespace],
+                    retired: s.status == Projector.retired))
+        }
+        return entries
+    }
+
+    // MARK: Integrity of the events involved
+
+    private func storedEvents(sequences: [Int64]) throws -> [(StoredEvent, String)] {
+        var out: [(StoredEvent, String)] = []
+        for start in stride(from: 0, to: sequences.count, by: 500) {
+            let chunk = sequences[start..<min(start + 500, sequences.count)]
+            let placeholders = chunk.map { _ in "?" }.joined(separator: ", ")
+            out += try db.rows(
+                "SELECT \(StoredEvent.columns), type FROM events WHERE seq IN (\(placeholders)) ORDER BY seq", chunk.map { SQLValue.int($0) }
+            ).map { (try StoredEvent(row: $0), try $0.text(9)) }
+        }
+        return out
+    }
+
+    struct ParsedCheckpoint {
+        let record: CheckpointRecord
+        /// Why its signature is not accepted, or nil.
+        let problem: String?
+        let trusted: Bool
+    }
+
+    /// Every checkpoint recorded by the cut-off, with its signature checked.
+    func checkpoints(trustedKey: TrustedKey?) throws -> [ParsedCheckpoint] {
+        try db.rows(
+            "SELECT body FROM events WHERE namespace = ? AND type = 'checkpoint' AND recorded_at <= ? ORDER BY seq",
+            .text(CheckpointRecord.namespace),
+            .int(cutoff)
+        ).compactMap { row in
+            guard case .checkpoint(let record) = try LineageEvent(json: JSONValue.parse(try row.text(0))).payload else { return nil }
+            return ParsedCheckpoint(record: record, problem: record.signatureProblem(trusting: trustedKey), trusted: trustedKey != nil)
+        }
+    }
+
+    /// Whether the event a checkpoint signed as a chain's head is still there with that hash.
+    private func headStillMatches(_ head: CheckpointRecord.Head) throws -> Bool {
+        try db.row("SELECT chain_hash FROM events WHERE namespace = ? AND ns_seq = ?", .text(head.namespace), .int(head.events))?.text(0) == head.head
+    }
+
+    /// Each event checked: its body against its digest, and every link of its chain from it to the head.
+    private func checkIntegrity(_ events: [(StoredEvent, String)], checkpoints: [ParsedCheckpoint]) throws -> AuditReport.Integrity {
+        var brokenAt: [String: (sequence: Int64, problem: String)] = [:]
+        for namespace in Set(events.map(\.0.namespace)) {
+            let first = events.filter { $0.0.namespace == namespace }.map(\.0.namespaceSequence).min()!
+            if let problem = try latestBreak(namespace: namespace, from: first) { brokenAt[namespace] = problem }
+        }
+        var checkpointProblems: [String] = []
+        var valid: [ParsedCheckpoint] = []
+        let namespaces = Set(events.map(\.0.namespace))
+        for checkpoint in checkpoints {
+            if let problem = checkpoint.problem {
+                checkpointProblems.append("the checkpoint signed \(checkpoint.record.signedAt) is not accepted: \(problem)")
+                continue
+            }
+            var intact = true
+            for head in checkpoint.record.heads where namespaces.contains(head.namespace) {
+                guard try !headStillMatches(head) else { continue }
+                intact = false
+                checkpointProblems.append(
+                    "namespace \(head.namespace), event #\(head.events): the checkpoint signed \(checkpoint.record.signedAt) holds head \(head.head), which is no longer in the chain: history was rewritten or truncated after it"
+                )
+            }
+            if intact { valid.append(checkpoint) }
+        }
+        let checks = events.map { stored, type -> AuditReport.EventCheck in
+            let problem: String?
+            if let broken = brokenAt[stored.namespace], broken.sequence >= stored.namespaceSequence {
+                problem = "namespace \(stored.namespace), event #\(broken.sequence): \(broken.problem)"
+            } else {
+                problem = nil
+            }
+            let cover = valid.compactMap { checkpoint -> AuditReport.CheckpointCover? in
+                guard let head = checkpoint.record.heads.first(where: { $0.namespace == stored.namespace }), head.events >= stored.namespaceSequence
+                else { return nil }
+                return .init(
+                    signedAt: checkpoint.record.signedAt, keyId: checkpoint.record.keyID, events: head.events, trustedKey: checkpoint.trusted)
+            }.first
+            return AuditReport.EventCheck(
+                digest: stored.digest.description, namespace: stored.namespace, sequence: stored.namespaceSequence, type: type,
+                recordedAt: stored.recordedAt, recordedBy: stored.recordedBy, chainHash: stored.chainHash, verified: problem == nil, problem: problem,
+                checkpoint: problem == nil ? cover : nil)
+        }
+        let signatures = events.compactMap { stored, type -> AuditReport.Signature? in
+            guard type == "signature", case .signature(let record)? = try? LineageEvent(json: JSONValue.parse(stored.body)).payload else {
+                return nil
+            }
+            return AuditReport.Signature(record, recordedBy: stored.recordedBy, event: stored.digest)
+        }
+        return AuditReport.Integrity(events: checks, checkpointProblems: checkpointProblems, signatures: signatures)
+    }
+
+    /// The last broken link of a namespace's chain from event `first` to its head, if any: an event whose
+    /// body, previous hash or chain hash does not check, or a head that the log does not end in.
+    private func latestBreak(namespace: String, from first: Int64) throws -> (sequence: Int64, problem: String)? {
+        var previous =
+            first == 1
+            ? EventChain.genesis
+            : try db.row("SELECT chain_hash FROM events WHERE namespace = ? AND ns_seq = ?", .text(namespace), .int(first - 1))?.text(0)
+                ?? "missing"
+        var expected = first
+        var broken: (Int64, String)?
+        var after = first - 1
+        while true {
+            let page = try db.rows(
+                "SELECT \(StoredEvent.columns) FROM events WHERE namespace = ? AND ns_seq > ? ORDER BY ns_seq LIMIT 5000", .text(namespace),
+                .int(after))
+            for row in page {
+                let event = try StoredEvent(row: row)
+                let digest = ContentDigest(hashing: Array(event.body.utf8))
+                let link = EventChain.link(
+                    previous: event.previousHash, namespace: namespace, sequence: event.namespaceSequence, recordedAt: event.recordedAt,
+                    recordedBy: event.recordedBy, digest: digest)
+                if event.namespaceSequence != expected {
+                    broken = (expected, "events are missing or renumbered")
+                } else if digest != event.digest {
+                    broken = (event.namespaceSequence, "the stored body hashes to \(digest), not the recorded \(event.digest): the event was altered")
+                } else if event.previousHash != previous {
+                    broken = (event.namespaceSequence, "its previous hash does not match the event before it")
+                } else if link != event.chainHash {
+                    broken = (event.namespaceSequence, "its chain hash does not recompute: its sequence, time, namespace or recorder was altered")
+                }
+                previous = event.chainHash
+                expected = event.namespaceSequence + 1
+                after = event.namespaceSequence
+            }
+            if page.count < 5000 { break }
+        }
+        let head = try db.row("SELECT ns_seq, chain_hash FROM chain_heads WHERE namespace = ?", .text(namespace))
+        if let head, try head.int(0) != expected - 1 || head.text(1) != previous {
+            broken = (
+                max(expected - 1, 1),
+                "the chain head records \(try head.int(0)) events, the log holds \(expected - 1): events were removed or rewritten"
+            )
+        }
+        return broken
+    }
+}

@@ -1,0 +1,443 @@
+import ArgumentParser
+import Crypto
+import Foundation
+import PedigreeCapture
+import PedigreeCore
+import PedigreeRender
+import PedigreeStore
+
+struct Audit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "A model version's audit report, or (--all) the inventory of every model line.",
+        discussion: """
+            The report scores the five dimensions field by field (with the command that fills each gap), checks \
+            every event behind the version against its hash chain and the signed checkpoints, lists its model \
+            signatures, checks it against the EU AI Act (Annex IV, Art. 12, 19), NIST AI RMF and SR 11-7 with \
+            the evidence for each item, and gives its line's change log and deployment history.
+
+            Formats: md (the default), html (self-contained, prints well), json, pdf (headless Chromium prints \
+            the HTML; needs -o). --all: table (the default), csv, json.
+
+            Examples:
+              pedigree audit model:fraud-team/fraud@3 --format html -o fraud-3.html
+              pedigree audit --all --format csv -o inventory.csv
+            """)
+
+    @Argument(help: "The model version (model:NAMESPACE/NAME@VERSION; without a version, the latest).", transform: parseArtifactReference)
+    var ref: ArtifactRef?
+    @Flag(help: "Every model line: score, owner, risk tier, live deployments, last checkpoint.")
+    var all = false
+    @Option(help: "md, html, json or pdf (table, csv or json with --all).")
+    var format: String?
+    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file"))
+    var output: String?
+    @Option(
+        name: .customLong("public-key"),
+        help: ArgumentHelp("The checkpoint signer to trust (PEM; default: this machine's checkpoint key, when there is one).", valueName: "pem"))
+    var publicKey: String?
+    @OptionGroup var time: TimeOptions
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var outputOptions: OutputOptions
+
+    var resolvedFormat: String { outputOptions.json ? "json" : format ?? (all ? "table" : "md") }
+
+    func validate() throws {
+        guard all != (ref != nil) else { throw ArgumentParser.ValidationError("give a model version or --all, not both and not neither") }
+        let allowed = all ? ["table", "csv", "json"] : ["md", "html", "json", "pdf"]
+        guard allowed.contains(resolvedFormat) else {
+            throw ArgumentParser.ValidationError("--format must be one of \(allowed.joined(separator: ", "))\(all ? " with --all" : "")")
+        }
+        if resolvedFormat == "pdf", output == nil { throw ArgumentParser.ValidationError("--format pdf needs -o FILE") }
+    }
+
+    func run() async throws {
+        try await reportingErrors {
+            let trusted = try CheckpointKey.trusted(publicKey)
+            if all {
+                let entries = try await storeOptions.withBackend(creating: false) { [time] in
+                    try await $0.inventory(trustedKey: trusted, asOf: time.asOf)
+                }
+                let text =
+                    switch resolvedFormat {
+                    case "csv": AuditRenderer.inventoryCSVHeader + entries.map(AuditRenderer.inventoryCSVRow).joined()
+                    case "json": JSONValue.object(["models": .array(entries.map(\.json))]).prettyString() + "\n"
+                    default: AuditRenderer.inventoryTable(entries) + "\n"
+                    }
+                try write(text)
+                return
+            }
+            let report = try await storeOptions.withBackend(creating: false) { [ref, time] in
+                try await $0.audit(ref!, trustedKey: trusted, asOf: time.asOf)
+            }
+            switch resolvedFormat {
+            case "json": try write(report.json.prettyString() + "\n")
+            case "html": try write(AuditRenderer.html(report))
+            case "pdf": try PDFPrinter.print(html: AuditRenderer.html(report), to: output!)
+            default: try write(AuditRenderer.markdown(report))
+            }
+            if let output { warn("wrote the \(resolvedFormat) audit of \(report.model.ref) to \(output)") }
+        }
+    }
+
+    private func write(_ text: String) throws {
+        guard let output else {
+            print(text, terminator: "")
+            return
+        }
+        guard FileManager.default.createFile(atPath: output, contents: Data(text.utf8)) else {
+            throw PedigreeCore.ValidationError(field: "-o", "cannot write \(output) (is its directory writable?)")
+        }
+    }
+}
+
+/// Headless Chromium printing an HTML file to PDF.
+enum PDFPrinter {
+    static func print(html: String, to file: String) throws {
+        let environment = ProcessInfo.processInfo.environment
+        let candidates = [environment["PEDIGREE_CHROMIUM"], "chromium", "chromium-browser", "google-chrome"].compactMap { $0 }
+        let path = (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
+        guard
+            let browser = candidates.lazy.compactMap({ name -> String? in
+                name.contains("/") ? name : path.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+            }).first
+        else {
+            throw PedigreeCore.ValidationError(
+                field: "--format", "pdf needs Chromium (apt-get install chromium, or set PEDIGREE_CHROMIUM); --format html prints from any browser")
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pedigree-pdf-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let page = directory.appendingPathComponent("audit.html")
+        try Data(html.utf8).write(to: page)
+        let target = URL(fileURLWithPath: file).standardizedFileURL
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: browser)
+        process.arguments = [
+            "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer", "--user-data-dir=\(directory.path)/profile",
+            "--print-to-pdf=\(target.path)", page.absoluteString,
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        let message = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, FileManager.default.fileExists(atPath: target.path) else {
+            throw PedigreeCore.ValidationError(
+                field: "--format", "Chromium could not print the PDF: \(String(decoding: message.suffix(400), as: UTF8.self))")
+        }
+    }
+}
+
+/// The key `pedigree checkpoint` signs with: generated on first use, owner-only, in $PEDIGREE_HOME.
+enum CheckpointKey {
+    static var defaultFile: String { PedigreeDirectories.home.appendingPathComponent("checkpoint-key.pem").path }
+
+    static func loadOrCreate(_ file: String?) throws -> (key: P256.Signing.PrivateKey, created: Bool) {
+        let path = file ?? defaultFile
+        if FileManager.default.fileExists(atPath: path) { return (try ModelSigning.privateKey(pemFile: path), false) }
+        guard file == nil else { throw PedigreeCore.ValidationError(field: "--key", "\(path) does not exist") }
+        let key = P256.Signing.PrivateKey()
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        // Created owner-only before the key is written, so it is never readable by others.
+        guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+            throw PedigreeCore.ValidationError(field: "--key", "cannot create \(path)")
+        }
+        try Data((key.pemRepresentation + "\n").utf8).write(to: URL(fileURLWithPath: path))
+        return (key, true)
+    }
+
+    /// The key to trust: the one given, else this machine's checkpoint key when it exists, else none.
+    static func trusted(_ file: String?) throws -> TrustedKey? {
+        if let file {
+            do { return TrustedKey(try ModelSigning.publicKey(pemFile: file)) } catch {
+                throw PedigreeCore.ValidationError(field: "--public-key", "\(error)")
+            }
+        }
+        guard FileManager.default.fileExists(atPath: defaultFile), let key = try? ModelSigning.privateKey(pemFile: defaultFile) else { return nil }
+        return TrustedKey(key.publicKey)
+    }
+}
+
+struct Checkpoint: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Sign the head of every hash chain, after verifying the store, and record the checkpoint as an event.",
+        discussion: """
+            Later, `pedigree verify` checks every checkpoint's signature and reports any history rewritten or \
+            truncated after it, naming the namespace and event. Publish the checkpoints outside the store \
+            (--publish appends each to a JSON-lines file; keep it, or the public key, where the store's \
+            administrators cannot change it) and verify against them with `verify --checkpoints FILE --public-key KEY.pub`.
+
+            The key (EC P-256) is created on first use at $PEDIGREE_HOME/checkpoint-key.pem, readable by its owner only.
+            """)
+
+    @Option(help: ArgumentHelp("The signing key (PEM; default: $PEDIGREE_HOME/checkpoint-key.pem, created if missing).", valueName: "pem"))
+    var key: String?
+    @Option(help: ArgumentHelp("Also append the signed checkpoint to this JSON-lines file.", valueName: "file"))
+    var publish: String?
+    @Option(
+        name: .customLong("export-public-key"), help: ArgumentHelp("Write the key's public half (PEM) to this file and stop.", valueName: "file"))
+    var exportPublicKey: String?
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        try await reportingErrors {
+            let (signingKey, created) = try CheckpointKey.loadOrCreate(key)
+            if created { warn("created the checkpoint key \(CheckpointKey.defaultFile) (owner-only); keep a copy of it safe") }
+            if let exportPublicKey {
+                try Data((signingKey.publicKey.pemRepresentation + "\n").utf8).write(to: URL(fileURLWithPath: exportPublicKey))
+                warn("wrote the public key \(CheckpointRecord.keyID(of: signingKey.publicKey)) to \(exportPublicKey)")
+                return
+            }
+            let record = try await storeOptions.withBackend(creating: false) { backend -> CheckpointRecord in
+                let report = try await backend.verify()
+                guard report.ok else {
+                    throw StoreError(
+                        .conflict, "the store does not verify (\(report.problems[0])); a checkpoint would sign broken history. Run pedigree verify",
+                        field: "store")
+                }
+                let heads = report.chains.map { CheckpointRecord.Head(namespace: $0.namespace, events: $0.events, head: $0.head) }
+                guard !heads.isEmpty else { throw StoreError(.invalid, "the store holds no events yet: there is nothing to sign", field: "store") }
+                let record = try CheckpointRecord(heads: heads, signedAt: .now, key: signingKey)
+                _ = try await backend.append(
+                    [LineageEvent(namespace: CheckpointRecord.namespace, producer: TrainingRun.producer, payload: .checkpoint(record))],
+                    recordedBy: cliIdentity)
+                return record
+            }
+            if let publish {
+                guard
+                    let handle = FileHandle(forWritingAtPath: publish)
+                        ?? (FileManager.default.createFile(atPath: publish, contents: nil) ? FileHandle(forWritingAtPath: publish) : nil)
+                else { throw PedigreeCore.ValidationError(field: "--publish", "cannot write \(publish)") }
+                try handle.seekToEnd()
+                try handle.write(contentsOf: Data((record.json.canonicalString + "\n").utf8))
+                try handle.synchronize()
+                try handle.close()
+            }
+            if output.json {
+                printJSON(record.json)
+            } else {
+                print(
+                    "signed the heads of \(record.heads.count) chain\(record.heads.count == 1 ? "" : "s") at \(record.signedAt) with key \(record.keyID)"
+                )
+                for head in record.heads { print("  \(TerminalText.escape(head.namespace)): \(head.events) events, head \(head.head)") }
+            }
+        }
+    }
+}
+
+struct Sign: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Sign a model version's files in the OpenSSF Model Signing format, and record the signature.",
+        discussion: """
+            Writes a Sigstore bundle (DSSE envelope, in-toto Statement v1, predicate \
+            https://model_signing/signature/v1.0) that the model-signing tools verify:
+
+              model_signing verify key MODEL_DIR --signature MODEL_DIR/model.sig --public_key key.pub
+
+            The directory must hold exactly the recorded version (its content digest is checked first). \
+            Make a key with: openssl ecparam -name prime256v1 -genkey -noout -out key.pem
+            """)
+
+    @Argument(help: "The model version.", transform: parseArtifactReference)
+    var ref: ArtifactRef
+    @Option(help: ArgumentHelp("The EC P-256 private key (PEM).", valueName: "pem"))
+    var key: String
+    @Option(name: .customLong("model-path"), help: ArgumentHelp("The model's directory (default: where the version was recorded).", valueName: "dir"))
+    var modelPath: String?
+    @Option(help: ArgumentHelp("Where to write the signature (default: model.sig in the model's directory).", valueName: "file"))
+    var signature: String?
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        try await reportingErrors {
+            let signingKey: P256.Signing.PrivateKey
+            do { signingKey = try ModelSigning.privateKey(pemFile: key) } catch { throw PedigreeCore.ValidationError(field: "--key", "\(error)") }
+            let record = try await storeOptions.withBackend(creating: false) { [ref, modelPath, signature] backend -> SignatureRecord in
+                let detail = try await backend.show(.artifact(ref), asOf: nil)
+                guard detail.summary.kind == "model" else {
+                    throw PedigreeCore.ValidationError(field: "ref", "\(detail.summary.ref) is a \(detail.summary.kind); sign model versions")
+                }
+                let version = ArtifactRef(
+                    kind: "model", namespace: detail.summary.namespace, name: detail.summary.name, version: detail.summary.version)
+                guard let directory = modelPath ?? ModelDirectory.recorded(detail.artifact) else {
+                    throw PedigreeCore.ValidationError(
+                        field: "--model-path", "\(version) was not recorded from a local directory; give the directory with --model-path DIR")
+                }
+                let root = URL(fileURLWithPath: directory)
+                let file = signature.map { URL(fileURLWithPath: $0) } ?? root.appendingPathComponent("model.sig")
+                if let recorded = detail.summary.digest, let actual = try Models.contentDigest(of: directory), actual != recorded {
+                    throw PedigreeCore.ValidationError(
+                        field: "--model-path",
+                        "\(directory) holds content \(actual), not \(version) (\(recorded)); sign the directory the version was recorded from")
+                }
+                let signed: (bundle: Data, subjectDigest: String)
+                do { signed = try ModelSigning.sign(directory: root, signatureFile: file, key: signingKey) } catch {
+                    throw PedigreeCore.ValidationError(field: "--model-path", "\(error)")
+                }
+                guard FileManager.default.createFile(atPath: file.path, contents: signed.bundle) else {
+                    throw PedigreeCore.ValidationError(field: "--signature", "cannot write \(file.path)")
+                }
+                let check = ModelSigning.verify(directory: root, signatureFile: file, key: signingKey.publicKey)
+                let record = SignatureRecord(
+                    model: version, file: file.standardizedFileURL.path, fileDigest: ContentDigest(hashing: signed.bundle),
+                    subjectDigest: check.subjectDigest, keyID: ModelSigning.hint(of: signingKey.publicKey),
+                    publicKey: signingKey.publicKey.pemRepresentation, verified: check.verified, problem: check.problem, checkedAt: .now)
+                _ = try await backend.append(
+                    [LineageEvent(namespace: version.namespace, producer: TrainingRun.producer, payload: .signature(record))], recordedBy: cliIdentity
+                )
+                return record
+            }
+            if output.json {
+                printJSON(record.json)
+            } else {
+                print(
+                    "signed \(record.model) → \(TerminalText.escape(record.file)) (subject \(record.subjectDigest ?? "?"), key \(record.keyID ?? "?"))"
+                )
+            }
+        }
+    }
+}
+
+/// Where a model version's files were recorded from.
+enum ModelDirectory {
+    static func recorded(_ artifact: ArtifactSpec?) -> String? {
+        guard let uri = artifact?.uri else { return nil }
+        let path = uri.hasPrefix("file://") ? String(uri.dropFirst("file://".count)) : uri.contains("://") ? nil : uri
+        var isDirectory: ObjCBool = false
+        guard let path, FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else { return nil }
+        return path
+    }
+}
+
+struct Attest: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Emit a signed in-toto statement of a model version's lineage (SLSA Provenance v1), or verify one.",
+        discussion: """
+            The statement's subject is the model version's content digest; its predicate records the \
+            hyperparameters, the resolved dependencies (input datasets and parent models, with digests) and the \
+            run that built it. It is signed into the same Sigstore bundle (DSSE) as model signatures.
+
+              pedigree attest model:fraud-team/fraud@3 --key key.pem -o fraud-3.intoto.json
+              pedigree attest --verify fraud-3.intoto.json --public-key key.pub
+            """)
+
+    @Argument(help: "The model version.", transform: parseArtifactReference)
+    var ref: ArtifactRef?
+    @Option(help: ArgumentHelp("The EC P-256 private key to sign with (PEM).", valueName: "pem"))
+    var key: String?
+    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Write the bundle here (default: standard output).", valueName: "file"))
+    var output: String?
+    @Option(help: ArgumentHelp("Verify this attestation bundle instead.", valueName: "file"))
+    var verify: String?
+    @Option(name: .customLong("public-key"), help: ArgumentHelp("The public key to verify with (PEM).", valueName: "pem"))
+    var publicKey: String?
+    @OptionGroup var storeOptions: StoreOptions
+
+    func validate() throws {
+        if verify != nil {
+            guard publicKey != nil, ref == nil else { throw ArgumentParser.ValidationError("--verify FILE needs --public-key PEM and no model") }
+        } else {
+            guard ref != nil, key != nil else { throw ArgumentParser.ValidationError("give the model version and --key PEM (or --verify FILE)") }
+        }
+    }
+
+    func run() async throws {
+        try await reportingErrors {
+            if let verify, let publicKey {
+                let key: P256.Signing.PublicKey
+                do { key = try ModelSigning.publicKey(pemFile: publicKey) } catch {
+                    throw PedigreeCore.ValidationError(field: "--public-key", "\(error)")
+                }
+                guard let data = FileManager.default.contents(atPath: verify) else {
+                    throw PedigreeCore.ValidationError(field: "--verify", "cannot read \(verify)")
+                }
+                let statement: JSONValue
+                do { statement = try ModelSigning.openEnvelope(data, key: key).statement } catch {
+                    warn("FAILED: \(verify): \(error)")
+                    throw ExitCode(1)
+                }
+                guard statement["predicateType"]?.stringValue == ModelSigning.provenancePredicate else {
+                    warn("FAILED: \(verify) is signed but is not a SLSA provenance statement")
+                    throw ExitCode(1)
+                }
+                let subject = statement["subject"]?[0]
+                print(
+                    "ok: \(TerminalText.escape(subject?["name"]?.stringValue ?? "?")) sha256:\(subject?["digest"]?["sha256"]?.stringValue ?? "?"), signed by \(ModelSigning.hint(of: key))"
+                )
+                return
+            }
+            let signingKey: P256.Signing.PrivateKey
+            do { signingKey = try ModelSigning.privateKey(pemFile: key!) } catch { throw PedigreeCore.ValidationError(field: "--key", "\(error)") }
+            let statement = try await storeOptions.withBackend(creating: false) { [ref] backend in
+                let detail = try await backend.show(.artifact(ref!), asOf: nil)
+                // Parents with their digests, where they are registered.
+                var parents: [(ArtifactRef, ContentDigest?)] = []
+                for parent in detail.generatedBy?.record.parents ?? [] {
+                    parents.append((parent, try? await backend.show(.artifact(parent), asOf: nil).summary.digest))
+                }
+                return try Provenance.statement(detail: detail, parents: parents)
+            }
+            let bundle = try ModelSigning.envelope(statement, key: signingKey)
+            if let output {
+                guard FileManager.default.createFile(atPath: output, contents: bundle) else {
+                    throw PedigreeCore.ValidationError(field: "-o", "cannot write \(output)")
+                }
+                warn("wrote the signed provenance of \(ref!) to \(output)")
+            } else {
+                print(String(decoding: bundle, as: UTF8.self))
+            }
+        }
+    }
+}
+
+/// A model version's lineage as a SLSA Provenance v1 in-toto statement.
+enum Provenance {
+    static let buildType = "https://pedigree.dev/training/v1"
+
+    static func statement(detail: NodeDetail, parents: [(ArtifactRef, ContentDigest?)]) throws -> JSONValue {
+        guard let digest = detail.summary.digest else {
+            throw PedigreeCore.ValidationError(field: "ref", "\(detail.summary.ref) has no content digest: an attestation's subject needs one")
+        }
+        func dependency(_ name: String, _ digest: ContentDigest?, role: String) -> JSONValue {
+            var out: [String: JSONValue] = ["name": .string(name), "annotations": ["role": .string(role)]]
+            if let digest { out["digest"] = ["sha256": .string(digest.hex)] }
+            return .object(out)
+        }
+        let run = detail.generatedBy?.record
+        var dependencies = (detail.generatedBy?.inputs ?? []).map { dependency($0.node.ref, $0.node.digest, role: $0.role) }
+        dependencies += parents.map { dependency($0.0.description, $0.1, role: "parent") }
+        if let code = run?.code, let repository = code.repository, let commit = code.commit {
+            dependencies.append(["name": "code", "uri": .string("git+\(repository)"), "digest": ["gitCommit": .string(commit)]])
+        }
+        var metadata: [String: JSONValue] = [:]
+        if let run { metadata["invocationId"] = .string("run:\(run.id)") }
+        if let started = run?.startedAt { metadata["startedOn"] = .string(started.description) }
+        if let ended = run?.endedAt { metadata["finishedOn"] = .string(ended.description) }
+        var external: [String: JSONValue] = [:]
+        if let run {
+            external["job"] = .string(run.job)
+            external["hyperparameters"] = .object(run.hyperparameters ?? [:])
+        }
+        var internalParameters: [String: JSONValue] = [:]
+        if let environment = run?.environment { internalParameters["environment"] = .object(environment.json) }
+        return [
+            "_type": .string(ModelSigning.statementType),
+            "subject": [["name": .string(detail.summary.ref), "digest": ["sha256": .string(digest.hex)]]],
+            "predicateType": .string(ModelSigning.provenancePredicate),
+            "predicate": [
+                "buildDefinition": [
+                    "buildType": .string(buildType), "externalParameters": .object(external), "internalParameters": .object(internalParameters),
+                    "resolvedDependencies": .array(dependencies),
+                ],
+                "runDetails": [
+                    "builder": ["id": "https://pedigree.dev/pedigree-run", "version": ["pedigree": .string(Pedigree.version)]],
+                    "metadata": .object(metadata),
+                ],
+            ],
+        ]
+    }
+}
