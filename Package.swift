@@ -178,7 +178,7 @@ let package = Package(
         // Runs the real `pedigree` binary; GRDB to tamper with its store from outside.
         .testTarget(
             name: "PedigreeCLITests",
-            dependencies: ["pedigree", "PedigreeCore", "PedigreeTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["pedigree", "PedigreeCore", "PedigreeStore", "PedigreeTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),
     ]

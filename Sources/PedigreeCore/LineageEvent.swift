@@ -91,6 +91,14 @@ public struct LineageEvent: Sendable, Hashable {
         for key in Self.payloadKeys where key != type && reader.has(key) {
             throw ValidationError(field: reader.fieldPath(key), "does not belong in an event of type \(type)")
         }
+        // The checkpoints' namespace holds checkpoints only, so a checkpoint's chain is not mixed with lineage.
+        if (type == "checkpoint") != (namespace == CheckpointRecord.namespace) {
+            throw ValidationError(
+                field: reader.fieldPath("namespace"),
+                type == "checkpoint"
+                    ? "a checkpoint is recorded in namespace \(CheckpointRecord.namespace)"
+                    : "namespace \(CheckpointRecord.namespace) is reserved for checkpoints; record \(type) events in a team's namespace")
+        }
         guard let payloadJSON = reader.value(type) else {
             throw ValidationError(field: reader.fieldPath(type), "is required in an event of type \(type)")
         }
@@ -106,14 +114,6 @@ public struct LineageEvent: Sendable, Hashable {
                 try RetirementRecord(json: payloadJSON, path: reader.fieldPath("retirement"), namespace: namespace, eventTime: eventTime))
         case "checkpoint": payload = .checkpoint(try CheckpointRecord(json: payloadJSON, path: reader.fieldPath("checkpoint")))
         default: payload = .signature(try SignatureRecord(json: payloadJSON, path: reader.fieldPath("signature"), namespace: namespace))
-        }
-        // The checkpoints' namespace holds checkpoints only, so a checkpoint's chain is not mixed with lineage.
-        if (type == "checkpoint") != (namespace == CheckpointRecord.namespace) {
-            throw ValidationError(
-                field: reader.fieldPath("namespace"),
-                type == "checkpoint"
-                    ? "a checkpoint is recorded in namespace \(CheckpointRecord.namespace)"
-                    : "namespace \(CheckpointRecord.namespace) is reserved for checkpoints; record \(type) events in a team's namespace")
         }
         self.init(
             namespace: namespace, eventTime: eventTime, producer: try reader.optionalString("producer"), supersedes: supersedes, payload: payload,

@@ -15,6 +15,9 @@ struct Audit: AsyncParsableCommand {
             signatures, checks it against the EU AI Act (Annex IV, Art. 12, 19), NIST AI RMF and SR 11-7 with \
             the evidence for each item, and gives its line's change log and deployment history.
 
+            Exits 1 (after writing the report) when the events behind the version fail verification or a \
+            signed checkpoint no longer matches the chain.
+
             Formats: md (the default), html (self-contained, prints well), json, pdf (headless Chromium prints \
             the HTML; needs -o). --all: table (the default), csv, json.
 
@@ -76,6 +79,11 @@ struct Audit: AsyncParsableCommand {
             default: try write(AuditRenderer.markdown(report))
             }
             if let output { warn("wrote the \(resolvedFormat) audit of \(report.model.ref) to \(output)") }
+            // The report is written either way; a script learns from the exit status that history did not verify.
+            if !report.integrity.eventsVerified || !report.integrity.checkpointProblems.isEmpty {
+                warn("integrity FAILED: the events behind \(report.model.ref) do not verify (see section 2)")
+                throw ExitCode(1)
+            }
         }
     }
 
@@ -297,6 +305,46 @@ struct Sign: AsyncParsableCommand {
                 print(
                     "signed \(record.model) → \(TerminalText.escape(record.file)) (subject \(record.subjectDigest ?? "?"), key \(record.keyID ?? "?"))"
                 )
+            }
+        }
+    }
+}
+
+/// A `model.sig` found beside a model a run wrote: verified (with $PEDIGREE_SIGNING_PUBLIC_KEY, when set)
+/// and recorded as the version's signature, whatever the result — a signature that fails is evidence too.
+enum ModelSignatureCheck {
+    static func recordSignatures(of models: [NodeSummary], outputs: [String], directory: URL, backend: any Backend) async {
+        let environment = ProcessInfo.processInfo.environment
+        var key: P256.Signing.PublicKey?
+        if let file = environment["PEDIGREE_SIGNING_PUBLIC_KEY"], !file.isEmpty {
+            do { key = try ModelSigning.publicKey(pemFile: file) } catch {
+                warn("PEDIGREE_SIGNING_PUBLIC_KEY: \(error); signatures are checked against the files only")
+            }
+        }
+        for output in outputs {
+            let path = URL(fileURLWithPath: output, relativeTo: directory).standardizedFileURL
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path.path, isDirectory: &isDirectory) else { continue }
+            let modelDirectory = isDirectory.boolValue ? path : path.deletingLastPathComponent()
+            let signature = modelDirectory.appendingPathComponent("model.sig")
+            guard let bytes = FileManager.default.contents(atPath: signature.path) else { continue }
+            let digest = try? Models.contentDigest(of: path.path)
+            guard let model = models.first(where: { $0.digest != nil && $0.digest == digest }) ?? (models.count == 1 ? models[0] : nil) else {
+                continue
+            }
+            let check = ModelSigning.verify(directory: modelDirectory, signatureFile: signature, key: key)
+            let version = ArtifactRef(kind: "model", namespace: model.namespace, name: model.name, version: model.version)
+            let record = SignatureRecord(
+                model: version, file: signature.path, fileDigest: ContentDigest(hashing: bytes), subjectDigest: check.subjectDigest,
+                keyID: check.hint ?? key.map(ModelSigning.hint), publicKey: check.verified ? key?.pemRepresentation : nil, verified: check.verified,
+                problem: check.problem, checkedAt: .now)
+            do {
+                _ = try await backend.append(
+                    [LineageEvent(namespace: version.namespace, producer: TrainingRun.producer, payload: .signature(record))], recordedBy: cliIdentity
+                )
+                warn("signature \(signature.path): \(check.verified ? "verified" : "NOT verified: \(check.problem ?? "")") (recorded for \(version))")
+            } catch {
+                warn("could not record the signature \(signature.path): \(error)")
             }
         }
     }

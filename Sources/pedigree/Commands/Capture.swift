@@ -186,6 +186,9 @@ struct Run: AsyncParsableCommand {
             if let model = capture.request.model, !summary.downstream.contains(where: { $0.node.kind == "model" }) {
                 warn("no version of model \(model) was registered: \(exit.succeeded ? "no declared output was written" : "the command failed")")
             }
+            await ModelSignatureCheck.recordSignatures(
+                of: summary.downstream.map(\.node).filter { $0.kind == "model" }, outputs: capture.request.outputs,
+                directory: capture.request.directory, backend: backend)
         }
         return exit.code
     }

@@ -1,0 +1,369 @@
+import Foundation
+import GRDB
+import PedigreeCore
+import PedigreeStore
+import Testing
+
+/// `pedigree audit`, `checkpoint`, `verify` with checkpoints, `sign` and `attest`, run as a compliance
+/// officer or an ML engineer runs them, against a real store, the real model-signing CLI from PyPI and an
+/// independent DSSE check written with Python's `cryptography`.
+@Suite("pedigree audit and integrity")
+struct AuditCommandTests {
+    static let digestA = "sha256:" + String(repeating: "a", count: 64)
+    static let digestB = "sha256:" + String(repeating: "b", count: 64)
+
+    /// A training run that records all five dimensions, or all but the environment.
+    static func trainingRun(id: String, model: String, environment: Bool) -> String {
+        let environmentJSON =
+            environment
+            ? #","environment":{"os":"Linux","cpu":"AMD EPYC","runtime":{"name":"python","version":"3.11.7"},"packages":{"torch":"2.3.0","numpy":"1.26.4"}}"#
+            : ""
+        return """
+            {"type":"run","namespace":"risk","eventTime":"2026-11-20T10:00:00Z","run":{"id":"\(id)","job":"train","status":"COMPLETE",
+            "startedAt":"2026-11-20T09:00:00Z","endedAt":"2026-11-20T10:00:00Z",
+            "inputs":[{"artifact":{"kind":"dataset","name":"loans","version":"v1","digest":"\(digestA)"},"role":"train"},
+                      {"artifact":{"kind":"dataset","name":"loans-holdout","version":"v1","digest":"\(digestB)"},"role":"test"}],
+            "outputs":[{"artifact":{"kind":"model","name":"\(model)","digest":"\(ContentDigest(hashing: Array(id.utf8)))"},"role":"model"}],
+            "parents":["hf://acme/base-model@0123456789abcdef0123456789abcdef01234567"],
+            "code":{"repository":"https://github.com/acme/credit.git","commit":"0123456789abcdef0123456789abcdef01234567","branch":"main","dirty":false},
+            "hyperparameters":{"lr":0.01,"seed":7},
+            "data":{"transformations":[{"op":"dropna"}],"featureSelection":{"top_k":20},"quality":{"dataset:risk/loans@v1":{"nulls":0}}},
+            "metrics":{"auc":0.91}\(environmentJSON)}}
+            """.replacingOccurrences(of: "\n", with: "")
+    }
+
+    static func audit(_ cli: CLI, _ ref: String) throws -> JSONValue {
+        let result = try cli.run(["audit", ref, "--format", "json"])
+        return try #require(result.json, "\(result.status) \(result.stderr)")
+    }
+
+    static func field(_ report: JSONValue, _ dimension: String, _ name: String) -> JSONValue? {
+        report["dimensions"]?.arrayValue?.first { $0["name"] == .string(dimension) }?["fields"]?.arrayValue?.first { $0["name"] == .string(name) }
+    }
+
+    @Test("a fully captured model scores complete; one without environment scores lower and names each gap with the command that fills it")
+    func completeness() throws {
+        let cli = try CLI()
+        #expect(try cli.run(["record", "-"], stdin: Self.trainingRun(id: "full-1", model: "credit", environment: true)).status == 0)
+        #expect(try cli.run(["record", "-"], stdin: Self.trainingRun(id: "bare-1", model: "credit-bare", environment: false)).status == 0)
+
+        let full = try Self.audit(cli, "model:risk/credit@1")
+        #expect(full["score"] == 100, "\(full["dimensions"] ?? .null)")
+        #expect(full["dimensions"]?.arrayValue?.allSatisfy { $0["score"] == 100 } == true)
+        #expect(full["integrity"]?["events"]?.arrayValue?.allSatisfy { $0["verified"] == true } == true)
+
+        let bare = try Self.audit(cli, "model:risk/credit-bare@1")
+        let bareScore = try #require(bare["score"]?.intValue)
+        #expect(bareScore < 100)
+        let environment = try #require(bare["dimensions"]?.arrayValue?.first { $0["name"] == "environment" })
+        // Runtime, packages, operating system and hardware are missing; without a GPU no CUDA is needed: 1 of 5.
+        #expect(environment["score"] == 20, "\(environment)")
+        let packages = try #require(Self.field(bare, "environment", "packages"))
+        #expect(packages["present"] == false)
+        #expect(packages["fix"]?.stringValue?.contains("pedigree run") == true, "\(packages)")
+        let item = bare["checklist"]?.arrayValue?.first { $0["id"] == "software-versions" }
+        #expect(item?["status"] == "missing")
+        #expect(item?["evidence"]?.arrayValue?.isEmpty == false, "the run event is the evidence")
+
+        // The Markdown report says the same, in words an auditor reads.
+        let markdown = try cli.run(["audit", "model:risk/credit-bare@1"]).stdout
+        #expect(markdown.contains("| packages | missing | 0 packages with versions | ` capture with pedigree run --model NAME -- COMMAND"))
+        #expect(markdown.contains("## 3. Obligations"))
+    }
+
+    @Test("a tampered store fails the audit's integrity section and the audit exits 1")
+    func tamperedStoreFailsTheAudit() throws {
+        let cli = try CLI()
+        #expect(try cli.run(["record", "-"], stdin: Self.trainingRun(id: "full-1", model: "credit", environment: true)).status == 0)
+        #expect(try cli.run(["audit", "model:risk/credit@1"]).status == 0)
+
+        let queue = try DatabaseQueue(path: cli.store)
+        try queue.writeWithoutTransaction { db in
+            try db.execute(sql: "DROP TRIGGER events_are_immutable")
+            try db.execute(sql: "UPDATE events SET body = replace(body, '\"lr\":0.01', '\"lr\":0.5') WHERE namespace = 'risk' AND ns_seq = 1")
+        }
+        let result = try cli.run(["audit", "model:risk/credit@1", "--format", "json"])
+        #expect(result.status == 1)
+        let report = try #require(result.json)
+        let run = try #require(report["integrity"]?["events"]?.arrayValue?.first { $0["type"] == "run" })
+        #expect(run["verified"] == false)
+        #expect(run["problem"]?.stringValue?.contains("the event was altered") == true, "\(run)")
+        #expect(report["checklist"]?.arrayValue?.first { $0["id"] == "event-logging" }?["status"] == "missing")
+    }
+
+    /// Rewrites event `sequence` of `namespace` the way someone with database access and the chain's
+    /// algorithm would: a new body, and every digest and chain hash from there on recomputed, so the chain
+    /// verifies on its own.
+    static func rewriteHistory(_ store: String, namespace: String, sequence: Int64, change: (String) -> String) throws {
+        let queue = try DatabaseQueue(path: store)
+        try queue.writeWithoutTransaction { db in
+            try db.execute(sql: "DROP TRIGGER IF EXISTS events_are_immutable")
+            var previous =
+                try String.fetchOne(
+                    db, sql: "SELECT chain_hash FROM events WHERE namespace = ? AND ns_seq = ?", arguments: [namespace, sequence - 1])
+                ?? EventChain.genesis
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT ns_seq, recorded_at, recorded_by, body FROM events WHERE namespace = ? AND ns_seq >= ? ORDER BY ns_seq",
+                arguments: [namespace, sequence])
+            for row in rows {
+                let seq: Int64 = row[0], at: Int64 = row[1], by: String = row[2]
+                var body: String = row[3]
+                if seq == sequence { body = change(body) }
+                let digest = ContentDigest(hashing: Array(body.utf8))
+                let hash = EventChain.link(
+                    previous: previous, namespace: namespace, sequence: seq, recordedAt: Timestamp(microseconds: at), recordedBy: by, digest: digest)
+                try db.execute(
+                    sql: "UPDATE events SET body = ?, digest = ?, prev_hash = ?, chain_hash = ? WHERE namespace = ? AND ns_seq = ?",
+                    arguments: [body, digest.hex, previous, hash, namespace, seq])
+                previous = hash
+            }
+            try db.execute(sql: "UPDATE chain_heads SET chain_hash = ? WHERE namespace = ?", arguments: [previous, namespace])
+        }
+    }
+
+    @Test("after a signed checkpoint, history rewritten with every hash recomputed, or truncated, is detected and named")
+    func checkpointsDetectRewritesAndTruncation() throws {
+        let cli = try CLI()
+        #expect(try cli.run(["record", "-"], stdin: Self.trainingRun(id: "full-1", model: "credit", environment: true)).status == 0)
+        #expect(try cli.run(["record", "-"], stdin: Self.trainingRun(id: "full-2", model: "credit", environment: true)).status == 0)
+        let published = cli.home.deletingLastPathComponent().appendingPathComponent("published.jsonl").path
+        let checkpoint = try cli.run(["checkpoint", "--publish", published])
+        #expect(checkpoint.status == 0 && checkpoint.stdout.contains("risk: 2 events"), "\(checkpoint.stdout)\(checkpoint.stderr)")
+        let key = cli.home.appendingPathComponent("checkpoint-key.pem").path
+        let attributes = try FileManager.default.attributesOfItem(atPath: key)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600, "the signing key is readable by its owner only")
+        let publicKey = cli.home.deletingLastPathComponent().appendingPathComponent("checkpoint.pub").path
+        #expect(try cli.run(["checkpoint", "--export-public-key", publicKey]).status == 0)
+        #expect(try cli.run(["verify"]).stdout.contains("1 signed checkpoint hold"))
+        let audited = try Self.audit(cli, "model:risk/credit@2")
+        #expect(audited["checklist"]?.arrayValue?.first { $0["id"] == "signed-checkpoints" }?["status"] == "met")
+
+        // A hyperparameter rewritten in place, every hash after it recomputed: the chain alone still verifies…
+        try Self.rewriteHistory(cli.store, namespace: "risk", sequence: 1) { $0.replacingOccurrences(of: "\"lr\":0.01", with: "\"lr\":0.5") }
+        let plain = try cli.run(["verify", "--public-key", publicKey, "--checkpoints", published])
+        #expect(plain.status == 1, "\(plain.stdout)")
+        #expect(plain.stdout.contains("namespace risk, event #2: the head signed at"), "\(plain.stdout)")
+        #expect(plain.stdout.contains("history up to it was rewritten"))
+        // …and the audit names the checkpoint that no longer holds.
+        let rewritten = try cli.run(["audit", "model:risk/credit@2", "--format", "json"])
+        #expect(rewritten.status == 1)
+        #expect(rewritten.json?["integrity"]?["checkpointProblems"]?[0]?.stringValue?.contains("namespace risk, event #2") == true)
+
+        // Truncation: a fresh store, checkpointed, then its last event removed and the head moved back.
+        let second = try CLI()
+        #expect(try second.run(["record", "-"], stdin: Self.trainingRun(id: "full-1", model: "credit", environment: true)).status == 0)
+        #expect(try second.run(["record", "-"], stdin: Self.trainingRun(id: "full-2", model: "credit", environment: true)).status == 0)
+        #expect(try second.run(["checkpoint"]).status == 0)
+        let queue = try DatabaseQueue(path: second.store)
+        try queue.writeWithoutTransaction { db in
+            try db.execute(sql: "DROP TRIGGER IF EXISTS events_are_immutable")
+            try db.execute(sql: "DROP TRIGGER IF EXISTS events_are_permanent")
+            try db.execute(sql: "DELETE FROM events WHERE namespace = 'risk' AND ns_seq = 2")
+            try db.execute(
+                sql:
+                    "UPDATE chain_heads SET ns_seq = 1, chain_hash = (SELECT chain_hash FROM events WHERE namespace = 'risk' AND ns_seq = 1) WHERE namespace = 'risk'"
+            )
+        }
+        let truncated = try second.run(["verify"])
+        #expect(truncated.status == 1)
+        #expect(truncated.stdout.contains("namespace risk, event #2: the chain has fewer than the 2 events"), "\(truncated.stdout)")
+        #expect(truncated.stdout.contains("truncated or replaced"))
+    }
+
+    @Test("a checkpoint that its key does not verify is refused at the boundary and nothing is stored")
+    func forgedCheckpointIsRefused() throws {
+        let cli = try CLI()
+        #expect(try cli.run(["record", "-"], stdin: Self.trainingRun(id: "full-1", model: "credit", environment: true)).status == 0)
+        let made = try cli.run(["checkpoint", "--json"])
+        var record = try #require(made.json?.objectValue)
+        record["heads"] = [["namespace": "risk", "events": 1, "head": .string(String(repeating: "e", count: 64))]]
+        let forged = JSONValue.object(["type": "checkpoint", "namespace": "_checkpoints", "checkpoint": .object(record)]).canonicalString
+        let before = try cli.eventCount()
+        let refused = try cli.run(["record", "-"], stdin: forged)
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("checkpoint.signature") && refused.stderr.contains("does not verify"), "\(refused.stderr)")
+        #expect(try cli.eventCount() == before)
+        let misplaced = try cli.run(
+            ["record", "-"], stdin: #"{"type":"retirement","namespace":"_checkpoints","retirement":{"model":"model:_checkpoints/x@1","reason":"x"}}"#)
+        #expect(misplaced.stderr.contains("reserved for checkpoints"), "\(misplaced.stderr)")
+    }
+
+    /// A model directory recorded by `pedigree run`, and an EC P-256 key pair made with openssl.
+    struct SignedModelProject {
+        let cli: CLI
+        let project: TrainingProject
+        let model: URL
+
+        /// `signInside`: the training command signs its output with model_signing itself.
+        init(signInside: Bool = false) throws {
+            cli = try CLI()
+            project = try TrainingProject()
+            model = project.root.appendingPathComponent("model")
+            try Self.shell(
+                "openssl ecparam -name prime256v1 -genkey -noout -out key.pem && openssl ec -in key.pem -pubout -out key.pub", in: project.root)
+            try train(signInside: signInside)
+        }
+
+        @discardableResult
+        func train(signInside: Bool, environment: [String: String] = [:]) throws -> CLI.Result {
+            let sign = signInside ? " && \(Self.modelSigningCommand) sign key model --private_key key.pem --signature model/model.sig" : ""
+            let trained = try cli.run(
+                [
+                    "run", "--namespace", "risk", "--model", "credit", "--output", "model", "--", "sh", "-c",
+                    "mkdir -p model/sub && printf 'weights' > model/weights.bin && printf '{}' > model/sub/config.json\(sign)",
+                ],
+                environment: environment, in: project.root)
+            #expect(trained.status == 0, "\(trained.stderr)")
+            return trained
+        }
+
+        /// The CLI the model-signing package installs beside the test Python.
+        static var modelSigningCommand: String {
+            testPython.contains("/")
+                ? URL(fileURLWithPath: testPython).deletingLastPathComponent().appendingPathComponent("model_signing").path : "model_signing"
+        }
+
+        @discardableResult
+        static func shell(_ command: String, in directory: URL) throws -> (status: Int32, output: String) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", command]
+            process.currentDirectoryURL = directory
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = pipe
+            try process.run()
+            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, output)
+        }
+
+        func modelSigning(_ arguments: String) throws -> (status: Int32, output: String) {
+            try Self.shell("\(Self.modelSigningCommand) \(arguments)", in: project.root)
+        }
+    }
+
+    @Test(
+        "the model_signing CLI verifies a Pedigree signature and rejects it after a one-byte change; the audit shows the signature",
+        .enabled(if: pythonHas("model_signing")))
+    func modelSigningVerifiesPedigreeSignatures() throws {
+        let setup = try SignedModelProject()
+        let signed = try setup.cli.run(["sign", "model:risk/credit@1", "--key", "key.pem"], in: setup.project.root)
+        #expect(signed.status == 0, "\(signed.stderr)")
+        let verified = try setup.modelSigning("verify key model --signature model/model.sig --public_key key.pub")
+        #expect(verified.status == 0 && verified.output.contains("Verification succeeded"), "\(verified.output)")
+
+        let report = try Self.audit(setup.cli, "model:risk/credit@1")
+        let signature = try #require(report["integrity"]?["signatures"]?[0])
+        #expect(signature["verified"] == true && signature["format"] == "openssf-model-signing/v1.0")
+        #expect(report["checklist"]?.arrayValue?.first { $0["id"] == "cybersecurity" }?["status"] == "met")
+
+        try Data("weightz".utf8).write(to: setup.model.appendingPathComponent("weights.bin"))
+        let tampered = try setup.modelSigning("verify key model --signature model/model.sig --public_key key.pub")
+        #expect(tampered.status != 0 && tampered.output.contains("weights.bin"), "\(tampered.output)")
+        // A directory that no longer holds the recorded version is not signed.
+        let refused = try setup.cli.run(["sign", "model:risk/credit@1", "--key", "key.pem"], in: setup.project.root)
+        #expect(refused.status != 0 && refused.stderr.contains("not model:risk/credit@1"), "\(refused.stderr)")
+    }
+
+    @Test(
+        "pedigree run verifies and records a signature made by model_signing sign key, and records a failed one as failed",
+        .enabled(if: pythonHas("model_signing")))
+    func pedigreeVerifiesModelSigningSignatures() throws {
+        let publicKey = "PEDIGREE_SIGNING_PUBLIC_KEY"
+        // The training command signs its output with model_signing; pedigree run finds model.sig beside it.
+        let setup = try SignedModelProject(signInside: false)
+        let signedRun = try setup.train(signInside: true, environment: [publicKey: setup.project.root.appendingPathComponent("key.pub").path])
+        #expect(signedRun.stderr.contains("model.sig: verified"), "\(signedRun.stderr)")
+        let signatures = try #require(Self.audit(setup.cli, "model:risk/credit@2")["integrity"]?["signatures"]?.arrayValue)
+        #expect(signatures.count == 1 && signatures[0]["verified"] == true, "\(signatures)")
+
+        // Checked with another key, the same signature is recorded as not verified, with why.
+        try SignedModelProject.shell(
+            "openssl ecparam -name prime256v1 -genkey -noout -out other.pem && openssl ec -in other.pem -pubout -out other.pub",
+            in: setup.project.root)
+        let other = try setup.train(signInside: true, environment: [publicKey: setup.project.root.appendingPathComponent("other.pub").path])
+        #expect(other.stderr.contains("NOT verified: signed by another key"), "\(other.stderr)")
+    }
+
+    @Test("the attestation verifies with the public key (Pedigree's and an independent DSSE check) and fails after any change")
+    func attestation() throws {
+        let setup = try SignedModelProject()
+        let root = setup.project.root
+        let made = try setup.cli.run(["attest", "model:risk/credit@1", "--key", "key.pem", "-o", "credit.intoto.json"], in: root)
+        #expect(made.status == 0, "\(made.stderr)")
+        let ok = try setup.cli.run(["attest", "--verify", "credit.intoto.json", "--public-key", "key.pub"], in: root)
+        #expect(ok.status == 0 && ok.stdout.contains("ok: model:risk/credit@1"), "\(ok.stdout)\(ok.stderr)")
+
+        let bundle = try #require(try JSONValue.parse(Data(contentsOf: root.appendingPathComponent("credit.intoto.json"))))
+        let payload = try #require(bundle["dsseEnvelope"]?["payload"]?.stringValue.flatMap { Data(base64Encoded: $0) })
+        let statement = try JSONValue.parse(payload)
+        #expect(statement["predicateType"] == "https://slsa.dev/provenance/v1")
+        #expect(statement["predicate"]?["buildDefinition"]?["resolvedDependencies"]?.arrayValue?.isEmpty == false)
+
+        // An independent check of the DSSE signature, with Python's cryptography.
+        let check = """
+            import base64, json, sys
+            from cryptography.hazmat.primitives import hashes, serialization
+            from cryptography.hazmat.primitives.asymmetric import ec
+            b = json.load(open(sys.argv[1])); env = b["dsseEnvelope"]; p = base64.b64decode(env["payload"]); t = env["payloadType"].encode()
+            pae = b"DSSEv1 %d %s %d " % (len(t), t, len(p)) + p
+            serialization.load_pem_public_key(open("key.pub", "rb").read()).verify(base64.b64decode(env["signatures"][0]["sig"]), pae, ec.ECDSA(hashes.SHA256()))
+            print("independent ok")
+            """
+        try Data(check.utf8).write(to: root.appendingPathComponent("dsse_check.py"))
+        if pythonHas("cryptography") {
+            let independent = try SignedModelProject.shell("\(testPython) dsse_check.py credit.intoto.json", in: root)
+            #expect(independent.status == 0 && independent.output.contains("independent ok"), "\(independent.output)")
+        }
+
+        // One changed byte of the statement: both checks fail.
+        var altered = try #require(bundle.objectValue)
+        let statementText = String(decoding: payload, as: UTF8.self).replacingOccurrences(of: "model:risk/", with: "model:risc/")
+        var envelope = try #require(altered["dsseEnvelope"]?.objectValue)
+        envelope["payload"] = .string(Data(statementText.utf8).base64EncodedString())
+        altered["dsseEnvelope"] = .object(envelope)
+        try Data(JSONValue.object(altered).canonicalString.utf8).write(to: root.appendingPathComponent("altered.json"))
+        let failed = try setup.cli.run(["attest", "--verify", "altered.json", "--public-key", "key.pub"], in: root)
+        #expect(failed.status == 1 && failed.stderr.contains("does not verify"), "\(failed.stderr)")
+        if pythonHas("cryptography") {
+            #expect(try SignedModelProject.shell("\(testPython) dsse_check.py altered.json", in: root).status != 0)
+        }
+    }
+
+    @Test("audit --all lists every model line with score, owner and live endpoints, as a table, CSV and JSON; PDF and HTML are self-contained")
+    func inventoryAndFormats() throws {
+        let cli = try CLI()
+        #expect(try cli.run(["quickstart"]).status == 0)
+        let table = try cli.run(["audit", "--all"])
+        #expect(table.status == 0 && table.stdout.contains("model:fraud-team/fraud@2") && table.stdout.contains("deployment:fraud-team/fraud-api"))
+        let csv = try cli.run(["audit", "--all", "--format", "csv"]).stdout
+        #expect(csv.hasPrefix("model,versions,score,owner,risk_tier,serving,last_checkpoint,retired\n"))
+        let json = try #require(try cli.run(["audit", "--all", "--json"]).json)
+        #expect((json["models"]?.arrayValue?.count ?? 0) >= 2)
+
+        let html = try cli.run(["audit", "model:fraud-team/fraud@2", "--format", "html"]).stdout
+        #expect(html.hasPrefix("<!DOCTYPE html>"))
+        #expect(!html.contains("http://") || !html.contains("<link") && !html.contains("<script src"), "no external fetches")
+        #expect(!html.contains("<script"))
+    }
+
+    @Test("recorded text is escaped in the Markdown, HTML and CSV outputs")
+    func hostileTextIsEscaped() throws {
+        let cli = try CLI()
+        let hostile = #"<img src=x onerror=alert(1)>|**x**"#
+        let event = """
+            {"type":"run","namespace":"risk","run":{"id":"h-1","job":"train","status":"COMPLETE",
+            "outputs":[{"artifact":{"kind":"model","name":"credit","digest":"sha256:\(String(repeating: "9", count: 64))","facets":{"owner":"=HYPERLINK(\\"x\\")","riskTier":"\(hostile.replacingOccurrences(of: "\"", with: "\\\""))"}},"role":"model"}],
+            "hyperparameters":{"\(hostile)":1}}}
+            """.replacingOccurrences(of: "\n", with: "")
+        let recorded = try cli.run(["record", "-"], stdin: event)
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        let html = try cli.run(["audit", "model:risk/credit@1", "--format", "html"]).stdout
+        #expect(!html.contains("<img") && html.contains("&lt;img src=x onerror=alert(1)&gt;"))
+        let markdown = try cli.run(["audit", "model:risk/credit@1"]).stdout
+        #expect(!markdown.contains("<img") && markdown.contains(#"\*\*x\*\*"#) && markdown.contains(#"\|"#))
+        let csv = try cli.run(["audit", "--all", "--format", "csv"]).stdout
+        #expect(csv.contains("'=HYPERLINK"), "a formula is not left for a spreadsheet to evaluate: \(csv)")
+    }
+}
