@@ -313,10 +313,12 @@ public final class TrainingRun: @unchecked Sendable {
                 facets = ["files": .object(Dictionary(files.map { ($0.path, .string($0.digest.description)) }, uniquingKeysWith: { a, _ in a }))]
             }
             facets["paths"] = .array(existing.map { .string(artifactName($0)) })
+            // One output is where the model is (`pedigree sign` signs that directory by default).
             run.outputs = [
                 ArtifactUse(
                     artifact: ArtifactSpec(
-                        ref: ArtifactRef(kind: "model", namespace: request.namespace.rawValue, name: model), digest: digest, facets: facets),
+                        ref: ArtifactRef(kind: "model", namespace: request.namespace.rawValue, name: model), digest: digest,
+                        uri: prints.count == 1 ? "file://" + prints[0].path : nil, facets: facets),
                     role: "model")
             ]
         } else {

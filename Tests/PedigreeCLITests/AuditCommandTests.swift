@@ -249,7 +249,7 @@ struct AuditCommandTests {
     func modelSigningVerifiesPedigreeSignatures() throws {
         let setup = try SignedModelProject()
         let signed = try setup.cli.run(["sign", "model:risk/credit@1", "--key", "key.pem"], in: setup.project.root)
-        #expect(signed.status == 0, "\(signed.stderr)")
+        #expect(signed.status == 0, "\(signed.stdout) \(signed.stderr)")
         let verified = try setup.modelSigning("verify key model --signature model/model.sig --public_key key.pub")
         #expect(verified.status == 0 && verified.output.contains("Verification succeeded"), "\(verified.output)")
 
@@ -365,5 +365,57 @@ struct AuditCommandTests {
         #expect(!markdown.contains("<img") && markdown.contains(#"\*\*x\*\*"#) && markdown.contains(#"\|"#))
         let csv = try cli.run(["audit", "--all", "--format", "csv"]).stdout
         #expect(csv.contains("'=HYPERLINK"), "a formula is not left for a spreadsheet to evaluate: \(csv)")
+    }
+
+    @Test(
+        "the CycloneDX 1.6 ML-BOM validates with cyclonedx-python-lib and the SPDX 3.0.1 document with the bundled schema; each validator rejects a broken copy",
+        .enabled(if: pythonHas("cyclonedx") && pythonHas("jsonschema")))
+    func billsOfMaterials() throws {
+        let cli = try CLI()
+        #expect(try cli.run(["record", "-"], stdin: Self.trainingRun(id: "full-1", model: "credit", environment: true)).status == 0)
+        let directory = cli.home.deletingLastPathComponent()
+        for format in ["cyclonedx", "spdx"] {
+            let made = try cli.run(["export", "model:risk/credit@1", "--format", format, "-o", directory.appendingPathComponent("\(format).json").path])
+            #expect(made.status == 0, "\(made.stderr)")
+        }
+        let cyclone = try JSONValue.parse(Data(contentsOf: directory.appendingPathComponent("cyclonedx.json")))
+        let model = try #require(cyclone["metadata"]?["component"])
+        #expect(model["type"] == "machine-learning-model" && model["hashes"]?[0]?["alg"] == "SHA-256")
+        #expect(model["modelCard"]?["modelParameters"]?["datasets"]?.arrayValue?.count == 2)
+        #expect(model["pedigree"]?["ancestors"]?[0]?["name"] == "acme/base-model")
+        #expect(cyclone["components"]?.arrayValue?.contains { $0["purl"] == "pkg:pypi/torch@2.3.0" } == true)
+        #expect(model["properties"]?.arrayValue?.contains { $0["name"] == "pedigree.hyperparameter.lr" && $0["value"] == "0.01" } == true)
+        let spdx = try JSONValue.parse(Data(contentsOf: directory.appendingPathComponent("spdx.json")))
+        let relationships = spdx["@graph"]?.arrayValue?.filter { $0["type"] == "Relationship" }.compactMap { $0["relationshipType"]?.stringValue }
+        #expect(Set(relationships ?? []) == ["trainedOn", "testedOn", "ancestorOf", "dependsOn"])
+
+        // The same export twice is byte-identical.
+        let again = try cli.run(["export", "model:risk/credit@1", "--format", "cyclonedx"]).stdout
+        #expect(again == (try String(contentsOf: directory.appendingPathComponent("cyclonedx.json"), encoding: .utf8)))
+
+        let validate = """
+            import copy, json, sys
+            from cyclonedx.schema import SchemaVersion
+            from cyclonedx.validation.json import JsonStrictValidator
+            from jsonschema import Draft202012Validator
+            cdx = open(sys.argv[1]).read()
+            error = JsonStrictValidator(SchemaVersion.V1_6).validate_str(cdx)
+            assert error is None, f"cyclonedx: {error}"
+            broken = json.loads(cdx); broken["metadata"]["component"]["hashes"][0]["alg"] = "sha256"
+            assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(json.dumps(broken)) is not None, "cyclonedx accepted a broken BOM"
+            validator = Draft202012Validator(json.load(open(sys.argv[3])))
+            spdx = json.load(open(sys.argv[2]))
+            errors = [e.message for e in validator.iter_errors(spdx)]
+            assert not errors, f"spdx: {errors[:3]}"
+            broken = copy.deepcopy(spdx)
+            for node in broken["@graph"]:
+                node.pop("dataset_datasetType", None)
+            assert list(validator.iter_errors(broken)), "the SPDX schema accepted a dataset without its type"
+            print("both valid")
+            """
+        try Data(validate.utf8).write(to: directory.appendingPathComponent("validate.py"))
+        let checked = try SignedModelProject.shell(
+            "\(testPython) validate.py cyclonedx.json spdx.json \(fixture("spdx/spdx-json-schema-3.0.1.json"))", in: directory)
+        #expect(checked.status == 0 && checked.output.contains("both valid"), "\(checked.output)")
     }
 }

@@ -421,12 +421,7 @@ struct Attest: AsyncParsableCommand {
             let signingKey: P256.Signing.PrivateKey
             do { signingKey = try ModelSigning.privateKey(pemFile: key!) } catch { throw PedigreeCore.ValidationError(field: "--key", "\(error)") }
             let statement = try await storeOptions.withBackend(creating: false) { [ref] backend in
-                let detail = try await backend.show(.artifact(ref!), asOf: nil)
-                // Parents with their digests, where they are registered.
-                var parents: [(ArtifactRef, ContentDigest?)] = []
-                for parent in detail.generatedBy?.record.parents ?? [] {
-                    parents.append((parent, try? await backend.show(.artifact(parent), asOf: nil).summary.digest))
-                }
+                let (detail, parents) = try await ModelRecord.gather(ref!, from: backend)
                 return try Provenance.statement(detail: detail, parents: parents)
             }
             let bundle = try ModelSigning.envelope(statement, key: signingKey)
@@ -442,11 +437,27 @@ struct Attest: AsyncParsableCommand {
     }
 }
 
+/// A model version's record and its parents with their digests, where they are known: what an
+/// attestation or a bill of materials describes.
+enum ModelRecord {
+    static func gather(_ ref: ArtifactRef, from backend: any Backend) async throws -> (NodeDetail, [(ref: ArtifactRef, digest: ContentDigest?)]) {
+        let detail = try await backend.show(.artifact(ref), asOf: nil)
+        guard detail.summary.kind == "model" else {
+            throw PedigreeCore.ValidationError(field: "ref", "\(detail.summary.ref) is a \(detail.summary.kind); this describes model versions")
+        }
+        // Parents are the generating run's model inputs (a base model, or a parent named by reference).
+        let parents = (detail.generatedBy?.inputs ?? []).filter { $0.node.kind == "model" }.map { link in
+            (ref: ArtifactRef(kind: "model", namespace: link.node.namespace, name: link.node.name, version: link.node.version), digest: link.node.digest)
+        }
+        return (detail, parents)
+    }
+}
+
 /// A model version's lineage as a SLSA Provenance v1 in-toto statement.
 enum Provenance {
     static let buildType = "https://pedigree.dev/training/v1"
 
-    static func statement(detail: NodeDetail, parents: [(ArtifactRef, ContentDigest?)]) throws -> JSONValue {
+    static func statement(detail: NodeDetail, parents: [(ref: ArtifactRef, digest: ContentDigest?)]) throws -> JSONValue {
         guard let digest = detail.summary.digest else {
             throw PedigreeCore.ValidationError(field: "ref", "\(detail.summary.ref) has no content digest: an attestation's subject needs one")
         }

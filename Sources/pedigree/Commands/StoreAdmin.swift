@@ -38,26 +38,47 @@ struct Migrate: AsyncParsableCommand {
 
 struct Export: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Back up a whole store: every event with its original sequence numbers, times and chain hashes.",
+        abstract: "Back up a whole store, or export a model version as an AI bill of materials (CycloneDX, SPDX).",
         discussion: """
-            Writes JSON Lines that `pedigree import` loads into an empty store of either kind and verifies, e.g. to \
-            move an embedded SQLite store to PostgreSQL:
+            --format backup (the default) writes every event with its original sequence numbers, times and chain \
+            hashes, as JSON Lines that `pedigree import` loads into an empty store of either kind and verifies, \
+            e.g. to move an embedded SQLite store to PostgreSQL:
 
               pedigree export --all lineage.jsonl
               pedigree import --store postgres://pedigree@db.internal/lineage lineage.jsonl
 
             The graph is not exported: it is rebuilt from the events. Tokens are not exported either.
+
+            --format cyclonedx writes a CycloneDX 1.6 ML-BOM of a model version (the model with its model card, \
+            its datasets with digests, its parent models as ancestors, its packages as libraries); --format spdx \
+            an SPDX 3.0.1 JSON-LD document (AIPackage, DatasetPackage, trainedOn and testedOn):
+
+              pedigree export model:fraud-team/fraud@3 --format cyclonedx -o fraud-3.cdx.json
             """)
 
-    @Flag(help: "Export every namespace (required: a partial export could not keep the chains verifiable).")
+    @Flag(help: "Export every namespace (required for a backup: a partial export could not keep the chains verifiable).")
     var all = false
-    @Argument(help: "Where to write the export ('-' for standard output).")
-    var file: String
+    @Option(help: "backup, cyclonedx or spdx.")
+    var format: String = "backup"
+    @Argument(help: "With --all: where to write the backup ('-' for standard output). With a BOM format: the model version.")
+    var target: String
+    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Where to write a BOM (default: standard output).", valueName: "file"))
+    var output: String?
     @OptionGroup var storeOptions: StoreOptions
+
+    func validate() throws {
+        guard ["backup", "cyclonedx", "spdx"].contains(format) else { throw ArgumentParser.ValidationError("--format must be backup, cyclonedx or spdx") }
+        if format != "backup" {
+            guard !all else { throw ArgumentParser.ValidationError("--format \(format) describes one model version: give its reference, not --all") }
+            do { _ = try parseArtifactReference(target) } catch { throw ArgumentParser.ValidationError("\(error)") }
+        }
+    }
 
     func run() async throws {
         try await reportingErrors {
+            guard format == "backup" else { return try await exportBOM() }
             guard all else { throw PedigreeCore.ValidationError(field: "--all", "exports are of the whole store; pass --all") }
+            let file = target
             let count = try await storeOptions.withStore("export", creating: false) { [file] store in
                 guard file != "-" else {
                     return try await StoreBackup.export(store) { try FileHandle.standardOutput.write(contentsOf: Data($0.utf8)) }
@@ -85,6 +106,21 @@ struct Export: AsyncParsableCommand {
             }
             warn("exported \(count) event\(count == 1 ? "" : "s") from \(storeOptions.displayLocation)")
         }
+    }
+
+    private func exportBOM() async throws {
+        let ref = try parseArtifactReference(target)
+        let subject = try await storeOptions.withBackend(creating: false) { backend in
+            let (detail, parents) = try await ModelRecord.gather(ref, from: backend)
+            return BOMExport.Subject(detail: detail, parents: parents)
+        }
+        let document = format == "spdx" ? BOMExport.spdx(subject, toolVersion: Pedigree.version) : BOMExport.cycloneDX(subject, toolVersion: Pedigree.version)
+        let text = document.prettyString() + "\n"
+        guard let output else { return print(text, terminator: "") }
+        guard FileManager.default.createFile(atPath: output, contents: Data(text.utf8)) else {
+            throw PedigreeCore.ValidationError(field: "-o", "cannot write \(output) (is its directory writable?)")
+        }
+        warn("wrote the \(format) bill of materials of \(subject.model.ref) to \(output)")
     }
 }
 
