@@ -110,15 +110,38 @@ public struct AuditReport: QueryResult {
         /// Checkpoints that did not verify or no longer match the chain, with why.
         public let checkpointProblems: [String]
         public let signatures: [Signature]
+        /// Fields removed from these events (`pedigree redact`, `retention apply`), with who and why.
+        public let redactions: [Redaction]
 
         public var eventsVerified: Bool { events.allSatisfy(\.verified) }
         public var eventsCheckpointed: Int { events.filter { $0.checkpoint != nil }.count }
         public var ok: Bool { eventsVerified && checkpointProblems.isEmpty && signatures.allSatisfy(\.verified) }
 
-        public init(events: [EventCheck], checkpointProblems: [String], signatures: [Signature]) {
+        public init(events: [EventCheck], checkpointProblems: [String], signatures: [Signature], redactions: [Redaction]) {
             self.events = events
             self.checkpointProblems = checkpointProblems
             self.signatures = signatures
+            self.redactions = redactions
+        }
+    }
+
+    public struct Redaction: Hashable, Sendable, Codable {
+        /// The redacted event's digest.
+        public let event: String
+        public let fields: [String]
+        public let reason: String
+        public let by: String
+        public let at: Timestamp
+        /// The redaction event's digest.
+        public let redaction: String
+
+        public init(event: String, fields: [String], reason: String, by: String, at: Timestamp, redaction: String) {
+            self.event = event
+            self.fields = fields
+            self.reason = reason
+            self.by = by
+            self.at = at
+            self.redaction = redaction
         }
     }
 
@@ -505,8 +528,10 @@ extension AuditReport {
             Requirement(
                 id: "retention", source: "EU AI Act Art. 18, 19 (10 years)", title: "Documentation retained",
                 status: .met,
-                detail: "the log keeps every event since \(integrity.events.map(\.recordedAt).min()?.description ?? "—"); nothing is deleted",
-                evidence: []))
+                detail: "the log keeps every event since \(integrity.events.map(\.recordedAt).min()?.description ?? "—"); nothing is deleted"
+                    + (integrity.redactions.isEmpty
+                        ? "" : "; \(integrity.redactions.count) redactions removed fields and kept the digests, so the chains still verify"),
+                evidence: integrity.redactions.map(\.redaction)))
         let declared = [evidence.owner.map { "owner \($0)" }, evidence.riskTier.map { "risk tier \($0)" }].compactMap { $0 }
         items.append(
             Requirement(

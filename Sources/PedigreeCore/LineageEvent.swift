@@ -27,6 +27,7 @@ public struct LineageEvent: Sendable, Hashable {
         case retirement(RetirementRecord)
         case checkpoint(CheckpointRecord)
         case signature(SignatureRecord)
+        case redaction(RedactionRecord)
     }
 
     public let namespace: String
@@ -61,6 +62,7 @@ public struct LineageEvent: Sendable, Hashable {
         case .retirement(let retirement): out["type"] = "retirement"; out["retirement"] = retirement.json
         case .checkpoint(let checkpoint): out["type"] = "checkpoint"; out["checkpoint"] = checkpoint.json
         case .signature(let signature): out["type"] = "signature"; out["signature"] = signature.json
+        case .redaction(let redaction): out["type"] = "redaction"; out["redaction"] = redaction.json
         }
         if let eventTime { out["eventTime"] = .string(eventTime.description) }
         if let producer { out["producer"] = .string(producer) }
@@ -113,7 +115,8 @@ public struct LineageEvent: Sendable, Hashable {
             payload = .retirement(
                 try RetirementRecord(json: payloadJSON, path: reader.fieldPath("retirement"), namespace: namespace, eventTime: eventTime))
         case "checkpoint": payload = .checkpoint(try CheckpointRecord(json: payloadJSON, path: reader.fieldPath("checkpoint")))
-        default: payload = .signature(try SignatureRecord(json: payloadJSON, path: reader.fieldPath("signature"), namespace: namespace))
+        case "signature": payload = .signature(try SignatureRecord(json: payloadJSON, path: reader.fieldPath("signature"), namespace: namespace))
+        default: payload = .redaction(try RedactionRecord(json: payloadJSON, path: reader.fieldPath("redaction"), namespace: namespace))
         }
         self.init(
             namespace: namespace, eventTime: eventTime, producer: try reader.optionalString("producer"), supersedes: supersedes, payload: payload,
@@ -154,6 +157,8 @@ public struct LineageEvent: Sendable, Hashable {
         case .retirement(let retirement): retirement.model.description
         case .checkpoint: "checkpoint"
         case .signature(let signature): signature.model.description
+        // The redacted event's position: redactions of one event share a subject.
+        case .redaction(let redaction): "event:\(namespace)#\(redaction.sequence)"
         }
     }
 
@@ -165,10 +170,11 @@ public struct LineageEvent: Sendable, Hashable {
         case .retirement: "retirement"
         case .checkpoint: "checkpoint"
         case .signature: "signature"
+        case .redaction: "redaction"
         }
     }
 
-    static let payloadKeys = ["run", "artifact", "deployment", "retirement", "checkpoint", "signature"]
+    static let payloadKeys = ["run", "artifact", "deployment", "retirement", "checkpoint", "signature", "redaction"]
 }
 
 /// Turns a submitted document into events: a native event, an OpenLineage event (RunEvent, DatasetEvent or

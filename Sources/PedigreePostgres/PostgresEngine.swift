@@ -156,6 +156,21 @@ public final class PostgresEngine: SQLEngine {
         try await transaction(kind == .log ? .write : .plainWrite) { try body($0) }
     }
 
+    /// VACUUM FULL rewrites the tables a redaction changed, so the old row versions are gone from disk
+    /// (PostgreSQL keeps them until then). It needs the tables to itself for a moment.
+    public func eraseRemovedData() async throws {
+        do {
+            try await withConnection { [workers, logger] connection in
+                try await workers.runIfActive {
+                    let session = PostgresSession(connection: connection, logger: logger)
+                    for table in ["events", "nodes", "edges", "deployments"] { try session.executeVerbatim("VACUUM FULL \(table)") }
+                }
+            }
+        } catch {
+            throw Self.storeError(error, location: postgresLocation)
+        }
+    }
+
     public func storageBytes(_ session: any SQLSession) throws -> Int64 {
         try session.int("SELECT pg_database_size(current_database())") ?? 0
     }

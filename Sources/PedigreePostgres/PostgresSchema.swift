@@ -123,5 +123,25 @@ enum PostgresSchema {
                 "ALTER TABLE deployments ADD COLUMN traffic integer",
                 "ALTER TABLE deployments DROP COLUMN config",
             ]),
+        Migration(
+            version: 4, name: "redaction",
+            statements: [
+                // `pedigree redact` rewrites one event's body, and nothing else of it, while it holds a grant for that event.
+                "CREATE TABLE redaction_grants (seq bigint PRIMARY KEY)",
+                """
+                CREATE OR REPLACE FUNCTION events_are_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF TG_OP = 'UPDATE' AND NEW.seq = OLD.seq AND NEW.namespace = OLD.namespace AND NEW.ns_seq = OLD.ns_seq
+                        AND NEW.type = OLD.type AND NEW.subject = OLD.subject AND NEW.digest = OLD.digest AND NEW.recorded_at = OLD.recorded_at
+                        AND NEW.recorded_by = OLD.recorded_by AND NEW.prev_hash = OLD.prev_hash AND NEW.chain_hash = OLD.chain_hash
+                        AND NEW.supersedes IS NOT DISTINCT FROM OLD.supersedes
+                        AND EXISTS (SELECT 1 FROM redaction_grants g WHERE g.seq = OLD.seq) THEN
+                        RETURN NEW;
+                    END IF;
+                    RAISE EXCEPTION 'events are immutable: append a correction event instead (pedigree redact removes fields)';
+                END
+                $$
+                """,
+            ]),
     ]
 }

@@ -88,6 +88,16 @@ public enum AuditRenderer {
             }
         }
 
+        if !integrity.redactions.isEmpty {
+            blocks.append(.heading(3, "Redactions"))
+            blocks.append(
+                .table(
+                    ["Event", "Fields", "Reason", "By", "When"],
+                    integrity.redactions.map { r in
+                        [.code(r.event), .code(r.fields.joined(separator: ", ")), .text(r.reason), .text(r.by), .text(r.at.description)]
+                    }))
+        }
+
         blocks.append(.heading(2, "3. Obligations"))
         blocks.append(
             .table(

@@ -72,7 +72,9 @@ public enum BOMExport {
         }
         let model = subject.model
         var modelComponent = component(type: "machine-learning-model", ref: model.ref, name: model.name, version: model.version, digest: model.digest)
-        var properties: [JSONValue] = [["name": "pedigree.ref", "value": .string(model.ref)], ["name": "pedigree.namespace", "value": .string(model.namespace)]]
+        var properties: [JSONValue] = [
+            ["name": "pedigree.ref", "value": .string(model.ref)], ["name": "pedigree.namespace", "value": .string(model.namespace)],
+        ]
         properties += subject.parameters.map { ["name": .string("pedigree.hyperparameter.\($0.key)"), "value": .string($0.value)] }
         if let code = subject.run?.code {
             for key in ["repository", "commit", "branch", "tag", "diffDigest"] {
@@ -114,7 +116,10 @@ public enum BOMExport {
             let purl = purl(package.name, package.version)
             guard !libraries.contains(purl) else { continue }
             libraries.append(purl)
-            components.append(["type": "library", "bom-ref": .string(purl), "name": .string(package.name), "version": .string(package.version), "purl": .string(purl)])
+            components.append([
+                "type": "library", "bom-ref": .string(purl), "name": .string(package.name), "version": .string(package.version),
+                "purl": .string(purl),
+            ])
         }
         var dependsOn: [String] = []
         for ref in subject.inputs.map(\.node.ref) + libraries where !dependsOn.contains(ref) { dependsOn.append(ref) }

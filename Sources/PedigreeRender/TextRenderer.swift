@@ -229,7 +229,7 @@ public enum TextRenderer {
             lines.insert(
                 "ok: \(report.eventCount) events in \(report.chains.count) chain\(report.chains.count == 1 ? "" : "s") verified; projections match the log"
                     + (report.checkpoints > 0
-                        ? "; \(report.checkpoints) signed checkpoint\(report.checkpoints == 1 ? "" : "s") hold" : ""),
+                        ? "; \(report.checkpoints) signed checkpoint\(report.checkpoints == 1 ? " holds" : "s hold")" : ""),
                 at: 0)
         } else {
             lines.insert("FAILED: \(report.problems.count) problem\(report.problems.count == 1 ? "" : "s")", at: 0)

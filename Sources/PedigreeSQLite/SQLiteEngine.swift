@@ -90,6 +90,16 @@ public struct SQLiteEngine: SQLEngine {
         try await pool.write { try body(SQLiteSession(db: $0)) }
     }
 
+    /// VACUUM rewrites the file without its free pages; the checkpoint empties the write-ahead log, which
+    /// held the pages as they were.
+    public func eraseRemovedData() async throws {
+        guard let pool = pool as? DatabasePool else { return }
+        try await pool.writeWithoutTransaction { db in
+            try db.execute(sql: "VACUUM")
+            try db.checkpoint(.truncate)
+        }
+    }
+
     public func storageBytes(_ session: any SQLSession) throws -> Int64 {
         ["", "-wal"].reduce(Int64(0)) { total, suffix in
             total + ((try? FileManager.default.attributesOfItem(atPath: path + suffix)[.size] as? Int64) ?? 0)

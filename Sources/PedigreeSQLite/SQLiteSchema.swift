@@ -15,6 +15,9 @@ enum SQLiteSchema {
         migrator.registerMigration("v3: deployment actions") { db in
             try db.execute(sql: deploymentActionsSQL(schema: "main"))
         }
+        migrator.registerMigration("v4: redaction") { db in
+            try db.execute(sql: redactionSQL)
+        }
         return migrator
     }
 
@@ -48,6 +51,19 @@ enum SQLiteSchema {
             chain_hash  TEXT    NOT NULL,
             recorded_at INTEGER NOT NULL
         ) WITHOUT ROWID;
+        """
+
+    /// `pedigree redact` rewrites one event's body, and nothing else of it, while it holds a grant for that
+    /// event; every other update is refused as before.
+    static let redactionSQL = """
+        CREATE TABLE redaction_grants (seq INTEGER PRIMARY KEY);
+        DROP TRIGGER events_are_immutable;
+        CREATE TRIGGER events_are_immutable BEFORE UPDATE ON events
+            WHEN NEW.seq IS NOT OLD.seq OR NEW.namespace IS NOT OLD.namespace OR NEW.ns_seq IS NOT OLD.ns_seq OR NEW.type IS NOT OLD.type
+                OR NEW.subject IS NOT OLD.subject OR NEW.digest IS NOT OLD.digest OR NEW.recorded_at IS NOT OLD.recorded_at
+                OR NEW.recorded_by IS NOT OLD.recorded_by OR NEW.prev_hash IS NOT OLD.prev_hash OR NEW.chain_hash IS NOT OLD.chain_hash
+                OR NEW.supersedes IS NOT OLD.supersedes OR NOT EXISTS (SELECT 1 FROM redaction_grants g WHERE g.seq = OLD.seq)
+            BEGIN SELECT RAISE(ABORT, 'events are immutable: append a correction event instead (pedigree redact removes fields)'); END;
         """
 
     /// The graph: derived from the log, rebuilt by `pedigree rebuild`, compared with a fresh replay by

@@ -31,6 +31,7 @@ struct IngestService: Sendable {
             case .retirement: "retirement"
             case .checkpoint: "checkpoint"
             case .signature: "signature"
+            case .redaction: "redaction"
             }
         throw APIError(
             .unprocessableContent, code: "invalid", "is reserved for the records of the MLflow API (/api/2.0/mlflow); use another facet name",

@@ -80,6 +80,14 @@ public protocol StoreMaintenance: Sendable {
     /// so history can be moved between backends but not altered on the way.
     func restore(_ events: [StoredEvent]) async throws
 
+    /// Removes fields from the events behind a node (as `show` lists them): each event keeps its digest, so
+    /// its chain still verifies; a redaction event records who, why and which fields; the projections and
+    /// the files keep no copy. `dryRun`: what would be redacted, changing nothing.
+    func redact(_ ref: Reference, fields: [String], reason: String, recordedBy: String, dryRun: Bool) async throws -> [RedactionOutcome]
+
+    /// Redacts the payloads of events older than each namespace's policy (years), keeping the graph.
+    func applyRetention(_ keepYears: [String: Int], now: Timestamp, recordedBy: String, dryRun: Bool) async throws -> [RedactionOutcome]
+
     /// Sizes, for monitoring.
     func statistics() async throws -> StoreStatistics
 }

@@ -32,6 +32,10 @@ public protocol SQLEngine: Sendable {
     /// Runs what the engine needs while it is used (PostgreSQL: its connection pool) until cancelled or
     /// shut down gracefully; see `SQLStore.run()`.
     func run() async throws
+
+    /// After a redaction: rewrites the files so that no copy of the removed bytes is left in free pages, a
+    /// write-ahead log or dead rows.
+    func eraseRemovedData() async throws
 }
 
 public enum SQLWriteKind: Sendable {
@@ -96,6 +100,54 @@ public final class SQLStore<Engine: SQLEngine>: LineageStore, TokenStore, GroupC
             for event in events { try log.restore(event) }
             try log.saveHeads()
         }
+    }
+
+    public func redact(
+        _ ref: Reference, fields: [String], reason: String, recordedBy identity: String, dryRun: Bool
+    ) async throws -> [RedactionOutcome] {
+        try await redacting(reason: reason, recordedBy: identity, dryRun: dryRun) {
+            try GraphReader(db: $0, asOf: nil).redactionTargets(ref, fields: fields)
+        }
+    }
+
+    public func applyRetention(
+        _ keepYears: [String: Int], now: Timestamp, recordedBy identity: String, dryRun: Bool
+    ) async throws -> [RedactionOutcome] {
+        let cutoffs = keepYears.mapValues { Timestamp(microseconds: now.microseconds - Int64($0) * 365_250_000 * 86_400) }
+        let reason = keepYears.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value) years" }.joined(separator: ", ")
+        return try await redacting(reason: "retention policy (\(reason))", recordedBy: identity, dryRun: dryRun) {
+            try GraphReader(db: $0, asOf: nil).retentionTargets(cutoffs)
+        }
+    }
+
+    /// Redacts the targets in one transaction: each event's redaction appended and its body rewritten, then
+    /// the projections rebuilt from the redacted log (so no projection keeps a removed value), then the
+    /// files scrubbed of the old bytes.
+    private func redacting(
+        reason: String, recordedBy identity: String, dryRun: Bool,
+        _ targets: @escaping @Sendable (any SQLSession) throws -> [(seq: Int64, fields: [String])]
+    ) async throws -> [RedactionOutcome] {
+        guard !reason.allSatisfy(\.isWhitespace) else { throw StoreError(.invalid, "say why the fields are removed", field: "--reason") }
+        if dryRun {
+            return try await read { db in
+                try targets(db).map { target in
+                    let row = try db.row("SELECT namespace, ns_seq, digest, type FROM events WHERE seq = ?", .int(target.seq))!
+                    return RedactionOutcome(
+                        namespace: try row.text(0), sequence: try row.int(1), digest: ContentDigest(hex: try row.text(2))!, type: try row.text(3),
+                        fields: target.fields, redaction: nil)
+                }
+            }
+        }
+        let outcomes = try await write(.log) { db in
+            var log = try EventLogWriter(db: db)
+            let outcomes = try targets(db).map { try log.redact(seq: $0.seq, fields: $0.fields, reason: reason, recordedBy: identity) }
+            try log.saveHeads()
+            for table in Projector.tables { try db.execute("DELETE FROM \(table)") }
+            try EventLogReplayer.replay(from: db, into: db)
+            return outcomes
+        }
+        if !outcomes.isEmpty { try await engine.eraseRemovedData() }
+        return outcomes
     }
 
     public func rebuildProjections() async throws {

@@ -22,7 +22,7 @@ struct PedigreeCommand: AsyncParsableCommand {
         subcommands: [
             Quickstart.self, Run.self, Sync.self, Record.self, Show.self, List.self, Lineage.self, Models.self, Impact.self, Diff.self, History.self,
             Deploy.self, Undeploy.self, Retire.self, Incident.self,
-            Verify.self, Checkpoint.self, Audit.self, Sign.self, Attest.self,
+            Verify.self, Checkpoint.self, Audit.self, Sign.self, Attest.self, Redact.self, Retention.self,
             Rebuild.self, Log.self, Serve.self, Token.self, Migrate.self, Export.self, Import.self,
         ]
     )

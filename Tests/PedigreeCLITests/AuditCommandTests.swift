@@ -134,7 +134,7 @@ struct AuditCommandTests {
         #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600, "the signing key is readable by its owner only")
         let publicKey = cli.home.deletingLastPathComponent().appendingPathComponent("checkpoint.pub").path
         #expect(try cli.run(["checkpoint", "--export-public-key", publicKey]).status == 0)
-        #expect(try cli.run(["verify"]).stdout.contains("1 signed checkpoint hold"))
+        #expect(try cli.run(["verify"]).stdout.contains("1 signed checkpoint holds"))
         let audited = try Self.audit(cli, "model:risk/credit@2")
         #expect(audited["checklist"]?.arrayValue?.first { $0["id"] == "signed-checkpoints" }?["status"] == "met")
 
@@ -375,7 +375,9 @@ struct AuditCommandTests {
         #expect(try cli.run(["record", "-"], stdin: Self.trainingRun(id: "full-1", model: "credit", environment: true)).status == 0)
         let directory = cli.home.deletingLastPathComponent()
         for format in ["cyclonedx", "spdx"] {
-            let made = try cli.run(["export", "model:risk/credit@1", "--format", format, "-o", directory.appendingPathComponent("\(format).json").path])
+            let made = try cli.run([
+                "export", "model:risk/credit@1", "--format", format, "-o", directory.appendingPathComponent("\(format).json").path,
+            ])
             #expect(made.status == 0, "\(made.stderr)")
         }
         let cyclone = try JSONValue.parse(Data(contentsOf: directory.appendingPathComponent("cyclonedx.json")))
@@ -417,5 +419,52 @@ struct AuditCommandTests {
         let checked = try SignedModelProject.shell(
             "\(testPython) validate.py cyclonedx.json spdx.json \(fixture("spdx/spdx-json-schema-3.0.1.json"))", in: directory)
         #expect(checked.status == 0 && checked.output.contains("both valid"), "\(checked.output)")
+    }
+
+    @Test("a redacted store still verifies, the value is in no file of the store, and exports and the audit show it as redacted")
+    func redactionLeavesNoCopy() throws {
+        let cli = try CLI()
+        let secret = "alice.secret@example.com"
+        let event = Self.trainingRun(id: "pii-1", model: "credit", environment: true)
+            .replacingOccurrences(
+                of: #""hyperparameters":{"lr":0.01,"seed":7}"#, with: #""hyperparameters":{"lr":0.01,"seed":7,"customer_email":"\#(secret)"}"#)
+        #expect(try cli.run(["record", "-"], stdin: event).status == 0)
+        #expect(try cli.run(["checkpoint"]).status == 0)
+        let storeFiles = { () -> [String] in
+            let directory = URL(fileURLWithPath: cli.store).deletingLastPathComponent()
+            return try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix("pedigree.db") }.map {
+                directory.appendingPathComponent($0).path
+            }
+        }
+        #expect(
+            try storeFiles().contains {
+                FileManager.default.contents(atPath: $0).map { String(decoding: $0, as: UTF8.self).contains(secret) } ?? false
+            })
+
+        let refused = try cli.run(["redact", "model:risk/credit@1", "--field", "run.id", "--reason", "x"])
+        #expect(refused.status == 64 && refused.stderr.contains("cannot be redacted"), "\(refused.stderr)")
+        let redacted = try cli.run([
+            "redact", "model:risk/credit@1", "--field", "run.hyperparameters.customer_email", "--reason", "personal data (GDPR art. 17)",
+        ])
+        #expect(
+            redacted.status == 0 && redacted.stdout.contains("redacted risk #1 (run): run.hyperparameters.customer_email"),
+            "\(redacted.stdout)\(redacted.stderr)")
+        let verify = try cli.run(["verify"])
+        #expect(verify.status == 0 && verify.stdout.contains("1 signed checkpoint holds"), "\(verify.stdout)")
+        for file in try storeFiles() {
+            let bytes = try #require(FileManager.default.contents(atPath: file))
+            #expect(!String(decoding: bytes, as: UTF8.self).contains(secret), "\(file) still holds the value")
+        }
+        let bom = try cli.run(["export", "model:risk/credit@1", "--format", "cyclonedx"]).stdout
+        #expect(bom.contains(#""name": "pedigree.hyperparameter.customer_email",\#n          "value": "[redacted]""#) || bom.contains("[redacted]"))
+        #expect(!bom.contains(secret))
+        let audit = try cli.run(["audit", "model:risk/credit@1"]).stdout
+        #expect(audit.contains("### Redactions") && audit.contains("personal data (GDPR art. 17)"))
+
+        // Retention: nothing is old enough under a ten-year policy.
+        let policy = cli.home.deletingLastPathComponent().appendingPathComponent("policy.json")
+        try Data(#"{"risk": 10}"#.utf8).write(to: policy)
+        let retention = try cli.run(["retention", "apply", "--policy", policy.path, "--dry-run"])
+        #expect(retention.status == 0 && retention.stdout.contains("nothing to redact"), "\(retention.stdout)\(retention.stderr)")
     }
 }

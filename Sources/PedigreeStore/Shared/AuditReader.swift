@@ -156,9 +156,10 @@ extension GraphReader {
     /// Each event checked: its body against its digest, and every link of its chain from it to the head.
     private func checkIntegrity(_ events: [(StoredEvent, String)], checkpoints: [ParsedCheckpoint]) throws -> AuditReport.Integrity {
         var brokenAt: [String: (sequence: Int64, problem: String)] = [:]
+        let redactions = try RedactionIndex(db, namespaces: Set(events.map(\.0.namespace)))
         for namespace in Set(events.map(\.0.namespace)) {
             let first = events.filter { $0.0.namespace == namespace }.map(\.0.namespaceSequence).min()!
-            if let problem = try latestBreak(namespace: namespace, from: first) { brokenAt[namespace] = problem }
+            if let problem = try latestBreak(namespace: namespace, from: first, redactions: redactions) { brokenAt[namespace] = problem }
         }
         var checkpointProblems: [String] = []
         var valid: [ParsedCheckpoint] = []
@@ -202,12 +203,25 @@ extension GraphReader {
             }
             return AuditReport.Signature(record, recordedBy: stored.recordedBy, event: stored.digest)
         }
-        return AuditReport.Integrity(events: checks, checkpointProblems: checkpointProblems, signatures: signatures)
+        var removed: [AuditReport.Redaction] = []
+        for (stored, _) in events {
+            for row in try db.rows(
+                "SELECT body, recorded_by, recorded_at, digest FROM events WHERE namespace = ? AND subject = ? AND type = 'redaction' ORDER BY seq",
+                .text(stored.namespace), .text("event:\(stored.namespace)#\(stored.namespaceSequence)"))
+            {
+                guard case .redaction(let record)? = try? LineageEvent(json: JSONValue.parse(try row.text(0))).payload else { continue }
+                removed.append(
+                    AuditReport.Redaction(
+                        event: stored.digest.description, fields: record.fields, reason: record.reason, by: try row.text(1),
+                        at: Timestamp(microseconds: try row.int(2)), redaction: "sha256:" + (try row.text(3))))
+            }
+        }
+        return AuditReport.Integrity(events: checks, checkpointProblems: checkpointProblems, signatures: signatures, redactions: removed)
     }
 
     /// The last broken link of a namespace's chain from event `first` to its head, if any: an event whose
     /// body, previous hash or chain hash does not check, or a head that the log does not end in.
-    private func latestBreak(namespace: String, from first: Int64) throws -> (sequence: Int64, problem: String)? {
+    private func latestBreak(namespace: String, from first: Int64, redactions: RedactionIndex) throws -> (sequence: Int64, problem: String)? {
         var previous =
             first == 1
             ? EventChain.genesis
@@ -225,10 +239,10 @@ extension GraphReader {
                 let digest = ContentDigest(hashing: Array(event.body.utf8))
                 let link = EventChain.link(
                     previous: event.previousHash, namespace: namespace, sequence: event.namespaceSequence, recordedAt: event.recordedAt,
-                    recordedBy: event.recordedBy, digest: digest)
+                    recordedBy: event.recordedBy, digest: event.digest)
                 if event.namespaceSequence != expected {
                     broken = (expected, "events are missing or renumbered")
-                } else if digest != event.digest {
+                } else if !redactions.accepts(event, bodyDigest: digest) {
                     broken = (event.namespaceSequence, "the stored body hashes to \(digest), not the recorded \(event.digest): the event was altered")
                 } else if event.previousHash != previous {
                     broken = (event.namespaceSequence, "its previous hash does not match the event before it")

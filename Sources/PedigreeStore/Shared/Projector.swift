@@ -43,6 +43,18 @@ struct Projector {
         case .checkpoint: break
         // A signature is about a version that must exist; `show` and the audit read it from the log.
         case .signature(let signature): _ = try existingArtifact(signature.model, field: "signature.model")
+        // A redaction names an event of its namespace that precedes it; the body it vouches for is checked by
+        // the redaction itself (`SQLStore.redact`) and by `verify`.
+        case .redaction(let redaction):
+            guard
+                try log.row(
+                    "SELECT 1 FROM events WHERE namespace = ? AND ns_seq = ? AND digest = ? AND seq < ?", .text(event.namespace),
+                    .int(redaction.sequence), .text(redaction.digest.hex), .int(sequence)) != nil
+            else {
+                throw StoreError(
+                    .notFound, "no event #\(redaction.sequence) with digest \(redaction.digest) in namespace \(event.namespace) to redact",
+                    field: "redaction.event")
+            }
         }
     }
 
@@ -335,7 +347,7 @@ struct Projector {
             throw StoreError(
                 .invalid, "a retirement is final and cannot be corrected; deploy the version with --force if it must serve again",
                 field: "supersedes")
-        case .checkpoint, .signature:
+        case .checkpoint, .signature, .redaction:
             throw StoreError(
                 .invalid, "a \(event.typeName) is evidence as it was observed and cannot be corrected; record a new one", field: "supersedes")
         case .run(let run):
@@ -429,7 +441,7 @@ struct Projector {
                 if let model = deployment.model, model.version != nil { refs.insert(model.description) }
             case .retirement(let retirement): refs.insert(retirement.model.description)
             case .signature(let signature): refs.insert(signature.model.description)
-            case .checkpoint: break
+            case .checkpoint, .redaction: break
             }
         }
         let unknown = Array(refs.filter { nodeIDs[$0] == nil && !absent.contains($0) })

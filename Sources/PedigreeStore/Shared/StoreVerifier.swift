@@ -25,6 +25,7 @@ struct StoreVerifier {
 
     /// Walks the log in append order; within it, each namespace's events must follow each other in chain order.
     private func verifyChains(_ problems: inout [VerificationReport.Problem]) throws -> ([VerificationReport.Chain], Int64) {
+        let redactions = try RedactionIndex(db)
         var states: [String: ChainState] = [:]
         var count: Int64 = 0
         try EventLogReplayer.forEachEvent(in: db, extraColumns: ", type, subject, supersedes") { row in
@@ -37,7 +38,7 @@ struct StoreVerifier {
             var state = states[stored.namespace] ?? ChainState()
             defer { states[stored.namespace] = state }
             guard !state.broken else { return }
-            if let problem = check(stored, columns: row.suffix(3).map(\.text), state: state) {
+            if let problem = check(stored, columns: row.suffix(3).map(\.text), state: state, redactions: redactions) {
                 problems.append(
                     VerificationReport.Problem(
                         namespace: stored.namespace, sequence: min(stored.namespaceSequence, state.expected), message: problem))
@@ -72,7 +73,7 @@ struct StoreVerifier {
 
     /// The first thing wrong with one stored event, or nil.
     /// `columns`: the stored type, subject and supersedes, which must agree with the body.
-    private func check(_ stored: StoredEvent, columns: [String?], state: ChainState) -> String? {
+    private func check(_ stored: StoredEvent, columns: [String?], state: ChainState, redactions: RedactionIndex) -> String? {
         let sequence = stored.namespaceSequence
         guard sequence == state.expected else {
             return "expected event #\(state.expected) next but found #\(sequence): events are missing or renumbered"
@@ -81,8 +82,10 @@ struct StoreVerifier {
             return "previous-hash \(stored.previousHash) does not match the chain hash of event #\(sequence - 1) (\(state.previousHash))"
         }
         let actualDigest = ContentDigest(hashing: Array(stored.body.utf8))
-        guard actualDigest == stored.digest else {
-            return "the stored event body hashes to \(actualDigest), not the recorded \(stored.digest): the event was altered"
+        guard redactions.accepts(stored, bodyDigest: actualDigest) else {
+            return redactions.isRedacted(stored)
+                ? "the stored event body hashes to \(actualDigest), neither the recorded \(stored.digest) nor what its redaction left: the event was altered"
+                : "the stored event body hashes to \(actualDigest), not the recorded \(stored.digest): the event was altered"
         }
         let event: LineageEvent
         do {
@@ -90,7 +93,7 @@ struct StoreVerifier {
         } catch {
             return "the stored event body no longer parses as an event: \(error)"
         }
-        guard event.digest == stored.digest, event.namespace == stored.namespace else {
+        guard event.digest == actualDigest, event.namespace == stored.namespace else {
             return "the stored event body is not in canonical form or names another namespace"
         }
         guard columns == [event.typeName, event.subject, event.supersedes?.hex] else {
@@ -101,7 +104,7 @@ struct StoreVerifier {
         }
         let expectedHash = EventChain.link(
             previous: stored.previousHash, namespace: stored.namespace, sequence: sequence, recordedAt: stored.recordedAt,
-            recordedBy: stored.recordedBy, digest: actualDigest)
+            recordedBy: stored.recordedBy, digest: stored.digest)
         guard expectedHash == stored.chainHash else {
             return "chain hash \(stored.chainHash) should be \(expectedHash): the sequence, time, namespace or recorder was altered"
         }

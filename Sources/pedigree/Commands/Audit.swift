@@ -447,7 +447,10 @@ enum ModelRecord {
         }
         // Parents are the generating run's model inputs (a base model, or a parent named by reference).
         let parents = (detail.generatedBy?.inputs ?? []).filter { $0.node.kind == "model" }.map { link in
-            (ref: ArtifactRef(kind: "model", namespace: link.node.namespace, name: link.node.name, version: link.node.version), digest: link.node.digest)
+            (
+                ref: ArtifactRef(kind: "model", namespace: link.node.namespace, name: link.node.name, version: link.node.version),
+                digest: link.node.digest
+            )
         }
         return (detail, parents)
     }
@@ -498,5 +501,113 @@ enum Provenance {
                 ],
             ],
         ]
+    }
+}
+
+struct Redact: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Remove fields (personal data, secrets) from the events behind a node, keeping the chain verifiable.",
+        discussion: """
+            Each event that holds a field keeps its digest, so its hash chain still verifies; the field's value is \
+            replaced by "[redacted]" wherever it is shown or exported, and a redaction event records who removed \
+            which fields and why. The graph is rebuilt and the store's files rewritten, so no copy of the value \
+            is left in them. Only free-form payloads can be removed: parameters, metrics, facets, data \
+            preparation, environment, code and deployment configuration.
+
+              pedigree redact run:7f3a… --field run.hyperparameters.customer_email --reason "personal data (GDPR art. 17)"
+              pedigree redact model:fraud-team/fraud@3 --field run.environment.variables --reason "leaked token" --dry-run
+            """)
+
+    @Argument(help: "The node whose events to redact: an artifact version, a run or an endpoint.", transform: parseReference)
+    var ref: Reference
+    @Option(
+        name: .customLong("field"), help: ArgumentHelp("A field path in the event, e.g. run.hyperparameters.email (repeatable).", valueName: "path"))
+    var fields: [String] = []
+    @Option(help: "Why, for the audit trail.")
+    var reason: String
+    @Flag(name: .customLong("dry-run"), help: "List what would be redacted; change nothing.")
+    var dryRun = false
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        guard !fields.isEmpty else { throw ArgumentParser.ValidationError("give at least one --field PATH") }
+        for field in fields where !Redactor.isRedactable(field) {
+            throw ArgumentParser.ValidationError(
+                "--field \(TerminalText.escape(field)) cannot be redacted; only fields under \(Redactor.redactable.joined(separator: ", ")) can")
+        }
+    }
+
+    func run() async throws {
+        try await reportingErrors {
+            let outcomes = try await storeOptions.withStore("redact", creating: false) { [ref, fields, reason, dryRun] store in
+                try await store.redact(ref, fields: fields, reason: reason, recordedBy: cliIdentity, dryRun: dryRun)
+            }
+            RedactionReport.print(outcomes, dryRun: dryRun, json: output.json)
+        }
+    }
+}
+
+struct Retention: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Apply retention policies: redact the payloads of events older than each namespace's period.",
+        subcommands: [Apply.self])
+
+    struct Apply: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Redact the payloads (parameters, metrics, facets, environment, code, configuration) of expired events.",
+            discussion: """
+                The policy file is JSON: the years to keep each namespace's records in full, e.g.
+
+                  {"fraud-team": 10, "marketing": 3}
+
+                Expired events keep their ids, references, times and digests, so the lineage graph and the hash \
+                chains stay; their payloads are redacted as `pedigree redact` does, with the policy as the reason. \
+                The EU AI Act asks providers of high-risk systems to keep documentation for 10 years.
+                """)
+
+        @Option(help: ArgumentHelp("The retention policy (JSON: namespace → years).", valueName: "file"))
+        var policy: String
+        @Flag(name: .customLong("dry-run"), help: "List what would be redacted; change nothing.")
+        var dryRun = false
+        @OptionGroup var storeOptions: StoreOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            try await reportingErrors {
+                guard let data = FileManager.default.contents(atPath: policy), case .object(let members)? = try? JSONValue.parse(data) else {
+                    throw PedigreeCore.ValidationError(
+                        field: "--policy", "\(policy) is not a JSON object of namespace → years, e.g. {\"fraud-team\": 10}")
+                }
+                var years: [String: Int] = [:]
+                for (namespace, value) in members {
+                    guard case .int(let n) = value, n >= 1, n <= 100 else {
+                        throw PedigreeCore.ValidationError(field: "--policy", "\(namespace): the years to keep must be a whole number from 1 to 100")
+                    }
+                    _ = try Namespace(namespace, field: "--policy")
+                    years[namespace] = Int(n)
+                    if n < 10 { warn("\(namespace): \(n) years is less than the 10 years the EU AI Act requires for high-risk systems") }
+                }
+                let outcomes = try await storeOptions.withStore("retention apply", creating: false) { [years, dryRun] store in
+                    try await store.applyRetention(years, now: .now, recordedBy: cliIdentity, dryRun: dryRun)
+                }
+                RedactionReport.print(outcomes, dryRun: dryRun, json: output.json)
+            }
+        }
+    }
+}
+
+enum RedactionReport {
+    static func print(_ outcomes: [RedactionOutcome], dryRun: Bool, json: Bool) {
+        if json { return printJSON(.object(["dryRun": .bool(dryRun), "redacted": .array(outcomes.map(\.json))])) }
+        for outcome in outcomes {
+            Swift.print(
+                "\(dryRun ? "would redact" : "redacted") \(TerminalText.escape(outcome.namespace)) #\(outcome.sequence) (\(outcome.type)): \(outcome.fields.map(TerminalText.escape).joined(separator: ", "))"
+            )
+        }
+        Swift.print(
+            outcomes.isEmpty
+                ? "nothing to redact"
+                : "\(outcomes.count) event\(outcomes.count == 1 ? "" : "s") \(dryRun ? "would be " : "")redacted; the chains still verify")
     }
 }

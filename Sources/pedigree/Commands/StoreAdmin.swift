@@ -67,7 +67,9 @@ struct Export: AsyncParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
 
     func validate() throws {
-        guard ["backup", "cyclonedx", "spdx"].contains(format) else { throw ArgumentParser.ValidationError("--format must be backup, cyclonedx or spdx") }
+        guard ["backup", "cyclonedx", "spdx"].contains(format) else {
+            throw ArgumentParser.ValidationError("--format must be backup, cyclonedx or spdx")
+        }
         if format != "backup" {
             guard !all else { throw ArgumentParser.ValidationError("--format \(format) describes one model version: give its reference, not --all") }
             do { _ = try parseArtifactReference(target) } catch { throw ArgumentParser.ValidationError("\(error)") }
@@ -114,7 +116,8 @@ struct Export: AsyncParsableCommand {
             let (detail, parents) = try await ModelRecord.gather(ref, from: backend)
             return BOMExport.Subject(detail: detail, parents: parents)
         }
-        let document = format == "spdx" ? BOMExport.spdx(subject, toolVersion: Pedigree.version) : BOMExport.cycloneDX(subject, toolVersion: Pedigree.version)
+        let document =
+            format == "spdx" ? BOMExport.spdx(subject, toolVersion: Pedigree.version) : BOMExport.cycloneDX(subject, toolVersion: Pedigree.version)
         let text = document.prettyString() + "\n"
         guard let output else { return print(text, terminator: "") }
         guard FileManager.default.createFile(atPath: output, contents: Data(text.utf8)) else {

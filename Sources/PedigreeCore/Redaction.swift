@@ -1,0 +1,127 @@
+/// The removal of fields from a stored event (personal data in a parameter, a record past its retention),
+/// recorded as an event itself: who, when and why, which event, which fields, and the digest of the event's
+/// body after the removal. The redacted event keeps its original digest, so its chain still verifies; its
+/// body now hashes to `redactedDigest`, which this record (itself in a chain) vouches for.
+///
+/// No digest of a removed value is kept: a hash of a low-entropy value (an e-mail address) could be
+/// guessed back.
+public struct RedactionRecord: Hashable, Sendable {
+    /// What a removed value is replaced by: this string, or for an object (a whole facet) an object saying
+    /// so, so the event keeps its shape and still parses.
+    public static let placeholder = "[redacted]"
+    public static let objectPlaceholder: JSONValue = ["redacted": .string(placeholder)]
+
+    static func isPlaceholder(_ value: JSONValue) -> Bool { value == .string(placeholder) || value == objectPlaceholder }
+
+    public var namespace: String
+    /// The redacted event's position in its namespace's chain, and its (original) digest.
+    public var sequence: Int64
+    public var digest: ContentDigest
+    public var fields: [String]
+    public var reason: String
+    public var redactedDigest: ContentDigest
+
+    public init(namespace: String, sequence: Int64, digest: ContentDigest, fields: [String], reason: String, redactedDigest: ContentDigest) {
+        self.namespace = namespace
+        self.sequence = sequence
+        self.digest = digest
+        self.fields = fields
+        self.reason = reason
+        self.redactedDigest = redactedDigest
+    }
+
+    public init(json value: JSONValue, path: String, namespace: String) throws(ValidationError) {
+        let reader = try FieldReader(value, path: path)
+        try reader.rejectUnknownKeys(["event", "fields", "reason", "redactedDigest"])
+        guard let event = try reader.optionalReader("event") else {
+            throw ValidationError(field: reader.fieldPath("event"), "is required: {\"sequence\": N, \"digest\": \"sha256:…\"} of the redacted event")
+        }
+        try event.rejectUnknownKeys(["sequence", "digest"])
+        guard let sequence = try event.optionalInt("sequence"), sequence >= 1 else {
+            throw ValidationError(field: event.fieldPath("sequence"), "is required: the redacted event's position in the namespace's chain")
+        }
+        self.namespace = namespace
+        self.sequence = sequence
+        digest = try Self.digest(event, "digest")
+        fields = try reader.array("fields").enumerated().map { (i, field) throws(ValidationError) in
+            guard let text = field.stringValue, Redactor.isRedactable(text) else {
+                throw ValidationError(field: "\(reader.fieldPath("fields"))[\(i)]", "must be a redactable field path, e.g. run.hyperparameters.email")
+            }
+            return text
+        }
+        guard !fields.isEmpty else { throw ValidationError(field: reader.fieldPath("fields"), "names no field") }
+        reason = try reader.string("reason", hint: "why the fields were removed, for the audit trail")
+        guard !reason.allSatisfy(\.isWhitespace) else { throw ValidationError(field: reader.fieldPath("reason"), "must say why") }
+        redactedDigest = try Self.digest(reader, "redactedDigest")
+    }
+
+    private static func digest(_ reader: FieldReader, _ key: String) throws(ValidationError) -> ContentDigest {
+        let text = try reader.string(key, hint: "sha256:<64 hex digits>")
+        guard let digest = ContentDigest(text) else {
+            throw ValidationError(field: reader.fieldPath(key), "'\(text)' must be sha256:<64 hex digits>")
+        }
+        return digest
+    }
+
+    public var json: JSONValue {
+        [
+            "event": ["sequence": .int(sequence), "digest": .string(digest.description)], "fields": .array(fields.map(JSONValue.string)),
+            "reason": .string(reason), "redactedDigest": .string(redactedDigest.description),
+        ]
+    }
+}
+
+/// Removes fields from an event body. Only free-form payloads can be redacted — parameters, metrics, facets,
+/// data preparation, environment, code and deployment configuration — never what the graph is made of
+/// (ids, references, namespaces, digests, times), so a redacted event still parses, projects and verifies.
+public enum Redactor {
+    /// The parts of an event that may be redacted, as path prefixes.
+    public static let redactable = [
+        "run.hyperparameters", "run.metrics", "run.facets", "run.data", "run.environment", "run.code",
+        "artifact.facets", "artifact.uri", "deployment.config", "deployment.environment", "deployment.code", "deployment.manifest.text",
+    ]
+
+    public static func isRedactable(_ path: String) -> Bool {
+        redactable.contains { path == $0 || path.hasPrefix($0 + ".") }
+    }
+
+    /// The body with each field replaced by the placeholder; throws when a path is not redactable or not in it.
+    public static func redact(_ body: JSONValue, fields: [String]) throws(ValidationError) -> JSONValue {
+        var out = body
+        for field in fields {
+            guard isRedactable(field) else {
+                throw ValidationError(
+                    field: "--field",
+                    "'\(field)' cannot be redacted: only \(redactable.joined(separator: ", ")) and fields under them (ids, references and times are what the graph is made of)"
+                )
+            }
+            let keys = field.split(separator: ".").map(String.init)
+            guard let replaced = replace(out, keys[...]) else {
+                throw ValidationError(field: "--field", "the event has no field \(field)")
+            }
+            out = replaced
+        }
+        return out
+    }
+
+    private static func replace(_ value: JSONValue, _ keys: ArraySlice<String>) -> JSONValue? {
+        guard let key = keys.first, case .object(var members) = value, let child = members[key] else { return nil }
+        if keys.count == 1 {
+            if RedactionRecord.isPlaceholder(child) { return nil }
+            members[key] = child.objectValue != nil ? RedactionRecord.objectPlaceholder : .string(RedactionRecord.placeholder)
+        } else {
+            guard let inner = replace(child, keys.dropFirst()) else { return nil }
+            members[key] = inner
+        }
+        return .object(members)
+    }
+
+    /// The paths under `prefixes` that an event body holds: what a retention policy removes.
+    public static func presentFields(in body: JSONValue, prefixes: [String]) -> [String] {
+        prefixes.filter { prefix in
+            var value: JSONValue? = body
+            for key in prefix.split(separator: ".") { value = value?[String(key)] }
+            return value.map { !RedactionRecord.isPlaceholder($0) } ?? false
+        }
+    }
+}
