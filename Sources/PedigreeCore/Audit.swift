@@ -539,7 +539,7 @@ extension AuditReport {
                 status: declared.count == 2 ? .met : declared.isEmpty ? .missing : .partial,
                 detail: declared.count == 2
                     ? declared.joined(separator: ", ")
-                    : "declare them as facets of the model version: {\"owner\": \"…\", \"riskTier\": \"high\"} (pedigree record)",
+                    : "declare them by registering the version with facets {\"owner\": \"…\", \"riskTier\": \"high\"} (pedigree record)",
                 evidence: registrations))
         return items
     }

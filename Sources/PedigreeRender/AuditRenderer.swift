@@ -28,7 +28,26 @@ public enum AuditRenderer {
             "Owner: \(report.owner ?? "not declared"). Risk tier: \(report.riskTier ?? "not declared").",
             report.model.digest.map { "Content digest \($0)." } ?? "No content digest recorded.",
         ]
+        let counts = [AuditReport.Status.met, .partial, .missing].map { status in (status, report.checklist.filter { $0.status == status }.count) }
+        let integrity = report.integrity
         blocks.append(.paragraph(facts.joined(separator: " ")))
+        blocks.append(
+            .table(
+                ["Summary", ""],
+                [
+                    [.text("Completeness"), .text("\(report.score)% over the five dimensions")],
+                    [
+                        .text("Events verified"),
+                        .status(integrity.eventsVerified ? "verified" : "FAILED"),
+                    ],
+                    [.text("Under a signed checkpoint"), .text("\(integrity.eventsCheckpointed) of \(integrity.events.count) events")],
+                    [
+                        .text("Model signatures"),
+                        integrity.signatures.isEmpty
+                            ? .status("missing") : .status(integrity.signatures.allSatisfy(\.verified) ? "verified" : "FAILED"),
+                    ],
+                    [.text("Obligations"), .text(counts.map { "\($0.1) \($0.0.rawValue)" }.joined(separator: ", "))],
+                ]))
 
         blocks.append(.heading(2, "1. Completeness of the five dimensions"))
         blocks.append(
@@ -49,7 +68,6 @@ public enum AuditRenderer {
         }
 
         blocks.append(.heading(2, "2. Integrity"))
-        let integrity = report.integrity
         blocks.append(
             .paragraph(
                 "\(integrity.events.count) events; \(integrity.events.filter(\.verified).count) verified against their hash chains up to the head; "
@@ -236,7 +254,7 @@ public enum AuditRenderer {
         h3{font-size:15px;margin:18px 0 6px}p{margin:6px 0}
         table{border-collapse:collapse;width:100%;margin:6px 0 12px;font-size:12.5px}
         th,td{border:1px solid var(--line);padding:4px 6px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
-        th{background:color-mix(in srgb,var(--line) 35%,transparent)}
+        th{background:color-mix(in srgb,var(--line) 35%,transparent);white-space:nowrap}
         code{font:11.5px ui-monospace,SFMono-Regular,Menlo,monospace}
         .status{font-weight:600;white-space:nowrap}.met,.verified{color:var(--ok)}.partly-met{color:var(--warn)}.missing,.failed{color:var(--bad)}
         footer{margin-top:32px;color:var(--muted);font-size:12px}

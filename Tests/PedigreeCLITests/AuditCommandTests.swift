@@ -467,4 +467,20 @@ struct AuditCommandTests {
         let retention = try cli.run(["retention", "apply", "--policy", policy.path, "--dry-run"])
         #expect(retention.status == 0 && retention.stdout.contains("nothing to redact"), "\(retention.stdout)\(retention.stderr)")
     }
+
+    /// Headless Chromium, which `--format pdf` prints with (scripts/test installs it).
+    static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    @Test("--format pdf prints the HTML report to a PDF with headless Chromium", .enabled(if: chromium != nil))
+    func pdf() throws {
+        let cli = try CLI()
+        #expect(try cli.run(["quickstart"]).status == 0)
+        let file = cli.home.deletingLastPathComponent().appendingPathComponent("audit.pdf")
+        let printed = try cli.run(["audit", "model:fraud-team/fraud@2", "--format", "pdf", "-o", file.path])
+        #expect(printed.status == 0, "\(printed.stderr)")
+        let bytes = try Data(contentsOf: file)
+        #expect(bytes.starts(with: Array("%PDF-".utf8)))
+        #expect(String(decoding: bytes, as: UTF8.self).contains("/Type /Page") || String(decoding: bytes, as: UTF8.self).contains("/Type/Page"))
+        #expect(try cli.run(["audit", "model:fraud-team/fraud@2", "--format", "pdf"]).status == 64, "a PDF needs a file")
+    }
 }

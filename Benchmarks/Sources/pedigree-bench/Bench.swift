@@ -150,6 +150,15 @@ struct Spine: AsyncParsableCommand {
             ))
         results.append(
             ("baseline: recursive CTE, depth 50", try await measure(samples) { try await backend.recursiveCTE(from: tip(pick()).description) }))
+        results.append(
+            (
+                "audit (one model version)",
+                try await measure(min(samples, 200)) {
+                    let p = pick()
+                    _ = try await store.audit(
+                        ArtifactRef(kind: "model", namespace: ns(p), name: "model-\(p)", version: "\(generator.versions)"), trustedKey: nil, asOf: nil)
+                }
+            ))
         print("query                               p50 ms   p99 ms   mean ms")
         for (name, latency) in results {
             print(
@@ -158,6 +167,34 @@ struct Spine: AsyncParsableCommand {
         let walk = results[0].1.p50, cte = results[7].1.p50
         print(String(format: "depth-50 walk vs recursive-CTE baseline (p50): %.2f×", walk / cte))
         print(String(format: "incident vs the separate calls it replaces (p99): %.2f×", results[5].1.p99 / results[6].1.p99))
+
+        // The inventory (`pedigree audit --all`): every model line's latest version scored, with owner, risk tier,
+        // live endpoints and last checkpoint, in one read transaction; against the baseline of listing the
+        // model lines and asking for each latest version's pedigree as separate calls.
+        var inventoryTimes: [Double] = [], baselineTimes: [Double] = []
+        var lines = 0
+        for _ in 0..<3 {
+            let t0 = clock.now
+            lines = try await store.inventory(trustedKey: nil, asOf: nil, mayRead: { _ in true }).count
+            inventoryTimes.append((clock.now - t0).seconds)
+            let t1 = clock.now
+            var offset = 0
+            while true {
+                let page = try await store.artifacts(matching: ArtifactFilter(kind: "model"), limit: 1000, offset: offset, asOf: nil)
+                for model in page {
+                    _ = try await store.pedigree(
+                        .artifact(ArtifactRef(kind: "model", namespace: model.namespace, name: model.name, version: model.version)), depth: nil, asOf: nil)
+                }
+                if page.count < 1000 { break }
+                offset += 1000
+            }
+            baselineTimes.append((clock.now - t1).seconds)
+        }
+        let inventory = inventoryTimes.sorted()[1], separate = baselineTimes.sorted()[1]
+        print(
+            String(
+                format: "inventory (audit --all): %d model lines in %.2f s (median of 3); baseline, a pedigree call per line: %.2f s; %.2f×", lines,
+                inventory, separate, inventory / separate))
         try await backend.dispose(store)
     }
 

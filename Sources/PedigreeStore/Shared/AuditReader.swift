@@ -58,11 +58,11 @@ extension GraphReader {
         let events = try storedEvents(sequences: sequences.sorted())
         let checkpoints = try self.checkpoints(trustedKey: trustedKey)
         let integrity = try checkIntegrity(events, checkpoints: checkpoints)
-        let owner = AuditEvidence.declared("owner", in: detail.artifact) ?? detail.events.first?.recordedBy
+        let declared = try self.declared(node.summary, state: detail.artifact)
         return AuditReport(
             AuditEvidence(
-                detail: detail, pedigree: pedigree, owner: owner, riskTier: AuditEvidence.declared("riskTier", in: detail.artifact), asOf: asOf,
-                generatedAt: now, integrity: integrity, changeLog: changeLog, deployments: deployments))
+                detail: detail, pedigree: pedigree, owner: declared.owner ?? detail.events.first?.recordedBy, riskTier: declared.riskTier,
+                asOf: asOf, generatedAt: now, integrity: integrity, changeLog: changeLog, deployments: deployments))
     }
 
     /// Every model line's latest version with its score, owner, risk tier, live endpoints and the last
@@ -99,7 +99,7 @@ extension GraphReader {
                 "SELECT ref FROM nodes WHERE kind = 'model' AND namespace = ? AND name = ? AND recorded_at <= ?", .text(namespace), .text(name),
                 .int(cutoff))
             let state = try db.row("SELECT state FROM nodes WHERE id = ?", .int(latest.id))?.optionalText(0)
-            let artifact = try state.map { try ArtifactSpec(json: JSONValue.parse($0), path: "artifact", defaultNamespace: namespace) }
+            let declared = try self.declared(s, state: try state.map { try ArtifactSpec(json: JSONValue.parse($0), path: "artifact", defaultNamespace: namespace) })
             let pedigree = try self.pedigree(.artifact(ArtifactRef(kind: "model", namespace: namespace, name: name, version: s.version)), depth: nil)
             // Without a declared owner, whoever first recorded the line's latest version (or its run).
             let recorder = try db.row(
@@ -107,12 +107,31 @@ extension GraphReader {
                 .text(pedigree.run.map { "run:\($0.id)" } ?? s.ref))?.text(0)
             entries.append(
                 InventoryEntry(
-                    model: s, versions: Int(try line.int(2)), owner: AuditEvidence.declared("owner", in: artifact) ?? recorder,
-                    riskTier: AuditEvidence.declared("riskTier", in: artifact), score: InventoryEntry.score(pedigree),
+                    model: s, versions: Int(try line.int(2)), owner: declared.owner ?? recorder, riskTier: declared.riskTier,
+                    score: InventoryEntry.score(pedigree),
                     serving: versionRefs.flatMap { servingByModel[$0] ?? [] }.sorted(), lastVerified: lastVerified[namespace],
                     retired: s.status == Projector.retired))
         }
         return entries
+    }
+
+    /// The owner and risk tier declared for a version: in the latest of its registrations that names them
+    /// (registering the version again with `{"owner": …, "riskTier": …}` facets declares them later), else
+    /// in its first registration.
+    private func declared(_ version: NodeSummary, state: ArtifactSpec?) throws -> (owner: String?, riskTier: String?) {
+        var owner: String?, riskTier: String?
+        for row in try db.rows(
+            "SELECT body FROM events WHERE subject = ? AND type = 'artifact' AND recorded_at <= ? ORDER BY seq DESC",
+            .text(ArtifactRef(kind: version.kind, namespace: version.namespace, name: version.name).description),
+            .int(cutoff))
+        {
+            guard case .artifact(let spec)? = try? LineageEvent(json: JSONValue.parse(try row.text(0))).payload, spec.ref.version == version.version
+            else { continue }
+            owner = owner ?? AuditEvidence.declared("owner", in: spec)
+            riskTier = riskTier ?? AuditEvidence.declared("riskTier", in: spec)
+            if owner != nil, riskTier != nil { break }
+        }
+        return (owner ?? AuditEvidence.declared("owner", in: state), riskTier ?? AuditEvidence.declared("riskTier", in: state))
     }
 
     // MARK: Integrity of the events involved
