@@ -183,6 +183,8 @@ public enum ModelSigning {
 
     public struct Verification: Sendable {
         public let verified: Bool
+        /// The files are the ones the signature lists (whether or not its signer could be checked).
+        public let filesMatch: Bool
         public let subjectDigest: String?
         public let hint: String?
         public let problem: String?
@@ -223,12 +225,12 @@ public enum ModelSigning {
             }
             guard key != nil else {
                 return Verification(
-                    verified: false, subjectDigest: "sha256:" + subject, hint: hint,
-                    problem: "the files match the signed manifest, but no public key was given to check who signed it (--signing-key PUB)")
+                    verified: false, filesMatch: true, subjectDigest: "sha256:" + subject, hint: hint,
+                    problem: "the files match the signed manifest, but no public key was given to check who signed it ($PEDIGREE_SIGNING_PUBLIC_KEY)")
             }
-            return Verification(verified: true, subjectDigest: "sha256:" + subject, hint: hint, problem: nil)
+            return Verification(verified: true, filesMatch: true, subjectDigest: "sha256:" + subject, hint: hint, problem: nil)
         } catch {
-            return Verification(verified: false, subjectDigest: nil, hint: nil, problem: "\(error)")
+            return Verification(verified: false, filesMatch: false, subjectDigest: nil, hint: nil, problem: "\(error)")
         }
     }
 }

@@ -115,7 +115,16 @@ public struct AuditReport: QueryResult {
 
         public var eventsVerified: Bool { events.allSatisfy(\.verified) }
         public var eventsCheckpointed: Int { events.filter { $0.checkpoint != nil }.count }
-        public var ok: Bool { eventsVerified && checkpointProblems.isEmpty && signatures.allSatisfy(\.verified) }
+        /// The events verify and no checkpoint is contradicted. (Model signatures are reported beside this: they
+        /// are about the model's files, observed when they were checked, not about the log.)
+        public var ok: Bool { eventsVerified && checkpointProblems.isEmpty }
+
+        /// Each signature file's latest check.
+        public var latestSignatures: [Signature] {
+            var latest: [String: Signature] = [:]
+            for signature in signatures { latest[signature.file] = signature }
+            return latest.values.sorted { $0.file < $1.file }
+        }
 
         public init(events: [EventCheck], checkpointProblems: [String], signatures: [Signature], redactions: [Redaction]) {
             self.events = events
@@ -145,11 +154,12 @@ public struct AuditReport: QueryResult {
         }
     }
 
-    /// A model signature as observed, with the event that recorded it.
+    /// A model signature as observed — by whoever recorded it — with the event that recorded it.
     public struct Signature: Hashable, Sendable, Codable {
         public let format: String
         public let file: String
         public let verified: Bool
+        public let filesMatch: Bool?
         public let keyId: String?
         public let problem: String?
         public let checkedAt: Timestamp
@@ -160,12 +170,16 @@ public struct AuditReport: QueryResult {
             format = record.format
             file = record.file
             verified = record.verified
+            filesMatch = record.filesMatch
             keyId = record.keyID
             problem = record.problem
             checkedAt = record.checkedAt
             self.recordedBy = recordedBy
             self.event = event.description
         }
+
+        /// verified; signer not checked (the files match, no key was at hand); or FAILED.
+        public var status: String { verified ? "verified" : filesMatch == true ? "signer not checked" : "FAILED" }
     }
 
     /// What changed from one version of the line to the next.
@@ -248,8 +262,7 @@ public struct AuditReport: QueryResult {
         changeLog = evidence.changeLog
         deployments = evidence.deployments
         retirement = detail.retirement
-        let run = detail.generatedBy?.record
-        dimensions = Self.dimensions(run: run, pedigree: evidence.pedigree)
+        dimensions = Self.dimensions(run: evidence.pedigree.run, pedigree: evidence.pedigree)
         checklist = Self.checklist(evidence, dimensions: dimensions)
     }
 }
@@ -472,7 +485,7 @@ extension AuditReport {
                 status: status("data", ["training data", "content digests"]) == .met
                     ? status("data", dataFields) : status("data", ["training data"]) == .missing ? .missing : .partial,
                 detail: gaps("data", dataFields), evidence: runs))
-        let metrics = detail.generatedBy?.record.metrics ?? [:]
+        let metrics = evidence.pedigree.run?.metrics ?? [:]
         let tested = status("data", ["validation or test data"]) == .met
         let signed = !runs.isEmpty && integrity.events.filter { $0.type == "run" }.allSatisfy { $0.checkpoint != nil }
         items.append(
@@ -488,14 +501,15 @@ extension AuditReport {
                         : "the run's events are not under a signed checkpoint (pedigree checkpoint)",
                 ].joined(separator: "; "),
                 evidence: runs))
-        let signatures = integrity.signatures
+        let signatures = integrity.latestSignatures
         items.append(
             Requirement(
                 id: "cybersecurity", source: "EU AI Act Annex IV 2(h); NIST AI RMF MANAGE 2.4", title: "Integrity of the model artefact",
-                status: signatures.contains(where: \.verified) && signatures.allSatisfy(\.verified) ? .met : signatures.isEmpty ? .missing : .partial,
+                status: signatures.isEmpty || signatures.contains { $0.status == "FAILED" }
+                    ? .missing : signatures.allSatisfy(\.verified) ? .met : .partial,
                 detail: signatures.isEmpty
                     ? "no model signature recorded (pedigree sign \(detail.summary.ref) --key KEY.pem)"
-                    : signatures.map { "\($0.file): \($0.verified ? "verified" : "FAILED: \($0.problem ?? "")")" }.joined(separator: "; "),
+                    : signatures.map { "\($0.file): \($0.status) (checked \($0.checkedAt), recorded by \($0.recordedBy))" }.joined(separator: "; "),
                 evidence: signatures.map(\.event)))
         let deployments = byType["deployment"] ?? []
         items.append(
@@ -516,13 +530,15 @@ extension AuditReport {
                     : "\(integrity.events.filter { !$0.verified }.count) events FAIL verification",
                 evidence: integrity.events.map(\.digest)))
         let covered = integrity.eventsCheckpointed
+        let pinned = integrity.events.allSatisfy { $0.checkpoint?.trustedKey ?? true }
         items.append(
             Requirement(
                 id: "signed-checkpoints", source: "EU AI Act Art. 12, 19; NIST AI RMF MANAGE 4.1", title: "History signed against later rewriting",
                 status: !integrity.checkpointProblems.isEmpty
-                    ? .missing : covered == integrity.events.count && covered > 0 ? .met : covered > 0 ? .partial : .missing,
+                    ? .missing : covered == integrity.events.count && covered > 0 && pinned ? .met : covered > 0 ? .partial : .missing,
                 detail: integrity.checkpointProblems.first
-                    ?? "\(covered) of \(integrity.events.count) events under a signed checkpoint\(covered < integrity.events.count ? " (pedigree checkpoint)" : "")",
+                    ?? "\(covered) of \(integrity.events.count) events under a signed checkpoint\(covered < integrity.events.count ? " (pedigree checkpoint)" : "")"
+                    + (pinned ? "" : "; signed with the key the checkpoint names, not one the auditor pinned (--public-key)"),
                 evidence: integrity.events.filter { $0.checkpoint != nil }.map(\.digest)))
         items.append(
             Requirement(

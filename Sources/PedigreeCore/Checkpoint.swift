@@ -25,6 +25,22 @@ public struct CheckpointRecord: Hashable, Sendable {
             self.events = events
             self.head = head
         }
+
+        /// What is wrong when the chain now holds `found` (nil: nothing) at this head's position: history
+        /// rewritten, or cut off. `what` says whose head it is.
+        public func problem(found: String?, what: String) -> VerificationReport.Problem? {
+            switch found {
+            case head?: return nil
+            case let other?:
+                return .init(
+                    namespace: namespace, sequence: events,
+                    message: "\(what) holds head \(head), but event #\(events) now hashes to \(other): history up to it was rewritten")
+            case nil:
+                return .init(
+                    namespace: namespace, sequence: events,
+                    message: "\(what) holds \(events) events ending in \(head), but the chain has fewer: it was truncated or replaced")
+            }
+        }
     }
 
     /// Every chain's head when it was signed, sorted by namespace.
@@ -122,6 +138,68 @@ public struct CheckpointRecord: Hashable, Sendable {
     }
 }
 
+/// The key checkpoints (and the redactions made after them) are signed with.
+public struct SigningKey: Sendable {
+    public let key: P256.Signing.PrivateKey
+
+    public init(_ key: P256.Signing.PrivateKey) { self.key = key }
+
+    public var keyID: String { CheckpointRecord.keyID(of: key.publicKey) }
+
+    /// Base64 of the DER-encoded ECDSA signature over `bytes`.
+    func sign(_ bytes: [UInt8]) throws -> String { try key.signature(for: bytes).derRepresentation.base64EncodedString() }
+}
+
+/// Whether `signature` (base64 DER) over `bytes` verifies with the P-256 public key in `pem`.
+func isValidSignature(_ signature: String, over bytes: [UInt8], publicKeyPEM pem: String) -> Bool {
+    guard let key = try? P256.Signing.PublicKey(pemRepresentation: pem), let data = Data(base64Encoded: signature),
+        let parsed = try? P256.Signing.ECDSASignature(derRepresentation: data)
+    else { return false }
+    return key.isValidSignature(parsed, for: bytes)
+}
+
+/// What signed checkpoints promise about redactions: a checkpoint signs chain hashes, which cover each event's
+/// original digest, not a redacted body. A redaction recorded after a checkpoint that covers its event (and so
+/// not itself under that checkpoint) must be signed with the checkpoint's key; otherwise anyone able to write
+/// the database could rewrite a checkpointed event and call it a redaction.
+public enum CheckpointRules {
+    public struct Redaction: Sendable {
+        public let record: RedactionRecord
+        /// The redaction event's own position in its namespace's chain.
+        public let sequence: Int64
+        public init(record: RedactionRecord, sequence: Int64) {
+            self.record = record
+            self.sequence = sequence
+        }
+    }
+
+    /// Each redaction that a checkpoint covering its event does not vouch for: (namespace, event, why).
+    public static func unvouchedRedactions(
+        _ redactions: [Redaction], checkpoints: [CheckpointRecord]
+    ) -> [(
+        namespace: String, sequence: Int64, message: String
+    )] {
+        var problems: [(String, Int64, String)] = []
+        for redaction in redactions {
+            let record = redaction.record
+            for checkpoint in checkpoints {
+                guard let head = checkpoint.heads.first(where: { $0.namespace == record.namespace }), head.events >= record.sequence,
+                    head.events < redaction.sequence
+                else { continue }
+                if record.signatureProblem(checkpoint: checkpoint) != nil {
+                    problems.append(
+                        (
+                            record.namespace, record.sequence,
+                            "was redacted after the checkpoint signed \(checkpoint.signedAt), by a redaction not signed with that checkpoint's key: its body is no longer covered by the checkpoint"
+                        ))
+                    break
+                }
+            }
+        }
+        return problems
+    }
+}
+
 /// The public key an auditor trusts to have signed checkpoints (`--public-key`).
 public struct TrustedKey: Sendable {
     public let key: P256.Signing.PublicKey
@@ -158,14 +236,17 @@ public struct SignatureRecord: Hashable, Sendable {
     public var keyID: String?
     public var publicKey: String?
     public var verified: Bool
+    /// Whether the files were the ones the signature lists, even when its signer could not be checked.
+    public var filesMatch: Bool?
     /// Why it did not verify.
     public var problem: String?
     public var checkedAt: Timestamp
 
     public init(
         model: ArtifactRef, format: String = Self.openSSFFormat, file: String, fileDigest: ContentDigest, subjectDigest: String?, keyID: String?,
-        publicKey: String?, verified: Bool, problem: String?, checkedAt: Timestamp
+        publicKey: String?, verified: Bool, filesMatch: Bool?, problem: String?, checkedAt: Timestamp
     ) {
+        self.filesMatch = filesMatch
         self.model = model
         self.format = format
         self.file = file
@@ -181,7 +262,7 @@ public struct SignatureRecord: Hashable, Sendable {
     public init(json value: JSONValue, path: String, namespace: String) throws(ValidationError) {
         let reader = try FieldReader(value, path: path)
         try reader.rejectUnknownKeys([
-            "model", "format", "file", "fileDigest", "subjectDigest", "keyId", "publicKey", "verified", "problem", "checkedAt",
+            "model", "format", "file", "fileDigest", "subjectDigest", "keyId", "publicKey", "verified", "filesMatch", "problem", "checkedAt",
         ])
         let model = try readModelReference(reader, hint: "the model version signed, e.g. \"model:fraud-team/fraud@1\"")
         guard model.version != nil else {
@@ -207,6 +288,7 @@ public struct SignatureRecord: Hashable, Sendable {
             throw ValidationError(field: reader.fieldPath("verified"), "is required: whether the signature verified")
         }
         self.verified = verified
+        filesMatch = try reader.optionalBool("filesMatch")
         problem = try reader.optionalString("problem")
         guard let checkedAt = try readTimestamp(reader, "checkedAt") else {
             throw ValidationError(field: reader.fieldPath("checkedAt"), "is required: when the signature was checked")
@@ -223,6 +305,7 @@ public struct SignatureRecord: Hashable, Sendable {
         if let keyID { out["keyId"] = .string(keyID) }
         if let publicKey { out["publicKey"] = .string(publicKey) }
         if let problem { out["problem"] = .string(problem) }
+        if let filesMatch { out["filesMatch"] = .bool(filesMatch) }
         return .object(out)
     }
 }

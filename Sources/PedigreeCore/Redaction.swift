@@ -3,9 +3,18 @@
 /// body after the removal. The redacted event keeps its original digest, so its chain still verifies; its
 /// body now hashes to `redactedDigest`, which this record (itself in a chain) vouches for.
 ///
-/// No digest of a removed value is kept: a hash of a low-entropy value (an e-mail address) could be
-/// guessed back.
+/// No digest of a removed value is kept. The event's own digest still commits to its original bytes, so a
+/// value that can be guessed exactly (an e-mail address from a list) can be confirmed against it; the value
+/// itself is stored nowhere.
+///
+/// A redaction of an event under a signed checkpoint is signed with the checkpoint's key (`CheckpointRules`).
 public struct RedactionRecord: Hashable, Sendable {
+    public struct Signature: Hashable, Sendable {
+        public let keyID: String
+        /// Base64 of the DER-encoded ECDSA signature over `signedBytes`.
+        public let value: String
+    }
+
     /// What a removed value is replaced by: this string, or for an object (a whole facet) an object saying
     /// so, so the event keeps its shape and still parses.
     public static let placeholder = "[redacted]"
@@ -20,6 +29,7 @@ public struct RedactionRecord: Hashable, Sendable {
     public var fields: [String]
     public var reason: String
     public var redactedDigest: ContentDigest
+    public var signature: Signature?
 
     public init(namespace: String, sequence: Int64, digest: ContentDigest, fields: [String], reason: String, redactedDigest: ContentDigest) {
         self.namespace = namespace
@@ -30,9 +40,35 @@ public struct RedactionRecord: Hashable, Sendable {
         self.redactedDigest = redactedDigest
     }
 
+    /// What a signature covers: the record without its signature, in the namespace it is recorded in.
+    var signedBytes: [UInt8] {
+        var document = json
+        if case .object(var members) = document {
+            members["signature"] = nil
+            members["statement"] = "pedigree-redaction-v1"
+            members["namespace"] = .string(namespace)
+            document = .object(members)
+        }
+        return document.canonicalBytes
+    }
+
+    public func signed(with key: SigningKey) throws -> RedactionRecord {
+        var out = self
+        out.signature = Signature(keyID: key.keyID, value: try key.sign(signedBytes))
+        return out
+    }
+
+    /// Why the signature does not vouch for this redaction under `checkpoint`'s key, or nil when it does.
+    public func signatureProblem(checkpoint: CheckpointRecord) -> String? {
+        guard let signature else { return "it is not signed" }
+        guard signature.keyID == checkpoint.keyID else { return "it is signed by \(signature.keyID), not the checkpoint's key \(checkpoint.keyID)" }
+        guard isValidSignature(signature.value, over: signedBytes, publicKeyPEM: checkpoint.publicKey) else { return "its signature does not verify" }
+        return nil
+    }
+
     public init(json value: JSONValue, path: String, namespace: String) throws(ValidationError) {
         let reader = try FieldReader(value, path: path)
-        try reader.rejectUnknownKeys(["event", "fields", "reason", "redactedDigest"])
+        try reader.rejectUnknownKeys(["event", "fields", "reason", "redactedDigest", "signature"])
         guard let event = try reader.optionalReader("event") else {
             throw ValidationError(field: reader.fieldPath("event"), "is required: {\"sequence\": N, \"digest\": \"sha256:…\"} of the redacted event")
         }
@@ -53,6 +89,11 @@ public struct RedactionRecord: Hashable, Sendable {
         reason = try reader.string("reason", hint: "why the fields were removed, for the audit trail")
         guard !reason.allSatisfy(\.isWhitespace) else { throw ValidationError(field: reader.fieldPath("reason"), "must say why") }
         redactedDigest = try Self.digest(reader, "redactedDigest")
+        if let signature = try reader.optionalReader("signature") {
+            try signature.rejectUnknownKeys(["keyId", "value"])
+            self.signature = Signature(
+                keyID: try signature.string("keyId"), value: try signature.string("value", hint: "base64 of the DER ECDSA signature"))
+        }
     }
 
     private static func digest(_ reader: FieldReader, _ key: String) throws(ValidationError) -> ContentDigest {
@@ -64,10 +105,21 @@ public struct RedactionRecord: Hashable, Sendable {
     }
 
     public var json: JSONValue {
-        [
+        var out: [String: JSONValue] = [
             "event": ["sequence": .int(sequence), "digest": .string(digest.description)], "fields": .array(fields.map(JSONValue.string)),
             "reason": .string(reason), "redactedDigest": .string(redactedDigest.description),
         ]
+        if let signature { out["signature"] = ["keyId": .string(signature.keyID), "value": .string(signature.value)] }
+        return .object(out)
+    }
+
+    /// Whether `body` holds the placeholder at every field this redaction names.
+    public func isApplied(to body: JSONValue) -> Bool {
+        fields.allSatisfy { field in
+            var value: JSONValue? = body
+            for key in field.split(separator: ".") { value = value?[String(key)] }
+            return value.map(Self.isPlaceholder) ?? false
+        }
     }
 }
 

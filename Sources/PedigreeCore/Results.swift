@@ -658,10 +658,19 @@ public struct VerificationReport: QueryResult {
     public let chains: [Chain]
     public let eventCount: Int64
     public let problems: [Problem]
-    /// How many signed checkpoints were checked (`verify` with checkpoints; 0 otherwise).
-    public let checkpoints: Int
+    /// The signed checkpoints recorded in the store whose heads are still in their chains.
+    public let checkpoints: [Checkpoint]
 
-    public init(chains: [Chain], eventCount: Int64, problems: [Problem], checkpoints: Int = 0) {
+    public struct Checkpoint: Hashable, Sendable, Codable {
+        public let signedAt: Timestamp
+        public let keyId: String
+        public init(signedAt: Timestamp, keyId: String) {
+            self.signedAt = signedAt
+            self.keyId = keyId
+        }
+    }
+
+    public init(chains: [Chain], eventCount: Int64, problems: [Problem], checkpoints: [Checkpoint] = []) {
         self.chains = chains
         self.eventCount = eventCount
         self.problems = problems
@@ -677,7 +686,7 @@ public struct VerificationReport: QueryResult {
         chains = try container.decode([Chain].self, forKey: .chains)
         eventCount = try container.decode(Int64.self, forKey: .eventCount)
         problems = try container.decode([Problem].self, forKey: .problems)
-        checkpoints = try container.decodeIfPresent(Int.self, forKey: .checkpoints) ?? 0
+        checkpoints = try container.decodeIfPresent([Checkpoint].self, forKey: .checkpoints) ?? []
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -686,7 +695,7 @@ public struct VerificationReport: QueryResult {
         try container.encode(eventCount, forKey: .eventCount)
         try container.encode(chains, forKey: .chains)
         try container.encode(problems, forKey: .problems)
-        if checkpoints > 0 { try container.encode(checkpoints, forKey: .checkpoints) }
+        if !checkpoints.isEmpty { try container.encode(checkpoints, forKey: .checkpoints) }
     }
 }
 

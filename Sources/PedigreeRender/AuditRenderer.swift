@@ -43,8 +43,8 @@ public enum AuditRenderer {
                     [.text("Under a signed checkpoint"), .text("\(integrity.eventsCheckpointed) of \(integrity.events.count) events")],
                     [
                         .text("Model signatures"),
-                        integrity.signatures.isEmpty
-                            ? .status("missing") : .status(integrity.signatures.allSatisfy(\.verified) ? "verified" : "FAILED"),
+                        integrity.latestSignatures.isEmpty
+                            ? .status("missing") : .status(integrity.latestSignatures.map(\.status).sorted().joined(separator: ", ")),
                     ],
                     [.text("Obligations"), .text(counts.map { "\($0.1) \($0.0.rawValue)" }.joined(separator: ", "))],
                 ]))
@@ -94,11 +94,12 @@ public enum AuditRenderer {
         } else {
             blocks.append(
                 .table(
-                    ["File", "Format", "Result", "Signer key", "Checked", "Event"],
+                    ["File", "Format", "Result", "Signer key", "Checked", "Recorded by", "Event"],
                     integrity.signatures.map { signature in
                         [
-                            .text(signature.file), .text(signature.format), .status(signature.verified ? "verified" : "FAILED"),
-                            .text(signature.keyId ?? "unknown"), .text(signature.checkedAt.description), .code(signature.event),
+                            .text(signature.file), .text(signature.format), .status(signature.status),
+                            .text(signature.keyId ?? "unknown"), .text(signature.checkedAt.description), .text(signature.recordedBy),
+                            .code(signature.event),
                         ]
                     }))
             for signature in integrity.signatures where !signature.verified {
@@ -289,7 +290,8 @@ public enum AuditRenderer {
 }
 
 /// Markdown text that displays as written: punctuation that Markdown would interpret is backslash-escaped,
-/// HTML is written as entities and line breaks become spaces (a table cell is one line).
+/// HTML is written as entities, and control characters (line breaks among them: a table cell is one line) are
+/// shown as visible escapes, as on a terminal.
 public enum Markdown {
     public static func escape(_ text: String) -> String {
         var out = ""

@@ -228,8 +228,8 @@ public enum TextRenderer {
         if report.ok {
             lines.insert(
                 "ok: \(report.eventCount) events in \(report.chains.count) chain\(report.chains.count == 1 ? "" : "s") verified; projections match the log"
-                    + (report.checkpoints > 0
-                        ? "; \(report.checkpoints) signed checkpoint\(report.checkpoints == 1 ? " holds" : "s hold")" : ""),
+                    + (report.checkpoints.isEmpty
+                        ? "" : "; \(report.checkpoints.count) signed checkpoint\(report.checkpoints.count == 1 ? " holds" : "s hold")"),
                 at: 0)
         } else {
             lines.insert("FAILED: \(report.problems.count) problem\(report.problems.count == 1 ? "" : "s")", at: 0)

@@ -220,7 +220,8 @@ struct LineageAPI: Sendable {
         }
         try context.identity.requireRead(model.namespace, model.description)
         let format = try query.choice("format", ["json", "md", "html"], default: "json")
-        let report = try await store.audit(model, trustedKey: trustedKey, asOf: try query.time("asOf"))
+        let identity = context.identity
+        let report = try await store.audit(model, trustedKey: trustedKey, asOf: try query.time("asOf"), mayRead: { identity.allows(.reader, in: $0) })
         switch format {
         case "md": return .text(AuditRenderer.markdown(report), contentType: "text/markdown; charset=utf-8")
         case "html": return .text(AuditRenderer.html(report), contentType: "text/html; charset=utf-8")

@@ -56,7 +56,26 @@ public enum StoreBackup {
     /// Loads an export into a store that is empty or holds exactly a prefix of it (a resumed import), in
     /// batches, each event checked to continue its chain as exported. Refuses text after the export's
     /// trailer, or a file truncated before it (what was imported is kept: run it again with the complete file).
-    public static func restore(_ backup: Reader, into store: any LineageStore) async throws -> ImportSummary {
+    /// The redactions an export holds (read ahead of its events: a redacted event comes before its redaction).
+    public static func redactions(in lines: some LineSource) throws -> [CheckpointRules.Redaction] {
+        var lines = lines
+        var found: [CheckpointRules.Redaction] = []
+        var number = 0
+        while let line = try lines.next() {
+            number += 1
+            guard line.contains("redaction"), let json = try? JSONValue.parse(line), json["body"] != nil,
+                let event = try? Self.event(json, line: number),
+                case .redaction(let record)? = try? LineageEvent(json: JSONValue.parse(event.body)).payload
+            else { continue }
+            found.append(CheckpointRules.Redaction(record: record, sequence: event.namespaceSequence))
+        }
+        return found
+    }
+
+    /// `redactions`: what `redactions(in:)` read from the same export; without them a redacted event is refused.
+    public static func restore(
+        _ backup: Reader, into store: any LineageStore, redactions: [CheckpointRules.Redaction] = []
+    ) async throws -> ImportSummary {
         let source = backup.source
         var resume = try await ImportResume(store: store)
         var batch: [StoredEvent] = []
@@ -83,7 +102,7 @@ public enum StoreBackup {
             }
             batch.append(event)
             if batch.count == 2_000 {
-                try await store.restore(batch)
+                try await store.restore(batch, redactions: redactions)
                 batch = []
             }
         }
@@ -94,7 +113,7 @@ public enum StoreBackup {
             )
         }
         try resume.requireComplete()
-        try await store.restore(batch)
+        try await store.restore(batch, redactions: redactions)
         return ImportSummary(events: count, skipped: skipped)
     }
 

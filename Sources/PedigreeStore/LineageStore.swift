@@ -57,8 +57,12 @@ public protocol LineageQuerying: Sendable {
     ) async throws -> IncidentReport
 
     /// A model version's audit: completeness, the integrity of its events (chains, signed checkpoints,
-    /// model signatures), the obligations checklist, its line's change log and where it served.
-    func audit(_ ref: ArtifactRef, trustedKey: TrustedKey?, asOf: Timestamp?) async throws -> AuditReport
+    /// model signatures), the obligations checklist, its line's change log and where it served; `mayRead` limits
+    /// what it shows of other namespaces.
+    func audit(
+        _ ref: ArtifactRef, trustedKey: TrustedKey?, asOf: Timestamp?, mayRead: @escaping @Sendable (String) -> Bool
+    ) async throws
+        -> AuditReport
 
     /// Every model line the reader may see, with what a model inventory lists.
     func inventory(trustedKey: TrustedKey?, asOf: Timestamp?, mayRead: @escaping @Sendable (String) -> Bool) async throws -> [InventoryEntry]
@@ -78,15 +82,24 @@ public protocol StoreMaintenance: Sendable {
     /// Appends events exactly as another store recorded them (`pedigree import`): original sequence
     /// numbers, times, recorders and chain hashes. Each must continue its namespace's chain in this store,
     /// so history can be moved between backends but not altered on the way.
-    func restore(_ events: [StoredEvent]) async throws
+    /// `redactions`: the redactions recorded later in the same export, read ahead (a redacted event keeps
+    /// its original digest; its body is accepted only as one of them left it).
+    func restore(_ events: [StoredEvent], redactions: [CheckpointRules.Redaction]) async throws
 
     /// Removes fields from the events behind a node (as `show` lists them): each event keeps its digest, so
     /// its chain still verifies; a redaction event records who, why and which fields; the projections and
-    /// the files keep no copy. `dryRun`: what would be redacted, changing nothing.
-    func redact(_ ref: Reference, fields: [String], reason: String, recordedBy: String, dryRun: Bool) async throws -> [RedactionOutcome]
+    /// the files keep no copy. An event under a signed checkpoint needs `signer`, that checkpoint's key.
+    /// `dryRun`: what would be redacted, changing nothing.
+    func redact(
+        _ ref: Reference, fields: [String], reason: String, recordedBy: String, signer: SigningKey?, dryRun: Bool
+    ) async throws
+        -> [RedactionOutcome]
 
     /// Redacts the payloads of events older than each namespace's policy (years), keeping the graph.
-    func applyRetention(_ keepYears: [String: Int], now: Timestamp, recordedBy: String, dryRun: Bool) async throws -> [RedactionOutcome]
+    func applyRetention(
+        _ keepYears: [String: Int], now: Timestamp, recordedBy: String, signer: SigningKey?, dryRun: Bool
+    ) async throws
+        -> [RedactionOutcome]
 
     /// Sizes, for monitoring.
     func statistics() async throws -> StoreStatistics
@@ -102,6 +115,11 @@ public protocol MarquezListings: Sendable {
 
     /// The jobs whose runs are in a namespace, each with its latest run.
     func jobs(inNamespace namespace: String, limit: Int, offset: Int) async throws -> [JobSummary]
+}
+
+extension StoreMaintenance {
+    /// Restores events none of which was redacted.
+    public func restore(_ events: [StoredEvent]) async throws { try await restore(events, redactions: []) }
 }
 
 extension LineageWriting {

@@ -94,37 +94,45 @@ public final class SQLStore<Engine: SQLEngine>: LineageStore, TokenStore, GroupC
         }.value
     }
 
-    public func restore(_ events: [StoredEvent]) async throws {
+    public func restore(_ events: [StoredEvent], redactions: [CheckpointRules.Redaction]) async throws {
+        let index = RedactionIndex(records: redactions)
         try await write(.log) { db in
             var log = try EventLogWriter(db: db)
-            for event in events { try log.restore(event) }
+            for event in events { try log.restore(event, redactions: index) }
             try log.saveHeads()
         }
     }
 
     public func redact(
-        _ ref: Reference, fields: [String], reason: String, recordedBy identity: String, dryRun: Bool
+        _ ref: Reference, fields: [String], reason: String, recordedBy identity: String, signer: SigningKey?, dryRun: Bool
     ) async throws -> [RedactionOutcome] {
-        try await redacting(reason: reason, recordedBy: identity, dryRun: dryRun) {
+        try await redacting(reason: reason, recordedBy: identity, signer: signer, dryRun: dryRun) {
             try GraphReader(db: $0, asOf: nil).redactionTargets(ref, fields: fields)
         }
     }
 
     public func applyRetention(
-        _ keepYears: [String: Int], now: Timestamp, recordedBy identity: String, dryRun: Bool
+        _ keepYears: [String: Int], now: Timestamp, recordedBy identity: String, signer: SigningKey?, dryRun: Bool
     ) async throws -> [RedactionOutcome] {
-        let cutoffs = keepYears.mapValues { Timestamp(microseconds: now.microseconds - Int64($0) * 365_250_000 * 86_400) }
-        let reason = keepYears.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value) years" }.joined(separator: ", ")
-        return try await redacting(reason: "retention policy (\(reason))", recordedBy: identity, dryRun: dryRun) {
-            try GraphReader(db: $0, asOf: nil).retentionTargets(cutoffs)
+        // One namespace at a time: each redaction states its own namespace's policy, and no other's.
+        var outcomes: [RedactionOutcome] = []
+        for (namespace, years) in keepYears.sorted(by: { $0.key < $1.key }) {
+            let cutoff = Timestamp(microseconds: now.microseconds - Int64(years) * 365_250_000 * 86_400)
+            outcomes += try await redacting(
+                reason: "retention policy: \(namespace) keeps records in full for \(years) years", recordedBy: identity, signer: signer,
+                dryRun: dryRun
+            ) {
+                try GraphReader(db: $0, asOf: nil).retentionTargets(namespace: namespace, before: cutoff)
+            }
         }
+        return outcomes
     }
 
     /// Redacts the targets in one transaction: each event's redaction appended and its body rewritten, then
     /// the projections rebuilt from the redacted log (so no projection keeps a removed value), then the
     /// files scrubbed of the old bytes.
     private func redacting(
-        reason: String, recordedBy identity: String, dryRun: Bool,
+        reason: String, recordedBy identity: String, signer: SigningKey?, dryRun: Bool,
         _ targets: @escaping @Sendable (any SQLSession) throws -> [(seq: Int64, fields: [String])]
     ) async throws -> [RedactionOutcome] {
         guard !reason.allSatisfy(\.isWhitespace) else { throw StoreError(.invalid, "say why the fields are removed", field: "--reason") }
@@ -140,7 +148,9 @@ public final class SQLStore<Engine: SQLEngine>: LineageStore, TokenStore, GroupC
         }
         let outcomes = try await write(.log) { db in
             var log = try EventLogWriter(db: db)
-            let outcomes = try targets(db).map { try log.redact(seq: $0.seq, fields: $0.fields, reason: reason, recordedBy: identity) }
+            let outcomes = try targets(db).map {
+                try log.redact(seq: $0.seq, fields: $0.fields, reason: reason, recordedBy: identity, signer: signer)
+            }
             try log.saveHeads()
             for table in Projector.tables { try db.execute("DELETE FROM \(table)") }
             try EventLogReplayer.replay(from: db, into: db)
@@ -209,8 +219,10 @@ public final class SQLStore<Engine: SQLEngine>: LineageStore, TokenStore, GroupC
         }
     }
 
-    public func audit(_ ref: ArtifactRef, trustedKey: TrustedKey?, asOf: Timestamp?) async throws -> AuditReport {
-        try await read { try GraphReader(db: $0, asOf: asOf).audit(ref, trustedKey: trustedKey, now: .now) }
+    public func audit(
+        _ ref: ArtifactRef, trustedKey: TrustedKey?, asOf: Timestamp?, mayRead: @escaping @Sendable (String) -> Bool
+    ) async throws -> AuditReport {
+        try await read { try GraphReader(db: $0, asOf: asOf).audit(ref, trustedKey: trustedKey, now: .now, mayRead: mayRead) }
     }
 
     public func inventory(trustedKey: TrustedKey?, asOf: Timestamp?, mayRead: @escaping @Sendable (String) -> Bool) async throws -> [InventoryEntry] {

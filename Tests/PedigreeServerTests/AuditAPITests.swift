@@ -24,7 +24,9 @@ struct AuditAPITests {
             #expect(json.json["model"]?["ref"] == "model:team-b/m@2")
             #expect(json.json["changeLog"]?[0]?["diff"]?["hyperparameters"]?[0]?["path"] == "lr")
             #expect(json.json["integrity"]?["events"]?.arrayValue?.allSatisfy { $0["verified"] == true } == true)
-            #expect(json.json["deployments"]?.arrayValue?.count == 2, "team-a's and team-b's endpoints served it")
+            // team-a's endpoint served it too, but that is team-a's record: team-b sees its own endpoint only.
+            #expect(json.json["deployments"]?.arrayValue?.map { $0["endpoint"] } == ["deployment:team-b/api"])
+            #expect(json.json["integrity"]?["events"]?.arrayValue?.allSatisfy { $0["namespace"] == "team-b" } == true)
             let markdown = try await client.call(.get, path + "&format=md", token: teamB)
             #expect(markdown.status == .ok && markdown.text.hasPrefix("# Audit of model:team-b/m@2"))
             let html = try await client.call(.get, path + "&format=html", token: teamB)

@@ -40,7 +40,7 @@ struct RedactionTests {
         let store = try await store(kind)
         let model = Reference.artifact(ArtifactRef(kind: "model", namespace: "risk", name: "credit", version: "1"))
         let planned = try await store.redact(
-            model, fields: ["run.hyperparameters.customer_email"], reason: "personal data", recordedBy: "dpo", dryRun: true)
+            model, fields: ["run.hyperparameters.customer_email"], reason: "personal data", recordedBy: "dpo", signer: nil, dryRun: true)
         #expect(planned.count == 1 && planned[0].redaction == nil)
         #expect(
             try await rawRows(store, "SELECT body FROM events").contains { "\($0["body"] ?? .null)".contains(Self.secret) },
@@ -48,9 +48,13 @@ struct RedactionTests {
 
         let done = try await store.redact(
             model, fields: ["run.hyperparameters.customer_email", "run.environment.variables"], reason: "personal data", recordedBy: "dpo",
-            dryRun: false)
+            signer: nil, dryRun: false)
         #expect(done.count == 1 && done[0].fields.count == 2 && done[0].redaction == 2)
-        for row in try await rawRows(store, "SELECT body FROM events") { #expect(!"\(row["body"] ?? .null)".contains(Self.secret)) }
+        for (table, column) in [("events", "body"), ("nodes", "state")] {
+            for row in try await rawRows(store, "SELECT \(column) FROM \(table)") {
+                #expect(!"\(row[column] ?? .null)".contains(Self.secret), "\(table)")
+            }
+        }
         let report = try await store.verify()
         #expect(report.ok, "\(report.problems)")
         let run = try await store.show(model, asOf: nil).generatedBy?.record
@@ -58,7 +62,8 @@ struct RedactionTests {
         #expect(run?.hyperparameters?["lr"] == 0.1, "the other parameters stay")
         #expect(run?.environment?.json["variables"] == RedactionRecord.objectPlaceholder)
 
-        let audit = try await store.audit(ArtifactRef(kind: "model", namespace: "risk", name: "credit", version: "1"), trustedKey: nil, asOf: nil)
+        let audit = try await store.audit(
+            ArtifactRef(kind: "model", namespace: "risk", name: "credit", version: "1"), trustedKey: nil, asOf: nil, mayRead: { _ in true })
         #expect(audit.integrity.eventsVerified)
         #expect(audit.integrity.redactions.map(\.fields) == [["run.hyperparameters.customer_email", "run.environment.variables"]])
         #expect(audit.integrity.redactions.first?.by == "dpo")
@@ -76,7 +81,7 @@ struct RedactionTests {
         let before = try await store.statistics().events
         for (field, message) in [("run.id", "cannot be redacted"), ("run.hyperparameters.nope", "holds run.hyperparameters.nope")] {
             await #expect {
-                _ = try await store.redact(model, fields: [field], reason: "x", recordedBy: "dpo", dryRun: false)
+                _ = try await store.redact(model, fields: [field], reason: "x", recordedBy: "dpo", signer: nil, dryRun: false)
             } throws: { error in
                 "\(error)".contains(message)
             }
@@ -100,16 +105,17 @@ struct RedactionTests {
     func retention(kind: StoreKind) async throws {
         let store = try await store(kind)
         let future = Timestamp(microseconds: Timestamp.now.microseconds + 3 * 365 * 86_400 * 1_000_000)
-        let none = try await store.applyRetention(["risk": 10], now: future, recordedBy: "policy", dryRun: false)
+        let none = try await store.applyRetention(["risk": 10], now: future, recordedBy: "policy", signer: nil, dryRun: false)
         #expect(none.isEmpty, "within ten years nothing expires")
-        let planned = try await store.applyRetention(["risk": 2], now: future, recordedBy: "policy", dryRun: true)
+        let planned = try await store.applyRetention(["risk": 2], now: future, recordedBy: "policy", signer: nil, dryRun: true)
         #expect(planned.map(\.fields) == [["run.hyperparameters", "run.environment"]])
-        let done = try await store.applyRetention(["risk": 2], now: future, recordedBy: "policy", dryRun: false)
+        let done = try await store.applyRetention(["risk": 2], now: future, recordedBy: "policy", signer: nil, dryRun: false)
         #expect(done.count == 1)
         #expect(try await store.verify().ok)
         let detail = try await store.show(.artifact(ArtifactRef(kind: "model", namespace: "risk", name: "credit", version: "1")), asOf: nil)
         #expect(detail.generatedBy?.run == "run:pii-1", "the lineage stays")
         #expect(detail.generatedBy?.record.hyperparameters == ["redacted": .string(RedactionRecord.placeholder)])
-        #expect(try await store.applyRetention(["risk": 2], now: future, recordedBy: "policy", dryRun: false).isEmpty, "applied twice, once")
+        #expect(
+            try await store.applyRetention(["risk": 2], now: future, recordedBy: "policy", signer: nil, dryRun: false).isEmpty, "applied twice, once")
     }
 }

@@ -156,7 +156,9 @@ struct Spine: AsyncParsableCommand {
                 try await measure(min(samples, 200)) {
                     let p = pick()
                     _ = try await store.audit(
-                        ArtifactRef(kind: "model", namespace: ns(p), name: "model-\(p)", version: "\(generator.versions)"), trustedKey: nil, asOf: nil)
+                        ArtifactRef(kind: "model", namespace: ns(p), name: "model-\(p)", version: "\(generator.versions)"), trustedKey: nil,
+                        asOf: nil,
+                        mayRead: { _ in true })
                 }
             ))
         print("query                               p50 ms   p99 ms   mean ms")
@@ -183,7 +185,8 @@ struct Spine: AsyncParsableCommand {
                 let page = try await store.artifacts(matching: ArtifactFilter(kind: "model"), limit: 1000, offset: offset, asOf: nil)
                 for model in page {
                     _ = try await store.pedigree(
-                        .artifact(ArtifactRef(kind: "model", namespace: model.namespace, name: model.name, version: model.version)), depth: nil, asOf: nil)
+                        .artifact(ArtifactRef(kind: "model", namespace: model.namespace, name: model.name, version: model.version)), depth: nil,
+                        asOf: nil)
                 }
                 if page.count < 1000 { break }
                 offset += 1000

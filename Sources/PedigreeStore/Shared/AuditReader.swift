@@ -4,7 +4,9 @@ import PedigreeCore
 extension GraphReader {
     /// `trustedKey`: the checkpoint signer the auditor trusts (PEM); without it a checkpoint is checked
     /// against the key it names, and the report says so.
-    func audit(_ ref: ArtifactRef, trustedKey: TrustedKey?, now: Timestamp) throws -> AuditReport {
+    /// `mayRead` limits what it shows of other namespaces (a server token's scope): their runs' records, their
+    /// endpoints and their events.
+    func audit(_ ref: ArtifactRef, trustedKey: TrustedKey?, now: Timestamp, mayRead: (String) -> Bool) throws -> AuditReport {
         let node = try resolve(ref)
         guard node.summary.kind == "model" else {
             throw StoreError(.invalid, "\(node.summary.ref) is a \(node.summary.kind); audits are of model versions", field: "ref")
@@ -12,7 +14,7 @@ extension GraphReader {
         let reference = Reference.artifact(
             ArtifactRef(kind: "model", namespace: node.summary.namespace, name: node.summary.name, version: node.summary.version))
         let detail = try self.detail(reference)
-        let pedigree = try self.pedigree(reference, depth: nil)
+        let pedigree = try self.pedigree(reference, depth: nil).visible(to: mayRead)
 
         // The line's change log, version to version, up to this one.
         var changeLog: [AuditReport.VersionChange] = []
@@ -25,7 +27,7 @@ extension GraphReader {
         var previous: ModelPedigree?
         for row in versions {
             let version = ArtifactRef(kind: "model", namespace: node.summary.namespace, name: node.summary.name, version: try row.optionalText(0))
-            let current = try version.version == node.summary.version ? pedigree : self.pedigree(.artifact(version), depth: nil)
+            let current = try version.version == node.summary.version ? pedigree : self.pedigree(.artifact(version), depth: nil).visible(to: mayRead)
             if let previous {
                 changeLog.append(.init(recordedAt: Timestamp(microseconds: try row.int(1)), diff: LineageDiff(previous, current)))
             }
@@ -34,23 +36,23 @@ extension GraphReader {
 
         // Where it served: each endpoint's periods from its first to the one that replaced it last.
         var deployments: [AuditReport.EndpointHistory] = []
-        var deploymentSequences: [Int64] = []
         for row in try db.rows(
-            "SELECT DISTINCT d.endpoint_node, e.ref FROM deployments d JOIN nodes e ON e.id = d.endpoint_node WHERE d.model_node = ? AND d.recorded_at <= ? ORDER BY e.ref",
+            "SELECT DISTINCT d.endpoint_node, e.ref, e.namespace FROM deployments d JOIN nodes e ON e.id = d.endpoint_node WHERE d.model_node = ? AND d.recorded_at <= ? ORDER BY e.ref",
             .int(node.id), .int(cutoff))
-        {
+        where mayRead(try row.text(2)) {
             let periods = try history(endpointID: try row.int(0))
             let serving = periods.indices.filter { periods[$0].share(of: node.summary.ref) > 0 || periods[$0].model == node.summary.ref }
             guard let first = serving.first, let last = serving.last else { continue }
             deployments.append(.init(endpoint: try row.text(1), periods: Array(periods[first...min(last + 1, periods.count - 1)])))
         }
-        deploymentSequences = try db.rows(
-            "SELECT seq FROM deployments WHERE model_node = ? AND recorded_at <= ? ORDER BY seq", .int(node.id), .int(cutoff)
-        ).map { try $0.int(0) }
+        let deploymentSequences = try db.rows(
+            "SELECT d.seq, e.namespace FROM deployments d JOIN nodes e ON e.id = d.endpoint_node WHERE d.model_node = ? AND d.recorded_at <= ? ORDER BY d.seq",
+            .int(node.id), .int(cutoff)
+        ).filter { mayRead(try $0.text(1)) }.map { try $0.int(0) }
 
         // The events behind it: the version's and its runs' (as `show` lists them) and its deployments.
         var sequences = Set(deploymentSequences)
-        for event in detail.events {
+        for event in detail.events where mayRead(event.namespace) {
             if let seq = try db.int("SELECT seq FROM events WHERE namespace = ? AND ns_seq = ?", .text(event.namespace), .int(event.sequence)) {
                 sequences.insert(seq)
             }
@@ -68,16 +70,18 @@ extension GraphReader {
     /// Every model line's latest version with its score, owner, risk tier, live endpoints and the last
     /// checkpoint covering it: the SR 11-7 inventory.
     func inventory(trustedKey: TrustedKey?, mayRead: (String) -> Bool) throws -> [InventoryEntry] {
-        let checkpoints = try self.checkpoints(trustedKey: trustedKey)
-        var lastVerified: [String: Timestamp] = [:]
-        for checkpoint in checkpoints where checkpoint.problem == nil {
+        // The signed heads that still hold, by namespace: a version is verified as of the latest one at or
+        // after its newest event.
+        var heads: [String: [(events: Int64, signedAt: Timestamp)]] = [:]
+        for checkpoint in try self.checkpoints(trustedKey: trustedKey) where checkpoint.problem == nil {
             for head in checkpoint.record.heads where try headStillMatches(head) {
-                lastVerified[head.namespace] = max(lastVerified[head.namespace] ?? checkpoint.record.signedAt, checkpoint.record.signedAt)
+                heads[head.namespace, default: []].append((head.events, checkpoint.record.signedAt))
             }
         }
         // What every endpoint serves now, by model version.
         var servingByModel: [String: [String]] = [:]
-        for row in try db.rows("SELECT id, ref FROM nodes WHERE kind = 'deployment' AND recorded_at <= ? ORDER BY ref", .int(cutoff)) {
+        for row in try db.rows("SELECT id, ref, namespace FROM nodes WHERE kind = 'deployment' AND recorded_at <= ? ORDER BY ref", .int(cutoff))
+        where mayRead(try row.text(2)) {
             let (state, _) = try currentServing(endpointID: try row.int(0))
             for share in state.shares { servingByModel[share.model, default: []].append(try row.text(1)) }
         }
@@ -99,17 +103,24 @@ extension GraphReader {
                 "SELECT ref FROM nodes WHERE kind = 'model' AND namespace = ? AND name = ? AND recorded_at <= ?", .text(namespace), .text(name),
                 .int(cutoff))
             let state = try db.row("SELECT state FROM nodes WHERE id = ?", .int(latest.id))?.optionalText(0)
-            let declared = try self.declared(s, state: try state.map { try ArtifactSpec(json: JSONValue.parse($0), path: "artifact", defaultNamespace: namespace) })
+            let declared = try self.declared(
+                s, state: try state.map { try ArtifactSpec(json: JSONValue.parse($0), path: "artifact", defaultNamespace: namespace) })
             let pedigree = try self.pedigree(.artifact(ArtifactRef(kind: "model", namespace: namespace, name: name, version: s.version)), depth: nil)
-            // Without a declared owner, whoever first recorded the line's latest version (or its run).
-            let recorder = try db.row(
-                "SELECT recorded_by FROM events WHERE subject IN (?, ?) ORDER BY seq LIMIT 1", .text("model:\(namespace)/\(name)"),
-                .text(pedigree.run.map { "run:\($0.id)" } ?? s.ref))?.text(0)
+                .visible(to: mayRead)
+            // The version's own record: the run that generated it, else the line's registrations.
+            let subject = pedigree.run.map { "run:\($0.id)" } ?? ArtifactRef(kind: "model", namespace: namespace, name: name).description
+            let record = try db.row(
+                "SELECT min(seq), max(ns_seq) FROM events WHERE subject = ? AND namespace = ? AND recorded_at <= ?", .text(subject), .text(namespace),
+                .int(cutoff))
+            // Without a declared owner, whoever recorded it first.
+            let recorder = try record?.optionalInt(0).flatMap { try db.row("SELECT recorded_by FROM events WHERE seq = ?", .int($0))?.text(0) }
+            let newest = try record?.optionalInt(1) ?? Int64.max
+            let lastVerified = heads[namespace]?.filter { $0.events >= newest }.map(\.signedAt).max()
             entries.append(
                 InventoryEntry(
                     model: s, versions: Int(try line.int(2)), owner: declared.owner ?? recorder, riskTier: declared.riskTier,
                     score: InventoryEntry.score(pedigree),
-                    serving: versionRefs.flatMap { servingByModel[$0] ?? [] }.sorted(), lastVerified: lastVerified[namespace],
+                    serving: versionRefs.flatMap { servingByModel[$0] ?? [] }.sorted(), lastVerified: lastVerified,
                     retired: s.status == Projector.retired))
         }
         return entries
@@ -177,8 +188,19 @@ extension GraphReader {
         var brokenAt: [String: (sequence: Int64, problem: String)] = [:]
         let redactions = try RedactionIndex(db, namespaces: Set(events.map(\.0.namespace)))
         for namespace in Set(events.map(\.0.namespace)) {
-            let first = events.filter { $0.0.namespace == namespace }.map(\.0.namespaceSequence).min()!
-            if let problem = try latestBreak(namespace: namespace, from: first, redactions: redactions) { brokenAt[namespace] = problem }
+            let positions = events.filter { $0.0.namespace == namespace }.map(\.0.namespaceSequence)
+            // A head signed with the pinned key and still in the chain vouches for everything before it: the walk
+            // can stop there instead of at the chain's head.
+            var stop: Int64?
+            for checkpoint in checkpoints where checkpoint.trusted && checkpoint.problem == nil {
+                guard let head = checkpoint.record.heads.first(where: { $0.namespace == namespace }), head.events >= positions.max()!,
+                    head.events < stop ?? .max, try headStillMatches(head)
+                else { continue }
+                stop = head.events
+            }
+            if let problem = try latestBreak(namespace: namespace, from: positions.min()!, through: stop, redactions: redactions) {
+                brokenAt[namespace] = problem
+            }
         }
         var checkpointProblems: [String] = []
         var valid: [ParsedCheckpoint] = []
@@ -198,6 +220,14 @@ extension GraphReader {
             }
             if intact { valid.append(checkpoint) }
         }
+        // A redaction after a checkpoint over its event must be signed with the checkpoint's key; otherwise
+        // the checkpoint says nothing about the event's body.
+        var uncovered: Set<String> = []
+        for problem in CheckpointRules.unvouchedRedactions(redactions.all, checkpoints: valid.map(\.record))
+        where events.contains(where: { $0.0.namespace == problem.namespace && $0.0.namespaceSequence == problem.sequence }) {
+            uncovered.insert("\(problem.namespace)#\(problem.sequence)")
+            checkpointProblems.append("namespace \(problem.namespace), event #\(problem.sequence) \(problem.message)")
+        }
         let checks = events.map { stored, type -> AuditReport.EventCheck in
             let problem: String?
             if let broken = brokenAt[stored.namespace], broken.sequence >= stored.namespaceSequence {
@@ -214,7 +244,7 @@ extension GraphReader {
             return AuditReport.EventCheck(
                 digest: stored.digest.description, namespace: stored.namespace, sequence: stored.namespaceSequence, type: type,
                 recordedAt: stored.recordedAt, recordedBy: stored.recordedBy, chainHash: stored.chainHash, verified: problem == nil, problem: problem,
-                checkpoint: problem == nil ? cover : nil)
+                checkpoint: problem == nil && !uncovered.contains("\(stored.namespace)#\(stored.namespaceSequence)") ? cover : nil)
         }
         let signatures = events.compactMap { stored, type -> AuditReport.Signature? in
             guard type == "signature", case .signature(let record)? = try? LineageEvent(json: JSONValue.parse(stored.body)).payload else {
@@ -240,7 +270,12 @@ extension GraphReader {
 
     /// The last broken link of a namespace's chain from event `first` to its head, if any: an event whose
     /// body, previous hash or chain hash does not check, or a head that the log does not end in.
-    private func latestBreak(namespace: String, from first: Int64, redactions: RedactionIndex) throws -> (sequence: Int64, problem: String)? {
+    /// `through`: a signed head to stop at (nil: the chain's head).
+    private func latestBreak(
+        namespace: String, from first: Int64, through stop: Int64?, redactions: RedactionIndex
+    ) throws -> (
+        sequence: Int64, problem: String
+    )? {
         var previous =
             first == 1
             ? EventChain.genesis
@@ -251,8 +286,8 @@ extension GraphReader {
         var after = first - 1
         while true {
             let page = try db.rows(
-                "SELECT \(StoredEvent.columns) FROM events WHERE namespace = ? AND ns_seq > ? ORDER BY ns_seq LIMIT 5000", .text(namespace),
-                .int(after))
+                "SELECT \(StoredEvent.columns) FROM events WHERE namespace = ? AND ns_seq > ? AND ns_seq <= ? ORDER BY ns_seq LIMIT 5000",
+                .text(namespace), .int(after), .int(stop ?? .max))
             for row in page {
                 let event = try StoredEvent(row: row)
                 let digest = ContentDigest(hashing: Array(event.body.utf8))
@@ -273,6 +308,11 @@ extension GraphReader {
                 after = event.namespaceSequence
             }
             if page.count < 5000 { break }
+        }
+        if let stop {
+            // The walk ended at the signed head: the event there must be the last one walked.
+            if expected - 1 != stop { broken = (expected, "events are missing before the signed head #\(stop)") }
+            return broken
         }
         let head = try db.row("SELECT ns_seq, chain_hash FROM chain_heads WHERE namespace = ?", .text(namespace))
         if let head, try head.int(0) != expected - 1 || head.text(1) != previous {

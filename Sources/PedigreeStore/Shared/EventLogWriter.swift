@@ -103,7 +103,7 @@ struct EventLogWriter {
     /// Appends an event exactly as another store recorded it (`pedigree import`): same sequence numbers,
     /// times, recorder and hashes. It must continue its namespace's chain and hash correctly, so an import
     /// cannot smuggle in a history that `verify` would reject.
-    mutating func restore(_ stored: StoredEvent) throws {
+    mutating func restore(_ stored: StoredEvent, redactions: RedactionIndex) throws {
         let event: LineageEvent
         do {
             event = try LineageEvent(json: JSONValue.parse(stored.body))
@@ -115,15 +115,14 @@ struct EventLogWriter {
             previous: head.hash, namespace: stored.namespace, sequence: head.sequence + 1, recordedAt: stored.recordedAt,
             recordedBy: stored.recordedBy, digest: stored.digest)
         let bodyDigest = ContentDigest(hashing: Array(stored.body.utf8))
-        // A redacted event keeps its original digest, and its redaction comes later in the export: its body
-        // is accepted here when it holds redacted fields, and the verification after the import checks it
-        // against the redaction.
-        let redacted = bodyDigest != stored.digest && stored.body.contains(RedactionRecord.placeholder)
-        guard bodyDigest == stored.digest || redacted, event.digest == bodyDigest, event.namespace == stored.namespace
+        // A redacted event keeps its original digest; its redaction, later in the export, was read ahead.
+        guard redactions.accepts(stored, bodyDigest: bodyDigest), event.digest == bodyDigest, event.namespace == stored.namespace
         else {
             throw StoreError(
                 .invalid,
-                "event \(stored.sequence)'s body does not hash to its recorded digest \(stored.digest), or is not in canonical form: it was altered",
+                "event \(stored.sequence)'s body does not hash to its recorded digest \(stored.digest), or is not in canonical form: it was altered"
+                    + (stored.body.contains(RedactionRecord.placeholder) && !redactions.isRedacted(stored)
+                        ? " (if it was redacted, import the export from a file, not standard input, so its redaction is read first)" : ""),
                 field: "body")
         }
         guard stored.sequence == lastSequence + 1, stored.namespaceSequence == head.sequence + 1, stored.previousHash == head.hash,

@@ -4,28 +4,41 @@ import PedigreeCore
 /// audit accept a body that no longer hashes to its event's (original) digest. Read from the redaction
 /// events in the log, which are themselves in their namespaces' chains.
 struct RedactionIndex {
-    private var bodies: [String: [Int64: ContentDigest]] = [:]
+    private var latest: [String: [Int64: RedactionRecord]] = [:]
+    /// Every redaction with its own chain position, for `CheckpointRules`.
+    private(set) var all: [CheckpointRules.Redaction] = []
 
     /// `namespaces`: only these (an audit reads the few it involves); nil: all.
     init(_ db: any SQLSession, namespaces: Set<String>? = nil) throws {
+        let sql = "SELECT namespace, ns_seq, body FROM events WHERE type = 'redaction'"
         let rows =
             try namespaces.map { names in
-                try names.sorted().flatMap {
-                    try db.rows("SELECT namespace, body FROM events WHERE namespace = ? AND type = 'redaction' ORDER BY seq", .text($0))
-                }
-            } ?? db.rows("SELECT namespace, body FROM events WHERE type = 'redaction' ORDER BY seq")
+                try names.sorted().flatMap { try db.rows(sql + " AND namespace = ? ORDER BY seq", .text($0)) }
+            } ?? db.rows(sql + " ORDER BY seq")
         for row in rows {
-            guard case .redaction(let record)? = try? LineageEvent(json: JSONValue.parse(try row.text(1))).payload else { continue }
-            bodies[try row.text(0), default: [:]][record.sequence] = record.redactedDigest  // the latest redaction wins
+            guard case .redaction(let record)? = try? LineageEvent(json: JSONValue.parse(try row.text(2))).payload else { continue }
+            latest[try row.text(0), default: [:]][record.sequence] = record  // the latest redaction wins
+            all.append(CheckpointRules.Redaction(record: record, sequence: try row.int(1)))
         }
     }
 
-    /// Whether `body` is the stored event's body: unchanged, or as its latest redaction left it.
+    /// Whether `body` is the stored event's body: unchanged, or exactly as its latest redaction left it — the
+    /// digest it recorded, of this event, with the placeholder at every field it names.
     func accepts(_ stored: StoredEvent, bodyDigest: ContentDigest) -> Bool {
-        bodyDigest == stored.digest || bodies[stored.namespace]?[stored.namespaceSequence] == bodyDigest
+        if bodyDigest == stored.digest { return true }
+        guard let record = latest[stored.namespace]?[stored.namespaceSequence], record.digest == stored.digest,
+            record.redactedDigest == bodyDigest, let body = try? JSONValue.parse(stored.body)
+        else { return false }
+        return record.isApplied(to: body)
     }
 
-    func isRedacted(_ stored: StoredEvent) -> Bool { bodies[stored.namespace]?[stored.namespaceSequence] != nil }
+    func isRedacted(_ stored: StoredEvent) -> Bool { latest[stored.namespace]?[stored.namespaceSequence] != nil }
+
+    /// A redaction given in advance (an import reads the file's redactions before its events).
+    init(records: [CheckpointRules.Redaction]) {
+        for redaction in records { latest[redaction.record.namespace, default: [:]][redaction.record.sequence] = redaction.record }
+        all = records
+    }
 }
 
 /// One event redacted (or, in a dry run, that would be).
@@ -48,20 +61,12 @@ public struct RedactionOutcome: Hashable, QueryResult {
     }
 }
 
-/// What a retention policy removes from an expired event: every free-form payload, keeping the ids,
-/// references and times the graph is made of.
-enum RetentionFields {
-    static let byType: [String: [String]] = [
-        "run": ["run.hyperparameters", "run.metrics", "run.facets", "run.data", "run.environment", "run.code"],
-        "artifact": ["artifact.facets", "artifact.uri"],
-        "deployment": ["deployment.config", "deployment.environment", "deployment.code", "deployment.manifest.text"],
-    ]
-}
-
 extension EventLogWriter {
     /// Redacts `fields` of the stored event at `seq`: appends the redaction event, then rewrites the body
     /// (the one update the log's triggers allow, and only while a grant for that event exists).
-    mutating func redact(seq: Int64, fields: [String], reason: String, recordedBy identity: String) throws -> RedactionOutcome {
+    /// An event under a signed checkpoint is redacted only with a signature by that checkpoint's key
+    /// (`CheckpointRules`): `signer`.
+    mutating func redact(seq: Int64, fields: [String], reason: String, recordedBy identity: String, signer: SigningKey?) throws -> RedactionOutcome {
         guard let row = try db.row("SELECT \(StoredEvent.columns), type FROM events WHERE seq = ?", .int(seq)) else {
             throw StoreError(.notFound, "no event \(seq)", field: "event")
         }
@@ -80,9 +85,19 @@ extension EventLogWriter {
                 field: "--field")
         }
         let body = String(decoding: reread.canonicalBytes, as: UTF8.self)
-        let record = RedactionRecord(
+        var record = RedactionRecord(
             namespace: stored.namespace, sequence: stored.namespaceSequence, digest: stored.digest, fields: fields, reason: reason,
             redactedDigest: ContentDigest(hashing: reread.canonicalBytes))
+        let covering = try checkpoints(covering: stored)
+        if let signer {
+            record = try record.signed(with: signer)
+        }
+        for checkpoint in covering where record.signatureProblem(checkpoint: checkpoint) != nil {
+            throw StoreError(
+                .forbidden,
+                "\(stored.namespace) #\(stored.namespaceSequence) is under the checkpoint signed \(checkpoint.signedAt) with key \(checkpoint.keyID): sign the redaction with that key (--key, default $PEDIGREE_HOME/checkpoint-key.pem)",
+                field: "--key")
+        }
         let outcome = try append(LineageEvent(namespace: stored.namespace, payload: .redaction(record)), recordedBy: identity, redacting: true)
         try db.execute("INSERT INTO redaction_grants(seq) VALUES (?)", .int(seq))
         try db.execute("UPDATE events SET body = ? WHERE seq = ?", .text(body), .int(seq))
@@ -90,6 +105,19 @@ extension EventLogWriter {
         return RedactionOutcome(
             namespace: stored.namespace, sequence: stored.namespaceSequence, digest: stored.digest, type: type, fields: fields,
             redaction: outcome.sequence)
+    }
+}
+
+extension EventLogWriter {
+    /// The recorded checkpoints whose head for the event's namespace is at or after it.
+    func checkpoints(covering stored: StoredEvent) throws -> [CheckpointRecord] {
+        try db.rows("SELECT body FROM events WHERE namespace = ? AND type = 'checkpoint' ORDER BY seq", .text(CheckpointRecord.namespace)).compactMap
+        {
+            guard case .checkpoint(let record)? = try? LineageEvent(json: JSONValue.parse(try $0.text(0))).payload,
+                let head = record.heads.first(where: { $0.namespace == stored.namespace }), head.events >= stored.namespaceSequence
+            else { return nil }
+            return record
+        }
     }
 }
 
@@ -115,19 +143,24 @@ extension GraphReader {
         return targets
     }
 
-    /// The events of the namespaces a policy covers recorded before its cut-off, with the payloads they still hold.
-    func retentionTargets(_ cutoffs: [String: Timestamp]) throws -> [(seq: Int64, fields: [String])] {
+    /// The events of a namespace recorded before the cut-off, with the payloads they still hold; read a page
+    /// at a time.
+    func retentionTargets(namespace: String, before cutoff: Timestamp) throws -> [(seq: Int64, fields: [String])] {
         var targets: [(Int64, [String])] = []
-        for (namespace, cutoff) in cutoffs.sorted(by: { $0.key < $1.key }) {
-            for row in try db.rows(
-                "SELECT seq, type, body FROM events WHERE namespace = ? AND recorded_at < ? AND type IN ('run', 'artifact', 'deployment') ORDER BY seq",
-                .text(namespace), .int(cutoff.microseconds))
-            {
-                let present = Redactor.presentFields(
-                    in: try JSONValue.parse(try row.text(2)), prefixes: RetentionFields.byType[try row.text(1)] ?? [])
+        var after: Int64 = 0
+        while true {
+            let page = try db.rows(
+                """
+                SELECT seq, type, body FROM events WHERE namespace = ? AND recorded_at < ? AND type IN ('run', 'artifact', 'deployment') AND seq > ?
+                ORDER BY seq LIMIT 1000
+                """, .text(namespace), .int(cutoff.microseconds), .int(after))
+            for row in page {
+                let prefixes = Redactor.redactable.filter { $0.hasPrefix(try! row.text(1) + ".") }
+                let present = Redactor.presentFields(in: try JSONValue.parse(try row.text(2)), prefixes: prefixes)
                 if !present.isEmpty { targets.append((try row.int(0), present)) }
             }
+            guard page.count == 1000, let last = page.last else { return targets }
+            after = try last.int(0)
         }
-        return targets
     }
 }

@@ -55,6 +55,10 @@ struct Audit: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
+            if publicKey != nil, storeOptions.serverURL != nil {
+                throw PedigreeCore.ValidationError(
+                    field: "--public-key", "a server audits with the key it was started with (serve --checkpoint-public-key); drop --public-key")
+            }
             let trusted = try CheckpointKey.trusted(publicKey)
             if all {
                 let entries = try await storeOptions.withBackend(creating: false) { [time] in
@@ -154,6 +158,17 @@ enum CheckpointKey {
         }
         try Data((key.pemRepresentation + "\n").utf8).write(to: URL(fileURLWithPath: path))
         return (key, true)
+    }
+
+    /// The key a redaction is signed with: the one given, else this machine's checkpoint key when it exists.
+    static func signer(_ file: String?) throws -> SigningKey? {
+        if let file {
+            do { return SigningKey(try ModelSigning.privateKey(pemFile: file)) } catch {
+                throw PedigreeCore.ValidationError(field: "--key", "\(error)")
+            }
+        }
+        guard FileManager.default.fileExists(atPath: defaultFile) else { return nil }
+        return SigningKey(try ModelSigning.privateKey(pemFile: defaultFile))
     }
 
     /// The key to trust: the one given, else this machine's checkpoint key when it exists, else none.
@@ -293,7 +308,8 @@ struct Sign: AsyncParsableCommand {
                 let record = SignatureRecord(
                     model: version, file: file.standardizedFileURL.path, fileDigest: ContentDigest(hashing: signed.bundle),
                     subjectDigest: check.subjectDigest, keyID: ModelSigning.hint(of: signingKey.publicKey),
-                    publicKey: signingKey.publicKey.pemRepresentation, verified: check.verified, problem: check.problem, checkedAt: .now)
+                    publicKey: signingKey.publicKey.pemRepresentation, verified: check.verified, filesMatch: check.filesMatch, problem: check.problem,
+                    checkedAt: .now)
                 _ = try await backend.append(
                     [LineageEvent(namespace: version.namespace, producer: TrainingRun.producer, payload: .signature(record))], recordedBy: cliIdentity
                 )
@@ -310,7 +326,7 @@ struct Sign: AsyncParsableCommand {
     }
 }
 
-/// A `model.sig` found beside a model a run wrote: verified (with $PEDIGREE_SIGNING_PUBLIC_KEY, when set)
+/// A `model.sig` in a model directory a run wrote: verified (with $PEDIGREE_SIGNING_PUBLIC_KEY, when set)
 /// and recorded as the version's signature, whatever the result — a signature that fails is evidence too.
 enum ModelSignatureCheck {
     static func recordSignatures(of models: [NodeSummary], outputs: [String], directory: URL, backend: any Backend) async {
@@ -324,20 +340,19 @@ enum ModelSignatureCheck {
         for output in outputs {
             let path = URL(fileURLWithPath: output, relativeTo: directory).standardizedFileURL
             var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path.path, isDirectory: &isDirectory) else { continue }
-            let modelDirectory = isDirectory.boolValue ? path : path.deletingLastPathComponent()
+            // A signature signs a directory: the model version must be exactly that directory's content.
+            guard FileManager.default.fileExists(atPath: path.path, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
+            let modelDirectory = path
             let signature = modelDirectory.appendingPathComponent("model.sig")
-            guard let bytes = FileManager.default.contents(atPath: signature.path) else { continue }
-            let digest = try? Models.contentDigest(of: path.path)
-            guard let model = models.first(where: { $0.digest != nil && $0.digest == digest }) ?? (models.count == 1 ? models[0] : nil) else {
-                continue
-            }
+            guard let bytes = FileManager.default.contents(atPath: signature.path), let digest = try? Models.contentDigest(of: path.path),
+                let model = models.first(where: { $0.digest == digest })
+            else { continue }
             let check = ModelSigning.verify(directory: modelDirectory, signatureFile: signature, key: key)
             let version = ArtifactRef(kind: "model", namespace: model.namespace, name: model.name, version: model.version)
             let record = SignatureRecord(
                 model: version, file: signature.path, fileDigest: ContentDigest(hashing: bytes), subjectDigest: check.subjectDigest,
                 keyID: check.hint ?? key.map(ModelSigning.hint), publicKey: check.verified ? key?.pemRepresentation : nil, verified: check.verified,
-                problem: check.problem, checkedAt: .now)
+                filesMatch: check.filesMatch, problem: check.problem, checkedAt: .now)
             do {
                 _ = try await backend.append(
                     [LineageEvent(namespace: version.namespace, producer: TrainingRun.producer, payload: .signature(record))], recordedBy: cliIdentity
@@ -527,6 +542,8 @@ struct Redact: AsyncParsableCommand {
     var reason: String
     @Flag(name: .customLong("dry-run"), help: "List what would be redacted; change nothing.")
     var dryRun = false
+    @Option(help: ArgumentHelp("The checkpoint key to sign the redaction with (default: $PEDIGREE_HOME/checkpoint-key.pem).", valueName: "pem"))
+    var key: String?
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var output: OutputOptions
 
@@ -540,8 +557,9 @@ struct Redact: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
+            let signer = try CheckpointKey.signer(key)
             let outcomes = try await storeOptions.withStore("redact", creating: false) { [ref, fields, reason, dryRun] store in
-                try await store.redact(ref, fields: fields, reason: reason, recordedBy: cliIdentity, dryRun: dryRun)
+                try await store.redact(ref, fields: fields, reason: reason, recordedBy: cliIdentity, signer: signer, dryRun: dryRun)
             }
             RedactionReport.print(outcomes, dryRun: dryRun, json: output.json)
         }
@@ -570,6 +588,8 @@ struct Retention: AsyncParsableCommand {
         var policy: String
         @Flag(name: .customLong("dry-run"), help: "List what would be redacted; change nothing.")
         var dryRun = false
+        @Option(help: ArgumentHelp("The checkpoint key to sign the redactions with (default: $PEDIGREE_HOME/checkpoint-key.pem).", valueName: "pem"))
+        var key: String?
         @OptionGroup var storeOptions: StoreOptions
         @OptionGroup var output: OutputOptions
 
@@ -588,8 +608,9 @@ struct Retention: AsyncParsableCommand {
                     years[namespace] = Int(n)
                     if n < 10 { warn("\(namespace): \(n) years is less than the 10 years the EU AI Act requires for high-risk systems") }
                 }
+                let signer = try CheckpointKey.signer(key)
                 let outcomes = try await storeOptions.withStore("retention apply", creating: false) { [years, dryRun] store in
-                    try await store.applyRetention(years, now: .now, recordedBy: cliIdentity, dryRun: dryRun)
+                    try await store.applyRetention(years, now: .now, recordedBy: cliIdentity, signer: signer, dryRun: dryRun)
                 }
                 RedactionReport.print(outcomes, dryRun: dryRun, json: output.json)
             }

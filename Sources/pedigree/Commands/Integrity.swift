@@ -12,7 +12,10 @@ struct Verify: AsyncParsableCommand {
             each published head is still in its chain at the same position: history may have grown since, but \
             nothing up to those heads was rewritten — not even by someone who recomputed every hash.
 
-            Signed checkpoints (`pedigree checkpoint`) are checked too: the ones recorded in the store and those             in --checkpoints FILE (what `checkpoint --publish` wrote), each signature against --public-key             (default: this machine's checkpoint key), and each signed head against the chain.
+            Signed checkpoints (`pedigree checkpoint`) are checked too: the ones recorded in the store and those \
+            in --checkpoints FILE (what `checkpoint --publish` wrote), each signature against --public-key \
+            (default: this machine's checkpoint key), each signed head against the chain, and each redaction made \
+            after a checkpoint against the checkpoint's key.
             """)
 
     @Option(
@@ -91,55 +94,78 @@ struct PublishedHeads: Sendable {
         return PublishedHeads(chains: chains)
     }
 
-    /// The report with a problem for each published head that is not where it was published, and for each
-    /// checkpoint (published, or recorded in the store) whose signature or signed heads do not hold.
+    /// The report with a problem for each checkpoint recorded in the store that the trusted key did not sign,
+    /// and for each published head or checkpoint that does not hold: a signature that does not verify, a head
+    /// that is no longer where it was, a checkpoint missing from the log, a redaction after it that it does not vouch for.
     func check(_ report: VerificationReport, against backend: any Backend, trusting trusted: TrustedKey?) async throws -> VerificationReport {
-        // Checkpoints recorded in the store are found in the same pass over the log, and name heads that come
-        // before them: every chain hash is kept by position until the pass ends.
-        var stored: [CheckpointRecord] = []
-        var all: [String: [Int64: String]] = [:]
+        var problems = report.problems
+        if let trusted {
+            for checkpoint in report.checkpoints where checkpoint.keyId != trusted.keyID {
+                problems.append(
+                    .init(
+                        namespace: CheckpointRecord.namespace, sequence: nil,
+                        message:
+                            "the checkpoint signed \(checkpoint.signedAt) is signed by \(checkpoint.keyId), not by the trusted key \(trusted.keyID)"))
+            }
+        }
+        guard !chains.isEmpty || !checkpoints.isEmpty else { return report.with(problems) }
+        // One pass over the log, keeping only the chain hashes at the positions published heads name.
+        var wanted: [String: Set<Int64>] = [:]
+        for chain in chains { wanted[chain.namespace, default: []].insert(chain.events) }
+        for checkpoint in checkpoints { for head in checkpoint.heads { wanted[head.namespace, default: []].insert(head.events) } }
+        var found: [String: [Int64: String]] = [:]
+        var redactions: [CheckpointRules.Redaction] = []
+        var recorded: Set<String> = []
         var after: Int64 = 0
         while true {
             let page = try await backend.events(afterSequence: after, limit: 5_000)
             guard let last = page.last else { break }
             for event in page {
-                if event.namespace == CheckpointRecord.namespace, let json = try? JSONValue.parse(event.body),
-                    json["type"]?.stringValue == "checkpoint",
-                    case .checkpoint(let record)? = try? LineageEvent(json: json).payload
-                {
-                    stored.append(record)
+                if wanted[event.namespace]?.contains(event.namespaceSequence) == true {
+                    found[event.namespace, default: [:]][event.namespaceSequence] = event.chainHash
                 }
-                all[event.namespace, default: [:]][event.namespaceSequence] = event.chainHash
+                guard event.body.contains(#""type":"redaction""#) || event.namespace == CheckpointRecord.namespace,
+                    let payload = try? LineageEvent(json: JSONValue.parse(event.body)).payload
+                else { continue }
+                switch payload {
+                case .redaction(let record): redactions.append(.init(record: record, sequence: event.namespaceSequence))
+                case .checkpoint(let record): recorded.insert(record.signature)
+                default: break
+                }
             }
             after = last.sequence
         }
-        var problems = report.problems
-        func check(_ namespace: String, _ events: Int64, _ head: String, _ what: String) {
-            switch all[namespace]?[events] {
-            case head?: return
-            case let other?:
-                problems.append(
-                    .init(
-                        namespace: namespace, sequence: events,
-                        message: "\(what) \(head) is not in the chain: event #\(events) now hashes to \(other); history up to it was rewritten"))
-            case nil:
-                problems.append(
-                    .init(
-                        namespace: namespace, sequence: events,
-                        message: "the chain has fewer than the \(events) events of \(what) \(head): it was truncated or replaced"))
-            }
+        for chain in chains {
+            let head = CheckpointRecord.Head(namespace: chain.namespace, events: chain.events, head: chain.head)
+            if let problem = head.problem(found: found[chain.namespace]?[chain.events], what: "the published head") { problems.append(problem) }
         }
-        for chain in chains { check(chain.namespace, chain.events, chain.head, "the published head") }
-        var seen: Set<String> = []
-        for checkpoint in checkpoints + stored where seen.insert(checkpoint.signature).inserted {
+        var holding: [CheckpointRecord] = []
+        for checkpoint in checkpoints {
+            let what = "the published checkpoint signed \(checkpoint.signedAt)"
             if let problem = checkpoint.signatureProblem(trusting: trusted) {
-                problems.append(
-                    .init(namespace: CheckpointRecord.namespace, sequence: nil, message: "the checkpoint signed \(checkpoint.signedAt): \(problem)"))
+                problems.append(.init(namespace: CheckpointRecord.namespace, sequence: nil, message: "\(what): \(problem)"))
                 continue
             }
-            for head in checkpoint.heads { check(head.namespace, head.events, head.head, "the head signed at \(checkpoint.signedAt)") }
+            if !recorded.contains(checkpoint.signature) {
+                problems.append(
+                    .init(namespace: CheckpointRecord.namespace, sequence: nil, message: "\(what) is missing from the store's log: it was removed"))
+            }
+            let before = problems.count
+            for head in checkpoint.heads {
+                if let problem = head.problem(found: found[head.namespace]?[head.events], what: what) { problems.append(problem) }
+            }
+            if problems.count == before { holding.append(checkpoint) }
         }
-        return VerificationReport(chains: report.chains, eventCount: report.eventCount, problems: problems, checkpoints: seen.count)
+        for problem in CheckpointRules.unvouchedRedactions(redactions, checkpoints: holding) {
+            problems.append(.init(namespace: problem.namespace, sequence: problem.sequence, message: problem.message))
+        }
+        return report.with(problems)
+    }
+}
+
+extension VerificationReport {
+    func with(_ problems: [Problem]) -> VerificationReport {
+        VerificationReport(chains: chains, eventCount: eventCount, problems: problems, checkpoints: checkpoints)
     }
 }
 

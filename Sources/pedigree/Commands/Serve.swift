@@ -34,6 +34,10 @@ struct Serve: AsyncParsableCommand {
         name: .customLong("mlflow-namespace"),
         help: "The namespace of MLflow experiments created without a namespace token (default: default).")
     var mlflowNamespace: String?
+    @Option(
+        name: .customLong("checkpoint-public-key"),
+        help: ArgumentHelp("The checkpoint signer audits trust (PEM; default: this machine's checkpoint key, when there is one).", valueName: "pem"))
+    var checkpointPublicKey: String?
     @OptionGroup var storeOptions: StoreOptions
 
     func validate() throws {
@@ -53,6 +57,7 @@ struct Serve: AsyncParsableCommand {
             if let maxBody { configuration.maxBodyBytes = maxBody }
             if let artifacts { configuration.artifactsDirectory = artifacts }
             if let mlflowNamespace { configuration.mlflowNamespace = mlflowNamespace }
+            configuration.checkpointPublicKey = try CheckpointKey.trusted(checkpointPublicKey)
             _ = try Namespace(configuration.mlflowNamespace, field: "--mlflow-namespace")
             configuration.artifactsDirectory = configuration.artifactsDirectory ?? defaultArtifactsDirectory
         } catch {

@@ -150,8 +150,10 @@ struct Import: AsyncParsableCommand {
             let input = file == "-" ? FileHandle.standardInput : try Self.open(file)
             // The header is checked before the store is opened: a file that is not an export creates nothing.
             let backup = try StoreBackup.Reader(FileLines(input), source: file)
-            let report = try await storeOptions.withStore("import", creating: true) { [storeOptions] store in
-                let summary = try await StoreBackup.restore(backup, into: store)
+            // Redacted events are checked against their redactions, which come later in the file: read them first.
+            let redactions = file == "-" ? [] : try StoreBackup.redactions(in: FileLines(try Self.open(file)))
+            let report = try await storeOptions.withStore("import", creating: true) { [storeOptions, redactions] store in
+                let summary = try await StoreBackup.restore(backup, into: store, redactions: redactions)
                 let skipped = summary.skipped > 0 ? " (\(summary.skipped) already there)" : ""
                 warn(
                     "imported \(summary.imported) event\(summary.imported == 1 ? "" : "s") into \(storeOptions.displayLocation)\(skipped); verifying")
