@@ -106,7 +106,7 @@ public final class Fingerprinter: @unchecked Sendable {
         }
     }
 
-    static func manifestDigest(_ files: [Fingerprint.File]) -> ContentDigest {
+    public static func manifestDigest(_ files: [Fingerprint.File]) -> ContentDigest {
         JSONValue.array(files.map { ["path": .string($0.path), "digest": .string($0.digest.description), "size": .int($0.size)] }).digest
     }
 

@@ -113,7 +113,8 @@ struct ModelLocator {
     }
 
     /// A local path, `file://` URI, or a `pvc://` path under a mounted claim.
-    private func localPath(of uri: String) -> String? {
+    /// Where a storage URI is on this machine, if it is (a path, file://, or a mounted pvc://).
+    func localPath(of uri: String) -> String? {
         if uri.hasPrefix("file://") { return URL(string: uri)?.path }
         if uri.hasPrefix("pvc://") {
             let rest = uri.dropFirst("pvc://".count)

@@ -261,6 +261,14 @@ struct AuditCommandTests {
         #expect(signature["verified"] == true && signature["format"] == "openssf-model-signing/v1.0")
         #expect(report["checklist"]?.arrayValue?.first { $0["id"] == "cybersecurity" }?["status"] == "met")
 
+        // Deploying the signed directory records the signature's check too (model.sig aside, it is the version).
+        try Data(#"{"replicas": 2}"#.utf8).write(to: setup.project.root.appendingPathComponent("serving.json"))
+        let deployed = try setup.cli.run(
+            ["deploy", "model:risk/credit@1", "--endpoint", "risk/credit-api", "--config", "serving.json"],
+            environment: ["PEDIGREE_SIGNING_PUBLIC_KEY": setup.project.root.appendingPathComponent("key.pub").path], in: setup.project.root)
+        #expect(deployed.status == 0 && deployed.stderr.contains("model.sig: verified"), "\(deployed.stderr)")
+        #expect(try Self.audit(setup.cli, "model:risk/credit@1")["integrity"]?["signatures"]?.arrayValue?.count == 2)
+
         try Data("weightz".utf8).write(to: setup.model.appendingPathComponent("weights.bin"))
         let tampered = try setup.modelSigning("verify key model --signature model/model.sig --public_key key.pub")
         #expect(tampered.status != 0 && tampered.output.contains("weights.bin"), "\(tampered.output)")

@@ -27,7 +27,7 @@ extension GraphReader {
         var previous: ModelPedigree?
         for row in versions {
             let version = ArtifactRef(kind: "model", namespace: node.summary.namespace, name: node.summary.name, version: try row.optionalText(0))
-            let current = try version.version == node.summary.version ? pedigree : self.pedigree(.artifact(version), depth: nil).visible(to: mayRead)
+            let current = version.version == node.summary.version ? pedigree : try self.pedigree(.artifact(version), depth: nil).visible(to: mayRead)
             if let previous {
                 changeLog.append(.init(recordedAt: Timestamp(microseconds: try row.int(1)), diff: LineageDiff(previous, current)))
             }
@@ -114,7 +114,7 @@ extension GraphReader {
                 .int(cutoff))
             // Without a declared owner, whoever recorded it first.
             let recorder = try record?.optionalInt(0).flatMap { try db.row("SELECT recorded_by FROM events WHERE seq = ?", .int($0))?.text(0) }
-            let newest = try record?.optionalInt(1) ?? Int64.max
+            let newest = record?.optionalInt(1) ?? Int64.max
             let lastVerified = heads[namespace]?.filter { $0.events >= newest }.map(\.signedAt).max()
             entries.append(
                 InventoryEntry(

@@ -292,7 +292,8 @@ struct Sign: AsyncParsableCommand {
                 }
                 let root = URL(fileURLWithPath: directory)
                 let file = signature.map { URL(fileURLWithPath: $0) } ?? root.appendingPathComponent("model.sig")
-                if let recorded = detail.summary.digest, let actual = try Models.contentDigest(of: directory), actual != recorded {
+                if let recorded = detail.summary.digest, !ModelDirectory.holds(recorded, directory: directory) {
+                    let actual = (try? Models.contentDigest(of: directory)).flatMap { $0?.description } ?? "unreadable"
                     throw PedigreeCore.ValidationError(
                         field: "--model-path",
                         "\(directory) holds content \(actual), not \(version) (\(recorded)); sign the directory the version was recorded from")
@@ -326,47 +327,70 @@ struct Sign: AsyncParsableCommand {
     }
 }
 
-/// A `model.sig` in a model directory a run wrote: verified (with $PEDIGREE_SIGNING_PUBLIC_KEY, when set)
-/// and recorded as the version's signature, whatever the result — a signature that fails is evidence too.
+/// A `model.sig` in a model's directory — one a run wrote, or the one a deployment serves from: verified
+/// (with $PEDIGREE_SIGNING_PUBLIC_KEY, when set) and recorded as the version's signature, whatever the result —
+/// a signature that fails is evidence too. The directory must hold exactly the version's content.
 enum ModelSignatureCheck {
-    static func recordSignatures(of models: [NodeSummary], outputs: [String], directory: URL, backend: any Backend) async {
-        let environment = ProcessInfo.processInfo.environment
-        var key: P256.Signing.PublicKey?
-        if let file = environment["PEDIGREE_SIGNING_PUBLIC_KEY"], !file.isEmpty {
-            do { key = try ModelSigning.publicKey(pemFile: file) } catch {
-                warn("PEDIGREE_SIGNING_PUBLIC_KEY: \(error); signatures are checked against the files only")
-            }
+    static var trustedKey: P256.Signing.PublicKey? {
+        guard let file = ProcessInfo.processInfo.environment["PEDIGREE_SIGNING_PUBLIC_KEY"], !file.isEmpty else { return nil }
+        do { return try ModelSigning.publicKey(pemFile: file) } catch {
+            warn("PEDIGREE_SIGNING_PUBLIC_KEY: \(error); signatures are checked against the files only")
+            return nil
         }
+    }
+
+    /// After `pedigree run`: each output directory that holds a `model.sig` and is one of the models registered.
+    static func recordSignatures(of models: [NodeSummary], outputs: [String], directory: URL, backend: any Backend) async {
         for output in outputs {
             let path = URL(fileURLWithPath: output, relativeTo: directory).standardizedFileURL
-            var isDirectory: ObjCBool = false
-            // A signature signs a directory: the model version must be exactly that directory's content.
-            guard FileManager.default.fileExists(atPath: path.path, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
-            let modelDirectory = path
-            let signature = modelDirectory.appendingPathComponent("model.sig")
-            guard let bytes = FileManager.default.contents(atPath: signature.path), let digest = try? Models.contentDigest(of: path.path),
-                let model = models.first(where: { $0.digest == digest })
+            guard FileManager.default.fileExists(atPath: path.appendingPathComponent("model.sig").path),
+                let model = models.first(where: { ModelDirectory.holds($0.digest, directory: path.path) })
             else { continue }
-            let check = ModelSigning.verify(directory: modelDirectory, signatureFile: signature, key: key)
-            let version = ArtifactRef(kind: "model", namespace: model.namespace, name: model.name, version: model.version)
-            let record = SignatureRecord(
-                model: version, file: signature.path, fileDigest: ContentDigest(hashing: bytes), subjectDigest: check.subjectDigest,
-                keyID: check.hint ?? key.map(ModelSigning.hint), publicKey: check.verified ? key?.pemRepresentation : nil, verified: check.verified,
-                filesMatch: check.filesMatch, problem: check.problem, checkedAt: .now)
-            do {
-                _ = try await backend.append(
-                    [LineageEvent(namespace: version.namespace, producer: TrainingRun.producer, payload: .signature(record))], recordedBy: cliIdentity
-                )
-                warn("signature \(signature.path): \(check.verified ? "verified" : "NOT verified: \(check.problem ?? "")") (recorded for \(version))")
-            } catch {
-                warn("could not record the signature \(signature.path): \(error)")
-            }
+            await record(path, for: model, backend: backend)
+        }
+    }
+
+    /// After `pedigree deploy`: the directory the deployment serves from, when it is here and holds the version.
+    static func recordSignature(of version: ArtifactRef, servedFrom path: String, backend: any Backend) async {
+        let directory = URL(fileURLWithPath: path).standardizedFileURL
+        guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("model.sig").path),
+            let model = try? await backend.show(.artifact(version), asOf: nil).summary, ModelDirectory.holds(model.digest, directory: directory.path)
+        else { return }
+        await record(directory, for: model, backend: backend)
+    }
+
+    private static func record(_ directory: URL, for model: NodeSummary, backend: any Backend) async {
+        let signature = directory.appendingPathComponent("model.sig")
+        guard let bytes = FileManager.default.contents(atPath: signature.path) else { return }
+        let key = trustedKey
+        let check = ModelSigning.verify(directory: directory, signatureFile: signature, key: key)
+        let version = ArtifactRef(kind: "model", namespace: model.namespace, name: model.name, version: model.version)
+        let record = SignatureRecord(
+            model: version, file: signature.path, fileDigest: ContentDigest(hashing: bytes), subjectDigest: check.subjectDigest,
+            keyID: check.hint ?? key.map(ModelSigning.hint), publicKey: check.verified ? key?.pemRepresentation : nil, verified: check.verified,
+            filesMatch: check.filesMatch, problem: check.problem, checkedAt: .now)
+        do {
+            _ = try await backend.append(
+                [LineageEvent(namespace: version.namespace, producer: TrainingRun.producer, payload: .signature(record))], recordedBy: cliIdentity)
+            warn("signature \(signature.path): \(check.verified ? "verified" : "NOT verified: \(check.problem ?? "")") (recorded for \(version))")
+        } catch {
+            warn("could not record the signature \(signature.path): \(error)")
         }
     }
 }
 
 /// Where a model version's files were recorded from.
 enum ModelDirectory {
+    /// Whether the directory holds exactly the version with this digest: all its files, or all but a
+    /// `model.sig` written into it after the version was recorded (signing must not make a model unrecognisable).
+    static func holds(_ digest: ContentDigest?, directory: String) -> Bool {
+        guard let digest,
+            let print = try? Fingerprinter(cache: CaptureCache(directory: PedigreeDirectories.cache)).fingerprint([directory]).first,
+            print.isDirectory
+        else { return false }
+        return print.digest == digest || Fingerprinter.manifestDigest(print.files.filter { $0.path != "model.sig" }) == digest
+    }
+
     static func recorded(_ artifact: ArtifactSpec?) -> String? {
         guard let uri = artifact?.uri else { return nil }
         let path = uri.hasPrefix("file://") ? String(uri.dropFirst("file://".count)) : uri.contains("://") ? nil : uri

@@ -128,6 +128,10 @@ struct Deploy: AsyncParsableCommand {
                 _ = try await backend.append(
                     [LineageEvent(namespace: namespace, eventTime: .now, producer: TrainingRun.producer, payload: .deployment(record))],
                     recordedBy: cliIdentity)
+                // A model.sig where the deployment serves from is checked and recorded for the version.
+                var servedFrom = serving?.storageURI.flatMap(locator.localPath(of:))
+                if servedFrom == nil { servedFrom = ModelDirectory.recorded(try? await backend.show(.artifact(version), asOf: nil).artifact) }
+                if let servedFrom { await ModelSignatureCheck.recordSignature(of: version, servedFrom: servedFrom, backend: backend) }
                 return try await backend.history(namespace: namespace, endpoint: name, asOf: nil).last {
                     $0.validFrom == time && $0.model == version.description
                 }
