@@ -571,12 +571,13 @@ public struct InventoryEntry: Hashable, QueryResult {
     public let score: Int
     /// Endpoints serving any of its versions now.
     public let serving: [String]
-    /// When the latest signed checkpoint covering the version's namespace was made, if any.
-    public let lastVerified: Timestamp?
+    /// When the latest checkpoint was signed whose head (still in the chain) comes after the version's newest event:
+    /// the time its record was last signed, not a verification of it (that is the audit's and `verify`'s).
+    public let lastCheckpoint: Timestamp?
     public let retired: Bool
 
     public init(
-        model: NodeSummary, versions: Int, owner: String?, riskTier: String?, score: Int, serving: [String], lastVerified: Timestamp?, retired: Bool
+        model: NodeSummary, versions: Int, owner: String?, riskTier: String?, score: Int, serving: [String], lastCheckpoint: Timestamp?, retired: Bool
     ) {
         self.model = model
         self.versions = versions
@@ -584,7 +585,7 @@ public struct InventoryEntry: Hashable, QueryResult {
         self.riskTier = riskTier
         self.score = score
         self.serving = serving
-        self.lastVerified = lastVerified
+        self.lastCheckpoint = lastCheckpoint
         self.retired = retired
     }
 

@@ -217,6 +217,7 @@ public struct TrustedKey: Sendable {
     }
 
     public var keyID: String { CheckpointRecord.keyID(of: key) }
+    public var pem: String { key.pemRepresentation }
 }
 
 /// What is known of a model version's signature: the signature file found beside it (at `pedigree run`,

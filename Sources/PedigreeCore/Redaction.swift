@@ -29,15 +29,22 @@ public struct RedactionRecord: Hashable, Sendable {
     public var fields: [String]
     public var reason: String
     public var redactedDigest: ContentDigest
+    /// The digest of the body this redaction was applied to: the original (`digest`), or what an earlier
+    /// redaction left. Redactions of one event form a chain, so an old one recorded again cannot take over.
+    public var previousDigest: ContentDigest
     public var signature: Signature?
 
-    public init(namespace: String, sequence: Int64, digest: ContentDigest, fields: [String], reason: String, redactedDigest: ContentDigest) {
+    public init(
+        namespace: String, sequence: Int64, digest: ContentDigest, fields: [String], reason: String, redactedDigest: ContentDigest,
+        previousDigest: ContentDigest? = nil
+    ) {
         self.namespace = namespace
         self.sequence = sequence
         self.digest = digest
         self.fields = fields
         self.reason = reason
         self.redactedDigest = redactedDigest
+        self.previousDigest = previousDigest ?? digest
     }
 
     /// What a signature covers: the record without its signature, in the namespace it is recorded in.
@@ -60,15 +67,20 @@ public struct RedactionRecord: Hashable, Sendable {
 
     /// Why the signature does not vouch for this redaction under `checkpoint`'s key, or nil when it does.
     public func signatureProblem(checkpoint: CheckpointRecord) -> String? {
+        signatureProblem(keyID: checkpoint.keyID, publicKeyPEM: checkpoint.publicKey)
+    }
+
+    /// Why the signature does not vouch for this redaction under the key, or nil when it does.
+    public func signatureProblem(keyID: String, publicKeyPEM: String) -> String? {
         guard let signature else { return "it is not signed" }
-        guard signature.keyID == checkpoint.keyID else { return "it is signed by \(signature.keyID), not the checkpoint's key \(checkpoint.keyID)" }
-        guard isValidSignature(signature.value, over: signedBytes, publicKeyPEM: checkpoint.publicKey) else { return "its signature does not verify" }
+        guard signature.keyID == keyID else { return "it is signed by \(signature.keyID), not by \(keyID)" }
+        guard isValidSignature(signature.value, over: signedBytes, publicKeyPEM: publicKeyPEM) else { return "its signature does not verify" }
         return nil
     }
 
     public init(json value: JSONValue, path: String, namespace: String) throws(ValidationError) {
         let reader = try FieldReader(value, path: path)
-        try reader.rejectUnknownKeys(["event", "fields", "reason", "redactedDigest", "signature"])
+        try reader.rejectUnknownKeys(["event", "fields", "reason", "redactedDigest", "previousDigest", "signature"])
         guard let event = try reader.optionalReader("event") else {
             throw ValidationError(field: reader.fieldPath("event"), "is required: {\"sequence\": N, \"digest\": \"sha256:…\"} of the redacted event")
         }
@@ -89,6 +101,7 @@ public struct RedactionRecord: Hashable, Sendable {
         reason = try reader.string("reason", hint: "why the fields were removed, for the audit trail")
         guard !reason.allSatisfy(\.isWhitespace) else { throw ValidationError(field: reader.fieldPath("reason"), "must say why") }
         redactedDigest = try Self.digest(reader, "redactedDigest")
+        previousDigest = reader.has("previousDigest") ? try Self.digest(reader, "previousDigest") : digest
         if let signature = try reader.optionalReader("signature") {
             try signature.rejectUnknownKeys(["keyId", "value"])
             self.signature = Signature(
@@ -109,6 +122,7 @@ public struct RedactionRecord: Hashable, Sendable {
             "event": ["sequence": .int(sequence), "digest": .string(digest.description)], "fields": .array(fields.map(JSONValue.string)),
             "reason": .string(reason), "redactedDigest": .string(redactedDigest.description),
         ]
+        if previousDigest != digest { out["previousDigest"] = .string(previousDigest.description) }
         if let signature { out["signature"] = ["keyId": .string(signature.keyID), "value": .string(signature.value)] }
         return .object(out)
     }

@@ -271,7 +271,7 @@ public enum AuditRenderer {
             [
                 entry.model.ref, "\(entry.score)%", entry.owner ?? "—", entry.riskTier ?? "—",
                 entry.serving.isEmpty ? (entry.retired ? "retired" : "—") : entry.serving.joined(separator: ", "),
-                entry.lastVerified?.description ?? "never",
+                entry.lastCheckpoint?.description ?? "never",
             ]
         }
         return TextRenderer.table(["MODEL (LATEST VERSION)", "COMPLETE", "OWNER", "RISK", "SERVING", "LAST CHECKPOINT"], rows)
@@ -284,7 +284,7 @@ public enum AuditRenderer {
         [
             entry.model.ref, String(entry.versions), String(entry.score), entry.owner ?? "", entry.riskTier ?? "",
             entry.serving.joined(separator: " "),
-            entry.lastVerified?.description ?? "", entry.retired ? "true" : "false",
+            entry.lastCheckpoint?.description ?? "", entry.retired ? "true" : "false",
         ].map(CSV.field).joined(separator: ",") + "\n"
     }
 }

@@ -95,7 +95,7 @@ public final class SQLStore<Engine: SQLEngine>: LineageStore, TokenStore, GroupC
     }
 
     public func restore(_ events: [StoredEvent], redactions: [CheckpointRules.Redaction]) async throws {
-        let index = RedactionIndex(records: redactions)
+        let index = try RedactionIndex(records: redactions)
         try await write(.log) { db in
             var log = try EventLogWriter(db: db)
             for event in events { try log.restore(event, redactions: index) }

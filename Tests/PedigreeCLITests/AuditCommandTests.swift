@@ -514,7 +514,6 @@ struct AuditCommandTests {
         let cli = try CLI()
         #expect(try cli.run(["record", "-"], stdin: Self.trainingRun(id: "full-1", model: "credit", environment: true)).status == 0)
         #expect(try cli.run(["checkpoint"]).status == 0)
-        let key = cli.home.appendingPathComponent("checkpoint-key.pem")
 
         // Without the checkpoint's key the store refuses to redact a checkpointed event.
         let other = cli.home.deletingLastPathComponent().appendingPathComponent("other.pem")
@@ -565,7 +564,61 @@ struct AuditCommandTests {
         #expect(verify.stdout.contains("namespace risk, event #1: was redacted after the checkpoint signed"), "\(verify.stdout)")
         let forged = try cli.run(["audit", "model:risk/credit@1", "--format", "json"])
         #expect(forged.status == 1 && forged.json?["integrity"]?["events"]?[0]?["checkpoint"] == nil)
-        _ = key
+    }
+
+    @Test("checkpoints deleted from the log, with the history they covered rewritten, are noticed from this machine's record of them")
+    func deletedCheckpoints() throws {
+        let cli = try CLI()
+        #expect(try cli.run(["record", "-"], stdin: Self.trainingRun(id: "full-1", model: "credit", environment: true)).status == 0)
+        #expect(try cli.run(["checkpoint"]).status == 0)
+        let queue = try DatabaseQueue(path: cli.store)
+        try queue.writeWithoutTransaction { db in
+            try db.execute(sql: "DROP TRIGGER IF EXISTS events_are_permanent")
+            try db.execute(sql: "DELETE FROM events WHERE namespace = '_checkpoints'")
+            try db.execute(sql: "DELETE FROM chain_heads WHERE namespace = '_checkpoints'")
+        }
+        try Self.rewriteHistory(cli.store, namespace: "risk", sequence: 1) { $0.replacingOccurrences(of: "loans-holdout", with: "loans-cherry") }
+        let verify = try cli.run(["verify"])
+        #expect(verify.status == 1)
+        #expect(verify.stdout.contains("is missing from the store's log: it was removed"), "\(verify.stdout)")
+        #expect(verify.stdout.contains("namespace risk, event #1: the published checkpoint signed"), "\(verify.stdout)")
+    }
+
+    @Test("a forged redaction whose body names another namespace vouches for nothing, in verify and in the audit")
+    func redactionFromAnotherNamespace() throws {
+        let cli = try CLI()
+        #expect(try cli.run(["record", "-"], stdin: Self.trainingRun(id: "full-1", model: "credit", environment: true)).status == 0)
+        let queue = try DatabaseQueue(path: cli.store)
+        try queue.writeWithoutTransaction { db in
+            try db.execute(sql: "DROP TRIGGER IF EXISTS events_are_immutable")
+            let body = try #require(try String.fetchOne(db, sql: "SELECT body FROM events WHERE namespace = 'risk' AND ns_seq = 1"))
+            let altered = body.replacingOccurrences(of: #""lr":0.01"#, with: #""lr":"[redacted]""#)
+            let original = try #require(try String.fetchOne(db, sql: "SELECT digest FROM events WHERE namespace = 'risk' AND ns_seq = 1"))
+            // Recorded in namespace zz (where no checkpoint could ask for a signature), filed under risk.
+            let redaction = LineageEvent(
+                namespace: "zz",
+                payload: .redaction(
+                    RedactionRecord(
+                        namespace: "zz", sequence: 1, digest: ContentDigest(hex: original)!, fields: ["run.hyperparameters.lr"], reason: "forged",
+                        redactedDigest: ContentDigest(hashing: Array(altered.utf8)))))
+            let head = try #require(try Row.fetchOne(db, sql: "SELECT chain_hash, recorded_at FROM chain_heads WHERE namespace = 'risk'"))
+            let previous: String = head[0], at: Int64 = head[1] + 1
+            let hash = EventChain.link(
+                previous: previous, namespace: "risk", sequence: 2, recordedAt: Timestamp(microseconds: at), recordedBy: "mallory",
+                digest: redaction.digest)
+            try db.execute(sql: "UPDATE events SET body = ? WHERE namespace = 'risk' AND ns_seq = 1", arguments: [altered])
+            try db.execute(
+                sql: """
+                    INSERT INTO events(seq, namespace, ns_seq, type, subject, digest, body, recorded_at, recorded_by, prev_hash, chain_hash)
+                    VALUES ((SELECT max(seq) + 1 FROM events), 'risk', 2, 'redaction', ?, ?, ?, ?, 'mallory', ?, ?)
+                    """,
+                arguments: [redaction.subject, redaction.digest.hex, String(decoding: redaction.canonicalBytes, as: UTF8.self), at, previous, hash])
+            try db.execute(sql: "UPDATE chain_heads SET ns_seq = 2, chain_hash = ?, recorded_at = ? WHERE namespace = 'risk'", arguments: [hash, at])
+        }
+        #expect(try cli.run(["verify"]).status == 1)
+        let audit = try cli.run(["audit", "model:risk/credit@1", "--format", "json"])
+        #expect(audit.status == 1)
+        #expect(audit.json?["integrity"]?["events"]?[0]?["problem"]?.stringValue?.contains("altered") == true, "\(audit.stdout)")
     }
 
     @Test("a model.sig checked without a public key is recorded as 'signer not checked': the audit neither fails nor calls it verified")

@@ -108,19 +108,19 @@ extension GraphReader {
             let pedigree = try self.pedigree(.artifact(ArtifactRef(kind: "model", namespace: namespace, name: name, version: s.version)), depth: nil)
                 .visible(to: mayRead)
             // The version's own record: the run that generated it, else the line's registrations.
-            let subject = pedigree.run.map { "run:\($0.id)" } ?? ArtifactRef(kind: "model", namespace: namespace, name: name).description
+            let lineRef = ArtifactRef(kind: "model", namespace: namespace, name: name).description
             let record = try db.row(
-                "SELECT min(seq), max(ns_seq) FROM events WHERE subject = ? AND namespace = ? AND recorded_at <= ?", .text(subject), .text(namespace),
-                .int(cutoff))
+                "SELECT min(seq), max(ns_seq) FROM events WHERE subject IN (?, ?) AND namespace = ? AND recorded_at <= ?",
+                .text(pedigree.run.map { "run:\($0.id)" } ?? lineRef), .text(lineRef), .text(namespace), .int(cutoff))
             // Without a declared owner, whoever recorded it first.
             let recorder = try record?.optionalInt(0).flatMap { try db.row("SELECT recorded_by FROM events WHERE seq = ?", .int($0))?.text(0) }
             let newest = record?.optionalInt(1) ?? Int64.max
-            let lastVerified = heads[namespace]?.filter { $0.events >= newest }.map(\.signedAt).max()
+            let lastCheckpoint = heads[namespace]?.filter { $0.events >= newest }.map(\.signedAt).max()
             entries.append(
                 InventoryEntry(
                     model: s, versions: Int(try line.int(2)), owner: declared.owner ?? recorder, riskTier: declared.riskTier,
                     score: InventoryEntry.score(pedigree),
-                    serving: versionRefs.flatMap { servingByModel[$0] ?? [] }.sorted(), lastVerified: lastVerified,
+                    serving: versionRefs.flatMap { servingByModel[$0] ?? [] }.sorted(), lastCheckpoint: lastCheckpoint,
                     retired: s.status == Projector.retired))
         }
         return entries

@@ -15,10 +15,27 @@ struct RedactionIndex {
             try namespaces.map { names in
                 try names.sorted().flatMap { try db.rows(sql + " AND namespace = ? ORDER BY seq", .text($0)) }
             } ?? db.rows(sql + " ORDER BY seq")
-        for row in rows {
-            guard case .redaction(let record)? = try? LineageEvent(json: JSONValue.parse(try row.text(2))).payload else { continue }
-            latest[try row.text(0), default: [:]][record.sequence] = record  // the latest redaction wins
-            all.append(CheckpointRules.Redaction(record: record, sequence: try row.int(1)))
+        try self.init(
+            records: rows.compactMap { row in
+                guard let event = try? LineageEvent(json: JSONValue.parse(try row.text(2))), case .redaction(let record) = event.payload,
+                    event.namespace == (try row.text(0))
+                else { return nil }
+                return CheckpointRules.Redaction(record: record, sequence: try row.int(1))
+            })
+    }
+
+    /// Redactions in log order. One counts only when it comes after the event it redacts, in the same
+    /// namespace, and continues that event's redactions (its previous digest is what the last one left).
+    init(records: [CheckpointRules.Redaction]) throws {
+        for redaction in records {
+            let record = redaction.record
+            guard redaction.sequence > record.sequence else { continue }
+            let before = latest[record.namespace]?[record.sequence]
+            guard record.previousDigest == (before?.redactedDigest ?? record.digest), before.map({ $0.digest == record.digest }) ?? true else {
+                continue
+            }
+            latest[record.namespace, default: [:]][record.sequence] = record
+            all.append(redaction)
         }
     }
 
@@ -33,12 +50,6 @@ struct RedactionIndex {
     }
 
     func isRedacted(_ stored: StoredEvent) -> Bool { latest[stored.namespace]?[stored.namespaceSequence] != nil }
-
-    /// A redaction given in advance (an import reads the file's redactions before its events).
-    init(records: [CheckpointRules.Redaction]) {
-        for redaction in records { latest[redaction.record.namespace, default: [:]][redaction.record.sequence] = redaction.record }
-        all = records
-    }
 }
 
 /// One event redacted (or, in a dry run, that would be).
@@ -87,7 +98,7 @@ extension EventLogWriter {
         let body = String(decoding: reread.canonicalBytes, as: UTF8.self)
         var record = RedactionRecord(
             namespace: stored.namespace, sequence: stored.namespaceSequence, digest: stored.digest, fields: fields, reason: reason,
-            redactedDigest: ContentDigest(hashing: reread.canonicalBytes))
+            redactedDigest: ContentDigest(hashing: reread.canonicalBytes), previousDigest: ContentDigest(hashing: Array(stored.body.utf8)))
         let covering = try checkpoints(covering: stored)
         if let signer {
             record = try record.signed(with: signer)

@@ -145,6 +145,26 @@ enum PDFPrinter {
 enum CheckpointKey {
     static var defaultFile: String { PedigreeDirectories.home.appendingPathComponent("checkpoint-key.pem").path }
 
+    /// Where `pedigree checkpoint` keeps a copy of every checkpoint it signs for a store, outside the store:
+    /// `verify` reads it by default, so checkpoints deleted from the log (with the history they covered
+    /// rewritten) are still noticed.
+    static func localRecord(for store: String) -> String {
+        PedigreeDirectories.home.appendingPathComponent("checkpoints")
+            .appendingPathComponent(String(ContentDigest(hashing: Array(store.utf8)).hex.prefix(16)) + ".jsonl").path
+    }
+
+    static func append(_ record: CheckpointRecord, to file: String) throws {
+        let url = URL(fileURLWithPath: file)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        guard FileManager.default.fileExists(atPath: file) || FileManager.default.createFile(atPath: file, contents: nil),
+            let handle = FileHandle(forWritingAtPath: file)
+        else { throw PedigreeCore.ValidationError(field: "--publish", "cannot write \(file)") }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data((record.json.canonicalString + "\n").utf8))
+        try handle.synchronize()
+        try handle.close()
+    }
+
     static func loadOrCreate(_ file: String?) throws -> (key: P256.Signing.PrivateKey, created: Bool) {
         let path = file ?? defaultFile
         if FileManager.default.fileExists(atPath: path) { return (try ModelSigning.privateKey(pemFile: path), false) }
@@ -190,7 +210,8 @@ struct Checkpoint: AsyncParsableCommand {
             Later, `pedigree verify` checks every checkpoint's signature and reports any history rewritten or \
             truncated after it, naming the namespace and event. Publish the checkpoints outside the store \
             (--publish appends each to a JSON-lines file; keep it, or the public key, where the store's \
-            administrators cannot change it) and verify against them with `verify --checkpoints FILE --public-key KEY.pub`.
+            administrators cannot change it) and verify against them with `verify --checkpoints FILE --public-key KEY.pub`. \
+            A copy of each is also kept in $PEDIGREE_HOME/checkpoints/, which `verify` on this machine reads by default.
 
             The key (EC P-256) is created on first use at $PEDIGREE_HOME/checkpoint-key.pem, readable by its owner only.
             """)
@@ -229,16 +250,8 @@ struct Checkpoint: AsyncParsableCommand {
                     recordedBy: cliIdentity)
                 return record
             }
-            if let publish {
-                guard
-                    let handle = FileHandle(forWritingAtPath: publish)
-                        ?? (FileManager.default.createFile(atPath: publish, contents: nil) ? FileHandle(forWritingAtPath: publish) : nil)
-                else { throw PedigreeCore.ValidationError(field: "--publish", "cannot write \(publish)") }
-                try handle.seekToEnd()
-                try handle.write(contentsOf: Data((record.json.canonicalString + "\n").utf8))
-                try handle.synchronize()
-                try handle.close()
-            }
+            try CheckpointKey.append(record, to: CheckpointKey.localRecord(for: storeOptions.spoolKey))
+            if let publish { try CheckpointKey.append(record, to: publish) }
             if output.json {
                 printJSON(record.json)
             } else {

@@ -34,7 +34,10 @@ struct Verify: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             var published = try expectHeads.map(PublishedHeads.read) ?? PublishedHeads(chains: [])
-            published.checkpoints = try checkpoints.map(PublishedHeads.readCheckpoints) ?? []
+            // The checkpoints published to the given file, else those this machine signed for this store.
+            let local = CheckpointKey.localRecord(for: storeOptions.spoolKey)
+            let file = checkpoints ?? (FileManager.default.fileExists(atPath: local) ? local : nil)
+            published.checkpoints = try file.map(PublishedHeads.readCheckpoints) ?? []
             let trusted = try CheckpointKey.trusted(publicKey)
             if checkpoints != nil, trusted == nil {
                 throw PedigreeCore.ValidationError(
@@ -138,6 +141,22 @@ struct PublishedHeads: Sendable {
         for chain in chains {
             let head = CheckpointRecord.Head(namespace: chain.namespace, events: chain.events, head: chain.head)
             if let problem = head.problem(found: found[chain.namespace]?[chain.events], what: "the published head") { problems.append(problem) }
+            // A published head covers original digests, not redacted bodies: a redaction after it must be
+            // signed with the trusted key.
+            for redaction in redactions
+            where redaction.record.namespace == chain.namespace && redaction.record.sequence <= chain.events && redaction.sequence > chain.events {
+                let problem =
+                    trusted.map { redaction.record.signatureProblem(keyID: $0.keyID, publicKeyPEM: $0.pem) }
+                    ?? "no key is trusted to sign redactions (--public-key)"
+                if let problem {
+                    problems.append(
+                        .init(
+                            namespace: chain.namespace, sequence: redaction.record.sequence,
+                            message:
+                                "was redacted after the published head #\(chain.events) by a redaction the trusted key does not vouch for (\(problem))"
+                        ))
+                }
+            }
         }
         var holding: [CheckpointRecord] = []
         for checkpoint in checkpoints {
