@@ -15,33 +15,8 @@ public struct CheckpointRecord: Hashable, Sendable {
     public static let algorithm = "ecdsa-p256-sha256"
     static let statement = "pedigree-checkpoint-v1"
 
-    public struct Head: Hashable, Sendable, Codable {
-        public let namespace: String
-        public let events: Int64
-        public let head: String
-
-        public init(namespace: String, events: Int64, head: String) {
-            self.namespace = namespace
-            self.events = events
-            self.head = head
-        }
-
-        /// What is wrong when the chain now holds `found` (nil: nothing) at this head's position: history
-        /// rewritten, or cut off. `what` says whose head it is.
-        public func problem(found: String?, what: String) -> VerificationReport.Problem? {
-            switch found {
-            case head?: return nil
-            case let other?:
-                return .init(
-                    namespace: namespace, sequence: events,
-                    message: "\(what) holds head \(head), but event #\(events) now hashes to \(other): history up to it was rewritten")
-            case nil:
-                return .init(
-                    namespace: namespace, sequence: events,
-                    message: "\(what) holds \(events) events ending in \(head), but the chain has fewer: it was truncated or replaced")
-            }
-        }
-    }
+    /// A chain's length and head hash, as `verify` reports them.
+    public typealias Head = VerificationReport.Chain
 
     /// Every chain's head when it was signed, sorted by namespace.
     public let heads: [Head]
@@ -308,5 +283,23 @@ public struct SignatureRecord: Hashable, Sendable {
         if let problem { out["problem"] = .string(problem) }
         if let filesMatch { out["filesMatch"] = .bool(filesMatch) }
         return .object(out)
+    }
+}
+
+extension VerificationReport.Chain {
+    /// What is wrong when the chain now holds `found` (nil: nothing) at this head's position: history
+    /// rewritten, or cut off. `what` says whose head it is.
+    public func problem(found: String?, what: String) -> VerificationReport.Problem? {
+        switch found {
+        case head?: return nil
+        case let other?:
+            return .init(
+                namespace: namespace, sequence: events,
+                message: "\(what) holds head \(head), but event #\(events) now hashes to \(other): history up to it was rewritten")
+        case nil:
+            return .init(
+                namespace: namespace, sequence: events,
+                message: "\(what) holds \(events) events ending in \(head), but the chain has fewer: it was truncated or replaced")
+        }
     }
 }

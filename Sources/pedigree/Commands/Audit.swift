@@ -242,7 +242,7 @@ struct Checkpoint: AsyncParsableCommand {
                         .conflict, "the store does not verify (\(report.problems[0])); a checkpoint would sign broken history. Run pedigree verify",
                         field: "store")
                 }
-                let heads = report.chains.map { CheckpointRecord.Head(namespace: $0.namespace, events: $0.events, head: $0.head) }
+                let heads = report.chains
                 guard !heads.isEmpty else { throw StoreError(.invalid, "the store holds no events yet: there is nothing to sign", field: "store") }
                 let record = try CheckpointRecord(heads: heads, signedAt: .now, key: signingKey)
                 _ = try await backend.append(

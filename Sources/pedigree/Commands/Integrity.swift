@@ -139,8 +139,7 @@ struct PublishedHeads: Sendable {
             after = last.sequence
         }
         for chain in chains {
-            let head = CheckpointRecord.Head(namespace: chain.namespace, events: chain.events, head: chain.head)
-            if let problem = head.problem(found: found[chain.namespace]?[chain.events], what: "the published head") { problems.append(problem) }
+            if let problem = chain.problem(found: found[chain.namespace]?[chain.events], what: "the published head") { problems.append(problem) }
             // A published head covers original digests, not redacted bodies: a redaction after it must be
             // signed with the trusted key.
             for redaction in redactions
