@@ -38,6 +38,7 @@ struct Verify: AsyncParsableCommand {
             let local = CheckpointKey.localRecord(for: storeOptions.spoolKey)
             let file = checkpoints ?? (FileManager.default.fileExists(atPath: local) ? local : nil)
             published.checkpoints = try file.map(PublishedHeads.readCheckpoints) ?? []
+            published.checkpointsFile = file
             let trusted = try CheckpointKey.trusted(publicKey)
             if checkpoints != nil, trusted == nil {
                 throw PedigreeCore.ValidationError(
@@ -57,6 +58,8 @@ struct Verify: AsyncParsableCommand {
 struct PublishedHeads: Sendable {
     let chains: [VerificationReport.Chain]
     var checkpoints: [CheckpointRecord] = []
+    /// The file the checkpoints were read from, for messages.
+    var checkpointsFile: String?
 
     init(chains: [VerificationReport.Chain]) { self.chains = chains }
 
@@ -166,7 +169,11 @@ struct PublishedHeads: Sendable {
             }
             if !recorded.contains(checkpoint.signature) {
                 problems.append(
-                    .init(namespace: CheckpointRecord.namespace, sequence: nil, message: "\(what) is missing from the store's log: it was removed"))
+                    .init(
+                        namespace: CheckpointRecord.namespace, sequence: nil,
+                        message:
+                            "\(what) is missing from the store's log: it was removed (if this store was replaced on purpose, \(checkpointsFile ?? "the checkpoints file") belongs to the old one)"
+                    ))
             }
             let before = problems.count
             for head in checkpoint.heads {
