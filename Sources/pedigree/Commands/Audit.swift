@@ -564,7 +564,9 @@ struct Redact: AsyncParsableCommand {
             replaced by "[redacted]" wherever it is shown or exported, and a redaction event records who removed \
             which fields and why. The graph is rebuilt and the store's files rewritten, so no copy of the value \
             is left in them. Only free-form payloads can be removed: parameters, metrics, facets, data \
-            preparation, environment, code and deployment configuration.
+            preparation, environment, code and deployment configuration. An event under a signed checkpoint is \
+            redacted only with that checkpoint's key (--key; by default this machine's checkpoint key), so \
+            `verify` can tell a redaction from a rewrite.
 
               pedigree redact run:7f3a… --field run.hyperparameters.customer_email --reason "personal data (GDPR art. 17)"
               pedigree redact model:fraud-team/fraud@3 --field run.environment.variables --reason "leaked token" --dry-run
