@@ -208,7 +208,12 @@ public struct AuditReport: QueryResult {
     public let asOf: Timestamp?
     public let generatedAt: Timestamp
     public let dimensions: [Dimension]
-    public var score: Int { dimensions.isEmpty ? 0 : dimensions.map(\.score).reduce(0, +) / dimensions.count }
+    public var score: Int { Self.score(dimensions) }
+
+    /// The overall completeness: the mean of the dimensions' scores.
+    static func score(_ dimensions: [Dimension]) -> Int {
+        dimensions.isEmpty ? 0 : dimensions.map(\.score).reduce(0, +) / dimensions.count
+    }
     public let integrity: Integrity
     public let checklist: [Requirement]
     public let changeLog: [VersionChange]
@@ -591,8 +596,7 @@ public struct InventoryEntry: Hashable, QueryResult {
 
     /// The score the inventory shows: the five dimensions of the generating run, as the audit scores them.
     public static func score(_ pedigree: ModelPedigree) -> Int {
-        let dimensions = AuditReport.dimensions(run: pedigree.run, pedigree: pedigree)
-        return dimensions.map(\.score).reduce(0, +) / max(1, dimensions.count)
+        AuditReport.score(AuditReport.dimensions(run: pedigree.run, pedigree: pedigree))
     }
 }
 

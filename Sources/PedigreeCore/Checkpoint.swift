@@ -240,16 +240,8 @@ public struct SignatureRecord: Hashable, Sendable {
         try reader.rejectUnknownKeys([
             "model", "format", "file", "fileDigest", "subjectDigest", "keyId", "publicKey", "verified", "filesMatch", "problem", "checkedAt",
         ])
-        let model = try readModelReference(reader, hint: "the model version signed, e.g. \"model:fraud-team/fraud@1\"")
-        guard model.version != nil else {
-            throw ValidationError(field: reader.fieldPath("model"), "'\(model)' names no version; write model:NAMESPACE/NAME@VERSION")
-        }
-        guard model.namespace == namespace else {
-            throw ValidationError(
-                field: reader.fieldPath("model"),
-                "\(model) belongs to namespace \(model.namespace): a signature is recorded in the model's own namespace")
-        }
-        self.model = model
+        model = try readModelVersion(
+            reader, in: namespace, record: "a signature", hint: "the model version signed, e.g. \"model:fraud-team/fraud@1\"")
         format = try reader.string("format", hint: Self.openSSFFormat)
         file = try reader.string("file", hint: "where the signature file was")
         let digestText = try reader.string("fileDigest", hint: "sha256:<64 hex digits> of the signature file")

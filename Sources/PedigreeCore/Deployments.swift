@@ -175,16 +175,8 @@ public struct RetirementRecord: Hashable, Sendable {
     public init(json value: JSONValue, path: String, namespace: String, eventTime: Timestamp?) throws(ValidationError) {
         let reader = try FieldReader(value, path: path)
         try reader.rejectUnknownKeys(["model", "reason", "validFrom"])
-        let model = try readModelReference(reader, hint: "the model version retired, e.g. \"model:fraud-team/fraud@1\"")
-        guard model.version != nil else {
-            throw ValidationError(field: reader.fieldPath("model"), "'\(model)' names no version; write model:NAMESPACE/NAME@VERSION")
-        }
-        guard model.namespace == namespace else {
-            throw ValidationError(
-                field: reader.fieldPath("model"),
-                "\(model) belongs to namespace \(model.namespace): a retirement is recorded in the model's own namespace")
-        }
-        self.model = model
+        model = try readModelVersion(
+            reader, in: namespace, record: "a retirement", hint: "the model version retired, e.g. \"model:fraud-team/fraud@1\"")
         reason = try reader.string("reason", hint: "why it was retired, for the audit trail")
         guard !reason.allSatisfy(\.isWhitespace) else {
             throw ValidationError(field: reader.fieldPath("reason"), "must say why the version was retired")
@@ -230,6 +222,20 @@ public struct ServingState: Sendable {
         return [.init(model: stable, percent: 100 - canary.percent), .init(model: canary.model, percent: canary.percent)]
     }
 
+}
+
+/// The `model` member of a record about one version, kept in the model's own namespace (a retirement, a
+/// signature): a model reference with a version, in `namespace`.
+func readModelVersion(_ reader: FieldReader, in namespace: String, record: String, hint: String) throws(ValidationError) -> ArtifactRef {
+    let model = try readModelReference(reader, hint: hint)
+    guard model.version != nil else {
+        throw ValidationError(field: reader.fieldPath("model"), "'\(model)' names no version; write model:NAMESPACE/NAME@VERSION")
+    }
+    guard model.namespace == namespace else {
+        throw ValidationError(
+            field: reader.fieldPath("model"), "\(model) belongs to namespace \(model.namespace): \(record) is recorded in the model's own namespace")
+    }
+    return model
 }
 
 /// The `model` member: a model reference (`model:NAMESPACE/NAME[@VERSION]`).

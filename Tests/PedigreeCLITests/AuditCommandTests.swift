@@ -121,6 +121,29 @@ struct AuditCommandTests {
         }
     }
 
+    /// Appends `event` to the end of `namespace`'s chain straight into the database, its chain hash and the
+    /// head recomputed: what someone with the database file and the chain's algorithm, but no key, can do.
+    static func appendForged(_ event: LineageEvent, to namespace: String, in db: Database) throws {
+        let head = try #require(
+            try Row.fetchOne(db, sql: "SELECT ns_seq, chain_hash, recorded_at FROM chain_heads WHERE namespace = ?", arguments: [namespace]))
+        let sequence: Int64 = head[0] + 1, previous: String = head[1], at: Int64 = head[2] + 1
+        let hash = EventChain.link(
+            previous: previous, namespace: namespace, sequence: sequence, recordedAt: Timestamp(microseconds: at), recordedBy: "mallory",
+            digest: event.digest)
+        try db.execute(
+            sql: """
+                INSERT INTO events(seq, namespace, ns_seq, type, subject, digest, body, recorded_at, recorded_by, prev_hash, chain_hash)
+                VALUES ((SELECT max(seq) + 1 FROM events), ?, ?, ?, ?, ?, ?, ?, 'mallory', ?, ?)
+                """,
+            arguments: [
+                namespace, sequence, event.typeName, event.subject, event.digest.hex, String(decoding: event.canonicalBytes, as: UTF8.self), at,
+                previous,
+                hash,
+            ])
+        try db.execute(
+            sql: "UPDATE chain_heads SET ns_seq = ?, chain_hash = ?, recorded_at = ? WHERE namespace = ?", arguments: [sequence, hash, at, namespace])
+    }
+
     @Test("after a signed checkpoint, history rewritten with every hash recomputed, or truncated, is detected and named")
     func checkpointsDetectRewritesAndTruncation() throws {
         let cli = try CLI()
@@ -542,22 +565,8 @@ struct AuditCommandTests {
                     RedactionRecord(
                         namespace: "risk", sequence: 1, digest: ContentDigest(hex: original)!, fields: ["run.hyperparameters.lr"], reason: "forged",
                         redactedDigest: ContentDigest(hashing: Array(altered.utf8)))))
-            let head = try #require(try Row.fetchOne(db, sql: "SELECT ns_seq, chain_hash, recorded_at FROM chain_heads WHERE namespace = 'risk'"))
-            let sequence: Int64 = head[0] + 1, previous: String = head[1], at: Int64 = head[2] + 1
-            let hash = EventChain.link(
-                previous: previous, namespace: "risk", sequence: sequence, recordedAt: Timestamp(microseconds: at), recordedBy: "mallory",
-                digest: redaction.digest)
             try db.execute(sql: "UPDATE events SET body = ? WHERE namespace = 'risk' AND ns_seq = 1", arguments: [altered])
-            try db.execute(
-                sql: """
-                    INSERT INTO events(seq, namespace, ns_seq, type, subject, digest, body, recorded_at, recorded_by, prev_hash, chain_hash)
-                    VALUES ((SELECT max(seq) + 1 FROM events), 'risk', ?, 'redaction', ?, ?, ?, ?, 'mallory', ?, ?)
-                    """,
-                arguments: [
-                    sequence, redaction.subject, redaction.digest.hex, String(decoding: redaction.canonicalBytes, as: UTF8.self), at, previous, hash,
-                ])
-            try db.execute(
-                sql: "UPDATE chain_heads SET ns_seq = ?, chain_hash = ?, recorded_at = ? WHERE namespace = 'risk'", arguments: [sequence, hash, at])
+            try Self.appendForged(redaction, to: "risk", in: db)
         }
         let verify = try cli.run(["verify"])
         #expect(verify.status == 1)
@@ -601,19 +610,8 @@ struct AuditCommandTests {
                     RedactionRecord(
                         namespace: "zz", sequence: 1, digest: ContentDigest(hex: original)!, fields: ["run.hyperparameters.lr"], reason: "forged",
                         redactedDigest: ContentDigest(hashing: Array(altered.utf8)))))
-            let head = try #require(try Row.fetchOne(db, sql: "SELECT chain_hash, recorded_at FROM chain_heads WHERE namespace = 'risk'"))
-            let previous: String = head[0], at: Int64 = head[1] + 1
-            let hash = EventChain.link(
-                previous: previous, namespace: "risk", sequence: 2, recordedAt: Timestamp(microseconds: at), recordedBy: "mallory",
-                digest: redaction.digest)
             try db.execute(sql: "UPDATE events SET body = ? WHERE namespace = 'risk' AND ns_seq = 1", arguments: [altered])
-            try db.execute(
-                sql: """
-                    INSERT INTO events(seq, namespace, ns_seq, type, subject, digest, body, recorded_at, recorded_by, prev_hash, chain_hash)
-                    VALUES ((SELECT max(seq) + 1 FROM events), 'risk', 2, 'redaction', ?, ?, ?, ?, 'mallory', ?, ?)
-                    """,
-                arguments: [redaction.subject, redaction.digest.hex, String(decoding: redaction.canonicalBytes, as: UTF8.self), at, previous, hash])
-            try db.execute(sql: "UPDATE chain_heads SET ns_seq = 2, chain_hash = ?, recorded_at = ? WHERE namespace = 'risk'", arguments: [hash, at])
+            try Self.appendForged(redaction, to: "risk", in: db)
         }
         #expect(try cli.run(["verify"]).status == 1)
         let audit = try cli.run(["audit", "model:risk/credit@1", "--format", "json"])

@@ -165,40 +165,43 @@ enum CheckpointKey {
         try handle.close()
     }
 
-    static func loadOrCreate(_ file: String?) throws -> (key: P256.Signing.PrivateKey, created: Bool) {
-        let path = file ?? defaultFile
-        if FileManager.default.fileExists(atPath: path) { return (try ModelSigning.privateKey(pemFile: path), false) }
-        guard file == nil else { throw PedigreeCore.ValidationError(field: "--key", "\(path) does not exist") }
+    /// The given key, else this machine's checkpoint key, created (owner-only) when there is none yet.
+    static func loadOrCreate(_ file: String?) throws -> P256.Signing.PrivateKey {
+        if let file { return try privateKey(file) }
+        if FileManager.default.fileExists(atPath: defaultFile) { return try privateKey(defaultFile) }
         let key = P256.Signing.PrivateKey()
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        let directory = URL(fileURLWithPath: defaultFile).deletingLastPathComponent()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         // Created owner-only before the key is written, so it is never readable by others.
-        guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-            throw PedigreeCore.ValidationError(field: "--key", "cannot create \(path)")
+        guard FileManager.default.createFile(atPath: defaultFile, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+            throw PedigreeCore.ValidationError(field: "--key", "cannot create \(defaultFile)")
         }
-        try Data((key.pemRepresentation + "\n").utf8).write(to: URL(fileURLWithPath: path))
-        return (key, true)
+        try Data((key.pemRepresentation + "\n").utf8).write(to: URL(fileURLWithPath: defaultFile))
+        warn("created the checkpoint key \(defaultFile) (owner-only); keep a copy of it safe")
+        return key
+    }
+
+    /// A private key file named by an option; a key that cannot be read is an error naming the option.
+    static func privateKey(_ file: String, option: String = "--key") throws -> P256.Signing.PrivateKey {
+        do { return try ModelSigning.privateKey(pemFile: file) } catch { throw PedigreeCore.ValidationError(field: option, "\(error)") }
+    }
+
+    /// A public key file (or a private key's public half) named by an option.
+    static func publicKey(_ file: String, option: String = "--public-key") throws -> P256.Signing.PublicKey {
+        do { return try ModelSigning.publicKey(pemFile: file) } catch { throw PedigreeCore.ValidationError(field: option, "\(error)") }
     }
 
     /// The key a redaction is signed with: the one given, else this machine's checkpoint key when it exists.
     static func signer(_ file: String?) throws -> SigningKey? {
-        if let file {
-            do { return SigningKey(try ModelSigning.privateKey(pemFile: file)) } catch {
-                throw PedigreeCore.ValidationError(field: "--key", "\(error)")
-            }
-        }
+        if let file { return SigningKey(try privateKey(file)) }
         guard FileManager.default.fileExists(atPath: defaultFile) else { return nil }
-        return SigningKey(try ModelSigning.privateKey(pemFile: defaultFile))
+        return SigningKey(try privateKey(defaultFile))
     }
 
     /// The key to trust: the one given, else this machine's checkpoint key when it exists, else none.
     static func trusted(_ file: String?) throws -> TrustedKey? {
-        if let file {
-            do { return TrustedKey(try ModelSigning.publicKey(pemFile: file)) } catch {
-                throw PedigreeCore.ValidationError(field: "--public-key", "\(error)")
-            }
-        }
-        guard FileManager.default.fileExists(atPath: defaultFile), let key = try? ModelSigning.privateKey(pemFile: defaultFile) else { return nil }
+        if let file { return TrustedKey(try publicKey(file)) }
+        guard FileManager.default.fileExists(atPath: defaultFile), let key = try? privateKey(defaultFile) else { return nil }
         return TrustedKey(key.publicKey)
     }
 }
@@ -228,9 +231,10 @@ struct Checkpoint: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let (signingKey, created) = try CheckpointKey.loadOrCreate(key)
-            if created { warn("created the checkpoint key \(CheckpointKey.defaultFile) (owner-only); keep a copy of it safe") }
+            // A key given is read before anything else; this machine's is created only once there is a store to sign.
+            let given = try key.map { try CheckpointKey.privateKey($0) }
             if let exportPublicKey {
+                let signingKey = try given ?? CheckpointKey.loadOrCreate(nil)
                 try Data((signingKey.publicKey.pemRepresentation + "\n").utf8).write(to: URL(fileURLWithPath: exportPublicKey))
                 warn("wrote the public key \(CheckpointRecord.keyID(of: signingKey.publicKey)) to \(exportPublicKey)")
                 return
@@ -244,7 +248,7 @@ struct Checkpoint: AsyncParsableCommand {
                 }
                 let heads = report.chains
                 guard !heads.isEmpty else { throw StoreError(.invalid, "the store holds no events yet: there is nothing to sign", field: "store") }
-                let record = try CheckpointRecord(heads: heads, signedAt: .now, key: signingKey)
+                let record = try CheckpointRecord(heads: heads, signedAt: .now, key: try given ?? CheckpointKey.loadOrCreate(nil))
                 _ = try await backend.append(
                     [LineageEvent(namespace: CheckpointRecord.namespace, producer: TrainingRun.producer, payload: .checkpoint(record))],
                     recordedBy: cliIdentity)
@@ -290,8 +294,7 @@ struct Sign: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let signingKey: P256.Signing.PrivateKey
-            do { signingKey = try ModelSigning.privateKey(pemFile: key) } catch { throw PedigreeCore.ValidationError(field: "--key", "\(error)") }
+            let signingKey = try CheckpointKey.privateKey(key)
             let record = try await storeOptions.withBackend(creating: false) { [ref, modelPath, signature] backend -> SignatureRecord in
                 let detail = try await backend.show(.artifact(ref), asOf: nil)
                 guard detail.summary.kind == "model" else {
@@ -448,10 +451,7 @@ struct Attest: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             if let verify, let publicKey {
-                let key: P256.Signing.PublicKey
-                do { key = try ModelSigning.publicKey(pemFile: publicKey) } catch {
-                    throw PedigreeCore.ValidationError(field: "--public-key", "\(error)")
-                }
+                let key = try CheckpointKey.publicKey(publicKey)
                 guard let data = FileManager.default.contents(atPath: verify) else {
                     throw PedigreeCore.ValidationError(field: "--verify", "cannot read \(verify)")
                 }
@@ -470,8 +470,7 @@ struct Attest: AsyncParsableCommand {
                 )
                 return
             }
-            let signingKey: P256.Signing.PrivateKey
-            do { signingKey = try ModelSigning.privateKey(pemFile: key!) } catch { throw PedigreeCore.ValidationError(field: "--key", "\(error)") }
+            let signingKey = try CheckpointKey.privateKey(key!)
             let statement = try await storeOptions.withBackend(creating: false) { [ref] backend in
                 let (detail, parents) = try await ModelRecord.gather(ref!, from: backend)
                 return try Provenance.statement(detail: detail, parents: parents)
