@@ -109,12 +109,15 @@ extension GraphReader {
                 .visible(to: mayRead)
             // The version's own record: the run that generated it, else the line's registrations.
             let lineRef = ArtifactRef(kind: "model", namespace: namespace, name: name).description
-            let record = try db.row(
-                "SELECT min(seq), max(ns_seq) FROM events WHERE subject IN (?, ?) AND namespace = ? AND recorded_at <= ?",
-                .text(pedigree.run.map { "run:\($0.id)" } ?? lineRef), .text(lineRef), .text(namespace), .int(cutoff))
+            // By subject alone, so the subject index answers (a namespace condition lets SQLite pick the
+            // namespace's index and scan all of it, per line).
+            let record = try db.rows(
+                "SELECT namespace, ns_seq, recorded_by FROM events WHERE subject IN (?, ?) AND recorded_at <= ? ORDER BY seq",
+                .text(pedigree.run.map { "run:\($0.id)" } ?? lineRef), .text(lineRef), .int(cutoff)
+            ).filter { try $0.text(0) == namespace }
             // Without a declared owner, whoever recorded it first.
-            let recorder = try record?.optionalInt(0).flatMap { try db.row("SELECT recorded_by FROM events WHERE seq = ?", .int($0))?.text(0) }
-            let newest = record?.optionalInt(1) ?? Int64.max
+            let recorder = try record.first?.text(2)
+            let newest = try record.map { try $0.int(1) }.max() ?? Int64.max
             let lastCheckpoint = heads[namespace]?.filter { $0.events >= newest }.map(\.signedAt).max()
             entries.append(
                 InventoryEntry(
