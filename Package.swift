@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "PedigreeSQLite", targets: ["PedigreeSQLite"]),
         .library(name: "PedigreePostgres", targets: ["PedigreePostgres"]),
         .library(name: "PedigreeCapture", targets: ["PedigreeCapture"]),
+        .library(name: "PedigreeLayout", targets: ["PedigreeLayout"]),
         .library(name: "PedigreeRender", targets: ["PedigreeRender"]),
         .library(name: "PedigreeClient", targets: ["PedigreeClient"]),
         .library(name: "PedigreeMLflow", targets: ["PedigreeMLflow"]),
@@ -85,8 +86,12 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        // Human output: tables and trees of query results, with recorded text escaped. No store, no driver.
-        .target(name: "PedigreeRender", dependencies: ["PedigreeCore"], swiftSettings: strictSettings),
+        // The layered (Sugiyama) layout of a directed graph: layers, crossing reduction, coordinates, edge
+        // paths. Sizes and indices in, coordinates out: no lineage types, no drawing.
+        .target(name: "PedigreeLayout", swiftSettings: strictSettings),
+        // Human output: tables and trees of query results, the lineage drawing (SVG) and the web UI's pages,
+        // with recorded text escaped. No store, no driver.
+        .target(name: "PedigreeRender", dependencies: ["PedigreeCore", "PedigreeLayout"], swiftSettings: strictSettings),
         // A Pedigree server's API as the same result types a local store answers with.
         .target(
             name: "PedigreeClient",
@@ -132,7 +137,7 @@ let package = Package(
         .executableTarget(
             name: "pedigree-bench",
             dependencies: [
-                "PedigreeCore", "PedigreeStore", "PedigreeSQLite", "PedigreePostgres", "PedigreeCapture",
+                "PedigreeCore", "PedigreeStore", "PedigreeSQLite", "PedigreePostgres", "PedigreeCapture", "PedigreeLayout", "PedigreeRender",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -166,6 +171,7 @@ let package = Package(
         ),
         .testTarget(name: "PedigreeCaptureTests", dependencies: ["PedigreeCapture", "PedigreeCore", "PedigreeStore"], swiftSettings: strictSettings),
         .testTarget(name: "PedigreeRenderTests", dependencies: ["PedigreeRender", "PedigreeCore"], swiftSettings: strictSettings),
+        .testTarget(name: "PedigreeLayoutTests", dependencies: ["PedigreeLayout"], swiftSettings: strictSettings),
         .testTarget(
             name: "PedigreeStoreTests",
             // GRDB and PostgresNIO directly, to tamper with stored history the way a stray SQL shell would.

@@ -210,7 +210,24 @@ public enum AuditRenderer {
         html(document(report), title: "Audit of \(report.model.ref)")
     }
 
+    /// The report's sections as HTML without the document around them (the web UI's audit page).
+    public static func htmlBody(_ report: AuditReport) -> String { htmlBlocks(document(report)) }
+
     static func html(_ blocks: [Block], title: String) -> String {
+        """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>\(HTML.escape(title))</title>
+        <style>\(stylesheet)</style></head>
+        <body><main>
+        \(htmlBlocks(blocks))
+        <footer>Produced by Pedigree from its hash-chained event log. Event digests are SHA-256 of each event's canonical JSON.</footer>
+        </main></body></html>
+
+        """
+    }
+
+    static func htmlBlocks(_ blocks: [Block]) -> String {
         var body: [String] = []
         for block in blocks {
             switch block {
@@ -232,17 +249,7 @@ public enum AuditRenderer {
                 body.append("<table><thead>\(head)</thead><tbody>\(cells.joined(separator: "\n"))</tbody></table>")
             }
         }
-        return """
-            <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>\(HTML.escape(title))</title>
-            <style>\(stylesheet)</style></head>
-            <body><main>
-            \(body.joined(separator: "\n"))
-            <footer>Produced by Pedigree from its hash-chained event log. Event digests are SHA-256 of each event's canonical JSON.</footer>
-            </main></body></html>
-
-            """
+        return body.joined(separator: "\n")
     }
 
     /// Inline, so the file needs nothing else to display or print.

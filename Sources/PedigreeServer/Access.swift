@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOConcurrencyHelpers
 import PedigreeCore
+import PedigreeRender
 import PedigreeStore
 
 /// Who is making a request and what they may do.
@@ -81,10 +82,12 @@ struct AuthMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         context.maxBodyBytes = maxBodyBytes
-        if let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") {
-            let secret = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+        let path = request.uri.path
+        if let secret = Self.secret(of: request) {
             if let token = try await tokens.token(secret: secret) {
                 context.identity = Identity(name: "token:\(token.id)", token: token)
+            } else if required && WebUI.pagePaths.contains(path) && request.headers[.authorization] == nil {
+                return Self.signIn(request, clearCookie: true)
             } else if required {
                 // The secret itself is never logged: only that one was refused, and where from.
                 context.logger.notice("refused an unknown or revoked token", metadata: ["path": "\(request.uri.path)"])
@@ -94,10 +97,36 @@ struct AuthMiddleware: RouterMiddleware {
             }) {
                 context.logger.notice("a request carried a token this server does not know; auth is off, so such requests are served anonymously")
             }
-        } else if required && !Self.openPaths.contains(request.uri.path) {
+        } else if required && WebUI.pagePaths.contains(path) {
+            return Self.signIn(request, clearCookie: false)
+        } else if required && !Self.openPaths.contains(path) && !WebUI.openPaths.contains(path) {
             throw APIError.unauthorized
         }
         return try await next(request, context)
+    }
+
+    /// The bearer token, or for a GET the web UI's cookie: the cookie never authorises a write, so a page
+    /// elsewhere cannot make a signed-in browser record anything.
+    static func secret(of request: Request) -> String? {
+        if let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") {
+            return String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+        }
+        guard request.method == .get || request.method == .head else { return nil }
+        for header in request.headers[values: .cookie] {
+            for pair in header.split(separator: ";") {
+                let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                if parts.count == 2, parts[0] == WebUI.cookieName, !parts[1].isEmpty { return parts[1] }
+            }
+        }
+        return nil
+    }
+
+    /// A browser without a (valid) token is sent to the sign-in page, and back here after it.
+    static func signIn(_ request: Request, clearCookie: Bool) -> Response {
+        var headers = WebUI.securityHeaders
+        headers[.location] = WebURL.link("/login", ["next": request.uri.description])
+        if clearCookie { headers[.setCookie] = "\(WebUI.cookieName)=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0" }
+        return Response(status: .seeOther, headers: headers)
     }
 }
 

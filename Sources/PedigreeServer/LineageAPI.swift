@@ -10,7 +10,7 @@ import PedigreeStore
 /// The native REST API: recording events and every query the CLI has. Thin: parse, check access, call the
 /// store, shape the answer — the same result types and JSON the CLI prints.
 struct LineageAPI: Sendable {
-    let store: any LineageQuerying & StoreMaintenance
+    let store: any LineageStore
     let ingest: IngestService
     /// The checkpoint signer audits trust (`serve --checkpoint-public-key`); nil: the key each checkpoint names.
     let trustedKey: TrustedKey?
@@ -62,22 +62,13 @@ struct LineageAPI: Sendable {
         return .json(.object(body))
     }
 
+    func scoped(_ context: PedigreeRequestContext) -> ScopedQueries {
+        ScopedQueries(store: store, identity: context.identity, trustedKey: trustedKey)
+    }
+
     func show(_ request: Request, _ context: PedigreeRequestContext) async throws -> Response {
         let query = Query(request)
-        let ref = try query.reference("ref")
-        let detail: NodeDetail
-        do {
-            detail = try await store.show(ref, asOf: try query.time("asOf"))
-        } catch let error as StoreError where error.code == .notFound && !context.identity.mayRead(ref) {
-            // Say nothing about what another namespace holds (not even its versions).
-            throw APIError.notFound("\(ref) is not recorded", field: "ref")
-        }
-        let visibility = Visibility(identity: context.identity)
-        let reachable = (detail.upstream + detail.downstream).contains { $0.node.kind == "run" && visibility.readable($0.node) }
-        guard visibility.readable(detail.summary) || (detail.summary.isArtifact && reachable) else {
-            throw APIError.notFound("\(ref) is not recorded", field: "ref")
-        }
-        return .json(visibility.filter(detail).json)
+        return .json(try await scoped(context).show(try query.reference("ref"), asOf: try query.time("asOf")).json)
     }
 
     func graph(_ request: Request, _ context: PedigreeRequestContext) async throws -> Response {
@@ -85,10 +76,9 @@ struct LineageAPI: Sendable {
         let ref = try query.reference("ref")
         let direction = try query.choice("direction", LineageDirection.allCases.map(\.rawValue), default: "upstream")
         let depth = try query.optionalInt("depth", range: 0...Int.max)
-        try context.identity.requireRead(ref)
-        let graph = try await store.lineage(ref, direction: LineageDirection(rawValue: direction)!, depth: depth, asOf: try query.time("asOf"))
-        try context.identity.requireRead(graph.root.namespace, ref.description)
-        return .json(Visibility(identity: context.identity).filter(graph).json)
+        let graph = try await scoped(context).lineage(
+            ref, direction: LineageDirection(rawValue: direction)!, depth: depth, asOf: try query.time("asOf"))
+        return .json(graph.json)
     }
 
     func trainedOn(_ request: Request, _ context: PedigreeRequestContext) async throws -> Response {
@@ -96,8 +86,7 @@ struct LineageAPI: Sendable {
         guard case .artifact(let dataset) = try query.reference("trainedOn") else {
             throw APIError(.unprocessableContent, code: "invalid", "trainedOn must be an artifact reference", field: "trainedOn")
         }
-        try context.identity.requireRead(dataset.namespace, dataset.description)
-        let report = Visibility(identity: context.identity).filter(try await store.modelsTrainedOn(dataset, asOf: try query.time("asOf")))
+        let report = try await scoped(context).modelsTrainedOn(dataset, asOf: try query.time("asOf"))
         let limit = try query.int("limit", default: 100, range: 1...1000), offset = try query.int("offset", default: 0, range: 0...Int.max)
         let page = TrainedOnReport(datasets: report.datasets, models: Array(report.models.dropFirst(offset).prefix(limit)))
         guard case .object(var body) = page.json else { return .json(page.json) }
@@ -107,30 +96,17 @@ struct LineageAPI: Sendable {
 
     func impact(_ request: Request, _ context: PedigreeRequestContext) async throws -> Response {
         let query = Query(request)
-        let ref = try query.reference("ref")
-        try context.identity.requireRead(ref)
-        let report = try await store.impact(ref, asOf: try query.time("asOf"))
-        try context.identity.requireRead(report.namespace, ref.description)
-        return .json(Visibility(identity: context.identity).filter(report).json)
+        return .json(try await scoped(context).impact(try query.reference("ref"), asOf: try query.time("asOf")).json)
     }
 
     /// Two model or dataset versions, or two runs, compared dimension by dimension.
     func diff(_ request: Request, _ context: PedigreeRequestContext) async throws -> Response {
         let query = Query(request)
-        let depth = try query.optionalInt("depth", range: 0...Int.max)
-        let asOf = try query.time("asOf")
-        var pedigrees: [ModelPedigree] = []
-        for name in ["from", "to"] {
-            let ref = try query.reference(name)
-            try context.identity.requireRead(ref)
-            if case .run = ref {
-                // A run reference names no namespace: who may see it is known once it is found.
-                try context.identity.requireRead(try await store.show(ref, asOf: asOf).summary.namespace, ref.description)
-            }
-            let pedigree = try await store.pedigree(ref, depth: depth, asOf: asOf)
-            pedigrees.append(pedigree.visible { context.identity.allows(.reader, in: $0) })
-        }
-        return .json(LineageDiff(pedigrees[0], pedigrees[1], includeUnchanged: try query.bool("all")).json)
+        let diff = try await scoped(context).diff(
+            try query.reference("from"), try query.reference("to"), all: try query.bool("all"),
+            depth: try query.optionalInt("depth", range: 0...Int.max),
+            asOf: try query.time("asOf"))
+        return .json(diff.json)
     }
 
     func history(_ request: Request, _ context: PedigreeRequestContext) async throws -> Response {
@@ -140,8 +116,7 @@ struct LineageAPI: Sendable {
         else {
             throw APIError(.unprocessableContent, code: "invalid", "endpoint must be NAMESPACE/ENDPOINT", field: "endpoint")
         }
-        try context.identity.requireRead(namespace, text)
-        var entries = try await store.deploymentHistory(namespace: namespace, endpoint: endpoint, asOf: try query.time("asOf"))
+        var entries = try await scoped(context).history(namespace: namespace, endpoint: endpoint, asOf: try query.time("asOf"))
         if let at = try query.time("at") {
             entries = entries.filter { $0.isServing(at: at) }
         }
@@ -171,15 +146,12 @@ struct LineageAPI: Sendable {
             guard case .artifact(let model) = try query.reference("good") else {
                 throw APIError(.badRequest, code: "bad_reference", "good must be a model version reference", field: "good")
             }
-            try context.identity.requireRead(model.namespace, model.description)
             baseline = .model(model)
         case (nil, let time?): baseline = .servingAt(time)
         case (_?, _?): throw APIError(.badRequest, code: "bad_parameter", "give good or goodAt, not both", field: "good")
         }
-        let identity = context.identity
-        let report = try await store.incident(
-            namespace: namespace, endpoint: endpoint, at: at, baseline: baseline, asOf: try query.time("asOf"),
-            mayRead: { identity.allows(.reader, in: $0) })
+        let report = try await scoped(context).incident(
+            namespace: namespace, endpoint: endpoint, at: at, baseline: baseline, asOf: try query.time("asOf"))
         return .json(report.json)
     }
 
@@ -218,10 +190,8 @@ struct LineageAPI: Sendable {
         guard case .artifact(let model) = try query.reference("ref"), model.kind == "model" else {
             throw APIError(.badRequest, code: "bad_reference", "ref must be a model version, e.g. model:fraud-team/fraud@3", field: "ref")
         }
-        try context.identity.requireRead(model.namespace, model.description)
         let format = try query.choice("format", ["json", "md", "html"], default: "json")
-        let identity = context.identity
-        let report = try await store.audit(model, trustedKey: trustedKey, asOf: try query.time("asOf"), mayRead: { identity.allows(.reader, in: $0) })
+        let report = try await scoped(context).audit(model, asOf: try query.time("asOf"))
         switch format {
         case "md": return .text(AuditRenderer.markdown(report), contentType: "text/markdown; charset=utf-8")
         case "html": return .text(AuditRenderer.html(report), contentType: "text/html; charset=utf-8")
@@ -233,8 +203,7 @@ struct LineageAPI: Sendable {
     func inventory(_ request: Request, _ context: PedigreeRequestContext) async throws -> Response {
         let query = Query(request)
         let format = try query.choice("format", ["json", "csv"], default: "json")
-        let identity = context.identity
-        let entries = try await store.inventory(trustedKey: trustedKey, asOf: try query.time("asOf"), mayRead: { identity.allows(.reader, in: $0) })
+        let entries = try await scoped(context).inventory(asOf: try query.time("asOf"))
         if format == "csv" {
             return .text(
                 AuditRenderer.inventoryCSVHeader + entries.map(AuditRenderer.inventoryCSVRow).joined(), contentType: "text/csv; charset=utf-8")

@@ -23,6 +23,8 @@ public enum PedigreeServer {
         router.addRoutes(LineageAPI(store: store, ingest: ingest, trustedKey: configuration.checkpointPublicKey).routes)
         router.addRoutes(OpenLineageAPI(store: store, ingest: ingest).routes)
         router.addRoutes(AdminAPI(store: store, tokens: tokens, metrics: metrics).routes)
+        router.addRoutes(
+            WebUI(store: store, tokens: tokens, trustedKey: configuration.checkpointPublicKey, authRequired: configuration.requiresAuth).routes)
         let blobs = ArtifactBlobs(
             root: URL(
                 fileURLWithPath: configuration.artifactsDirectory

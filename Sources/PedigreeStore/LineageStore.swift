@@ -41,6 +41,14 @@ public protocol LineageQuerying: Sendable {
     /// The latest version of every artifact the filter matches, by namespace, kind and name; paged.
     func artifacts(matching filter: ArtifactFilter, limit: Int, offset: Int, asOf: Timestamp?) async throws -> [NodeSummary]
 
+    /// The registry: the latest version of each line (and each endpoint) the filter matches, with its owner
+    /// and where it serves now, ordered by kind, namespace and name; `after` is the previous page's last
+    /// `cursor`. Only namespaces `mayRead` allows are listed.
+    func registry(
+        _ filter: RegistryFilter, after: String?, limit: Int, asOf: Timestamp?, mayRead: @escaping @Sendable (String) -> Bool
+    ) async throws
+        -> [RegistryEntry]
+
     /// Artifact versions with this content digest (content identity beats names), oldest first.
     func artifacts(withDigest digest: ContentDigest, kind: String?) async throws -> [NodeSummary]
 

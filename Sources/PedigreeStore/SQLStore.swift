@@ -202,6 +202,12 @@ public final class SQLStore<Engine: SQLEngine>: LineageStore, TokenStore, GroupC
         try await read { try StoreQueries(db: $0).artifacts(matching: filter, limit: limit, offset: offset, asOf: asOf) }
     }
 
+    public func registry(
+        _ filter: RegistryFilter, after: String?, limit: Int, asOf: Timestamp?, mayRead: @escaping @Sendable (String) -> Bool
+    ) async throws -> [RegistryEntry] {
+        try await read { try GraphReader(db: $0, asOf: asOf).registry(filter, after: after, limit: limit, mayRead: mayRead) }
+    }
+
     public func artifacts(withDigest digest: ContentDigest, kind: String?) async throws -> [NodeSummary] {
         try await read { try StoreQueries(db: $0).artifacts(withDigest: digest, kind: kind) }
     }

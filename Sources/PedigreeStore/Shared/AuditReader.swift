@@ -132,7 +132,7 @@ extension GraphReader {
     /// The owner and risk tier declared for a version: in the latest of its registrations that names them
     /// (registering the version again with `{"owner": …, "riskTier": …}` facets declares them later), else
     /// in its first registration.
-    private func declared(_ version: NodeSummary, state: ArtifactSpec?) throws -> (owner: String?, riskTier: String?) {
+    func declared(_ version: NodeSummary, state: ArtifactSpec?) throws -> (owner: String?, riskTier: String?) {
         var owner: String?, riskTier: String?
         for row in try db.rows(
             "SELECT body FROM events WHERE subject = ? AND type = 'artifact' AND recorded_at <= ? ORDER BY seq DESC",

@@ -38,6 +38,12 @@ struct StoreQueries {
         return found.sorted { $0.recordedAt < $1.recordedAt || ($0.recordedAt == $1.recordedAt && $0.ref < $1.ref) }
     }
 
+    /// A name glob (`*`, `?`) as a LIKE pattern with `\\` as the escape character.
+    static func likePattern(_ glob: String) -> String {
+        glob.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_").replacingOccurrences(of: "*", with: "%").replacingOccurrences(of: "?", with: "_")
+    }
+
     static func normalised(_ uri: String) -> String {
         var text = uri
         while text.count > 1, text.hasSuffix("/"), !text.hasSuffix("://") { text.removeLast() }
@@ -63,10 +69,7 @@ struct StoreQueries {
         let cutoff = asOf?.microseconds ?? Int64.max
         // A glob as LIKE, lower-cased on both sides by the database (ASCII letters on either engine), so
         // SQLite and PostgreSQL agree on case.
-        let pattern = filter.name.map { glob in
-            glob.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-                .replacingOccurrences(of: "_", with: "\\_").replacingOccurrences(of: "*", with: "%").replacingOccurrences(of: "?", with: "_")
-        }
+        let pattern = filter.name.map(Self.likePattern)
         return try db.rows(
             """
             SELECT \(GraphNode.columns) FROM nodes n

@@ -38,7 +38,7 @@ struct Migrate: AsyncParsableCommand {
 
 struct Export: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Back up a whole store, or export a model version as an AI bill of materials (CycloneDX, SPDX).",
+        abstract: "Back up a whole store, export a model version as an AI bill of materials (CycloneDX, SPDX), or draw a lineage (SVG).",
         discussion: """
             --format backup (the default) writes every event with its original sequence numbers, times and chain \
             hashes, as JSON Lines that `pedigree import` loads into an empty store of either kind and verifies, \
@@ -54,23 +54,40 @@ struct Export: AsyncParsableCommand {
             an SPDX 3.0.1 JSON-LD document (AIPackage, DatasetPackage, trainedOn and testedOn):
 
               pedigree export model:fraud-team/fraud@3 --format cyclonedx -o fraud-3.cdx.json
+
+            --format svg draws the lineage of any node with the web UI's layered layout, as a self-contained SVG             file to attach to a report: both directions by default (--upstream or --downstream for one), --depth             hops each way (default 10). Crowds of alike siblings are folded into clusters, as in the web UI:
+
+              pedigree export model:fraud-team/fraud@3 --format svg -o fraud-3.svg
             """)
 
     @Flag(help: "Export every namespace (required for a backup: a partial export could not keep the chains verifiable).")
     var all = false
-    @Option(help: "backup, cyclonedx or spdx.")
+    @Option(help: "backup, cyclonedx, spdx or svg.")
     var format: String = "backup"
     @Argument(help: "With --all: where to write the backup ('-' for standard output). With a BOM format: the model version.")
     var target: String
     @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Where to write a BOM (default: standard output).", valueName: "file"))
     var output: String?
+    @Flag(help: "--format svg: only what the node came from.")
+    var upstream = false
+    @Flag(help: "--format svg: only what came from the node.")
+    var downstream = false
+    @Option(help: "--format svg: hops to draw in each direction.")
+    var depth: Int = 10
     @OptionGroup var storeOptions: StoreOptions
 
     func validate() throws {
-        guard ["backup", "cyclonedx", "spdx"].contains(format) else {
-            throw ArgumentParser.ValidationError("--format must be backup, cyclonedx or spdx")
+        guard ["backup", "cyclonedx", "spdx", "svg"].contains(format) else {
+            throw ArgumentParser.ValidationError("--format must be backup, cyclonedx, spdx or svg")
         }
-        if format != "backup" {
+        guard depth >= 0 else { throw ArgumentParser.ValidationError("--depth must be 0 or more") }
+        guard !(upstream && downstream) else {
+            throw ArgumentParser.ValidationError("give --upstream or --downstream, not both (neither draws both)")
+        }
+        if format == "svg" {
+            guard !all else { throw ArgumentParser.ValidationError("--format svg draws the lineage of one node: give its reference, not --all") }
+            do { _ = try Reference(parsingModel: target) } catch { throw ArgumentParser.ValidationError("\(error)") }
+        } else if format != "backup" {
             guard !all else { throw ArgumentParser.ValidationError("--format \(format) describes one model version: give its reference, not --all") }
             do { _ = try parseArtifactReference(target) } catch { throw ArgumentParser.ValidationError("\(error)") }
         }
@@ -78,6 +95,7 @@ struct Export: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
+            if format == "svg" { return try await exportDrawing() }
             guard format == "backup" else { return try await exportBOM() }
             guard all else { throw PedigreeCore.ValidationError(field: "--all", "exports are of the whole store; pass --all") }
             let file = target
@@ -110,6 +128,25 @@ struct Export: AsyncParsableCommand {
         }
     }
 
+    private func exportDrawing() async throws {
+        let ref = try Reference(parsingModel: target)
+        let (up, down, depth) = (!downstream, !upstream, depth)
+        let view = try await storeOptions.withBackend(creating: false) { backend in
+            let before = up ? try await backend.lineage(ref, direction: .upstream, depth: depth, asOf: nil) : nil
+            let after = down ? try await backend.lineage(ref, direction: .downstream, depth: depth, asOf: nil) : nil
+            return LineageView(upstream: before, downstream: after)
+        }
+        try write(LineageSVG.render(view, title: "Lineage of \(ref)"), what: "the lineage drawing of \(ref) (\(view.nodes.count) nodes)")
+    }
+
+    private func write(_ text: String, what: String) throws {
+        guard let output else { return print(text, terminator: "") }
+        guard FileManager.default.createFile(atPath: output, contents: Data(text.utf8)) else {
+            throw PedigreeCore.ValidationError(field: "-o", "cannot write \(output) (is its directory writable?)")
+        }
+        warn("wrote \(what) to \(output)")
+    }
+
     private func exportBOM() async throws {
         let ref = try parseArtifactReference(target)
         let subject = try await storeOptions.withBackend(creating: false) { backend in
@@ -118,12 +155,7 @@ struct Export: AsyncParsableCommand {
         }
         let document =
             format == "spdx" ? BOMExport.spdx(subject, toolVersion: Pedigree.version) : BOMExport.cycloneDX(subject, toolVersion: Pedigree.version)
-        let text = document.prettyString() + "\n"
-        guard let output else { return print(text, terminator: "") }
-        guard FileManager.default.createFile(atPath: output, contents: Data(text.utf8)) else {
-            throw PedigreeCore.ValidationError(field: "-o", "cannot write \(output) (is its directory writable?)")
-        }
-        warn("wrote the \(format) bill of materials of \(subject.model.ref) to \(output)")
+        try write(document.prettyString() + "\n", what: "the \(format) bill of materials of \(subject.model.ref)")
     }
 }
 
