@@ -124,14 +124,26 @@ public struct LineageView: Sendable {
                 clusterMembers[clusterID] = members
             }
         }
-        // Over budget: fold the biggest remaining (side, depth, kind) layers until it fits.
+        // Over budget: fold whole layers of one kind on one side — `band` consecutive depths at a time — into
+        // clusters, biggest first, until it fits. The band is the narrowest with which folding every such layer
+        // would fit: 1 where siblings share depths, wider for a lineage whose nodes each sit at their own depth
+        // (a long chain), and at most the whole side, so a 10,000-node lineage always degrades to clusters.
+        // It is chosen before expansions apply, so expanding one cluster leaves the others as they were.
         var drawn = Set(shown.map(id)).count
         if drawn > options.nodeBudget {
-            var layers: [String: [String]] = [:]
-            for ref in shown where ref != root.ref && clusterOf[ref] == nil && hidden[ref] == nil {
-                layers["\(depth[ref] ?? 0)|\(summaries[ref]!.kind)", default: []].append(ref)
+            let candidates = shown.filter { $0 != root.ref && clusterOf[$0] == nil && hidden[$0] == nil }
+            func layers(band: Int) -> [[String]] {
+                var groups: [String: [String]] = [:]
+                for ref in candidates {
+                    let d = depth[ref] ?? 0
+                    groups["\(d.signum())|\(abs(d) / band)|\(summaries[ref]!.kind)", default: []].append(ref)
+                }
+                return groups.values.sorted { ($0.count, $0[0]) > ($1.count, $1[0]) }
             }
-            for members in layers.values.sorted(by: { ($0.count, $0[0]) > ($1.count, $1[0]) }) where drawn > options.nodeBudget && members.count > 1 {
+            let deepest = candidates.map { abs(depth[$0] ?? 0) }.max() ?? 0
+            var band = 1
+            while band <= deepest, drawn - layers(band: band).reduce(0, { $0 + $1.count - 1 }) > options.nodeBudget { band *= 2 }
+            for members in layers(band: band) where drawn > options.nodeBudget && members.count > 1 {
                 let clusterID = Self.clusterID(members)
                 guard !options.expanded.contains(clusterID) else { continue }
                 for ref in members { clusterOf[ref] = clusterID }
