@@ -143,5 +143,20 @@ enum PostgresSchema {
                 $$
                 """,
             ]),
+        Migration(
+            version: 5, name: "artifact lines",
+            statements: [
+                // One row per artifact line: the registry pages and searches these instead of every version.
+                """
+                CREATE TABLE lines (
+                    kind        text COLLATE "C" NOT NULL,
+                    namespace   text COLLATE "C" NOT NULL,
+                    name        text COLLATE "C" NOT NULL,
+                    recorded_at bigint NOT NULL,           -- when its first version was recorded
+                    PRIMARY KEY (kind, namespace, name)
+                )
+                """,
+                "INSERT INTO lines SELECT kind, namespace, name, min(recorded_at) FROM nodes WHERE kind <> 'run' GROUP BY kind, namespace, name",
+            ]),
     ]
 }

@@ -18,6 +18,11 @@ enum SQLiteSchema {
         migrator.registerMigration("v4: redaction") { db in
             try db.execute(sql: redactionSQL)
         }
+        migrator.registerMigration("v5: artifact lines") { db in
+            try db.execute(sql: linesSQL(schema: "main"))
+            try db.execute(
+                sql: "INSERT INTO lines SELECT kind, namespace, name, min(recorded_at) FROM nodes WHERE kind <> 'run' GROUP BY kind, namespace, name")
+        }
         return migrator
     }
 
@@ -111,7 +116,21 @@ enum SQLiteSchema {
 extension SQLiteSchema {
     /// The projection tables as the latest migration leaves them, for scratch databases.
     static func currentProjectionSQL(schema: String) -> String {
-        projectionSQL(schema: schema) + "\n" + deploymentActionsSQL(schema: schema)
+        projectionSQL(schema: schema) + "\n" + deploymentActionsSQL(schema: schema) + "\n" + linesSQL(schema: schema)
+    }
+
+    /// One row per artifact line (a dataset's or model's versions, an endpoint): the registry pages and searches
+    /// these, tens of thousands, instead of every version of every line.
+    static func linesSQL(schema: String) -> String {
+        """
+        CREATE TABLE \(schema).lines (
+            kind        TEXT    NOT NULL,
+            namespace   TEXT    NOT NULL,
+            name        TEXT    NOT NULL,
+            recorded_at INTEGER NOT NULL,      -- when its first version was recorded
+            PRIMARY KEY (kind, namespace, name)
+        ) WITHOUT ROWID;
+        """
     }
 
     /// Deployments gain undeploys (no model) and canaries (a traffic share); what else a deployment says

@@ -19,7 +19,7 @@ struct PostgresSetup {
         try await store.withRunning { store in
             #expect(try await store.schemaVersion().current == 0)
             await #expect(throws: StoreError.self) { try await store.checkSchema() }
-            #expect(try await store.migrate().count == 4)
+            #expect(try await store.migrate().count == 5)
             #expect(try await store.migrate().isEmpty, "migrating again changes nothing")
             let version = try await store.schemaVersion()
             #expect(version.current == version.expected)

@@ -4,7 +4,7 @@ import PedigreeCore
 /// fresh replay `verify` compares against, so the projections are by construction a function of the log.
 struct Projector {
     /// The projection tables, which `rebuild` empties and replays into.
-    static let tables = ["nodes", "edges", "deployments"]
+    static let tables = ["nodes", "edges", "deployments", "lines"]
 
     /// Where the projections are written.
     let db: any SQLSession
@@ -407,6 +407,9 @@ struct Projector {
             ])
         nodeIDs[ref] = id
         absent.remove(ref)
+        if kind != "run" {
+            try db.insert(into: .lines, [.text(kind), .text(namespace), .text(name), .int(recordedAt.microseconds)])
+        }
         if let ordinal {
             let key = ArtifactRef(kind: kind, namespace: namespace, name: name).description
             if let max = maxOrdinals[key] { maxOrdinals[key] = Swift.max(max, ordinal) }

@@ -1,49 +1,44 @@
 import PedigreeCore
 
 extension GraphReader {
-    /// The registry page: candidates come from the versions index in (kind, namespace, name) order, after
-    /// the cursor, a chunk at a time; what SQL cannot say cheaply (whether a line serves now: a fold of each
-    /// endpoint's deployments, canaries included) is decided per candidate, so a page costs its own rows and
-    /// not the size of the store.
+    /// The registry page: candidates come from `lines` (one row per dataset, model or endpoint line, tens of
+    /// thousands where `nodes` has millions of versions) in (kind, namespace, name) order after the cursor, a
+    /// chunk at a time, so paging and a name search cost the lines and not every version of them; each line's
+    /// latest version as of the cutoff is then one indexed lookup. What SQL cannot say cheaply (whether a line
+    /// serves now: a fold of each endpoint's deployments, canaries included) is decided per candidate.
     func registry(_ filter: RegistryFilter, after: String?, limit: Int, mayRead: (String) -> Bool) throws -> [RegistryEntry] {
         let pattern = filter.nameGlob.map(StoreQueries.likePattern)
         let parts = after.map { $0.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init) }
         var cursor = parts.flatMap { $0.count == 3 ? ($0[0], $0[1], $0[2]) : nil } ?? ("", "", "")
         // Lines that never served anything are ruled out (or in) by SQL; the rest are checked one by one.
         let everDeployed = """
-            (EXISTS (SELECT 1 FROM deployments d JOIN nodes m ON m.id = d.model_node
-                     WHERE m.kind = n.kind AND m.namespace = n.namespace AND m.name = n.name AND d.recorded_at <= ?)
-             OR EXISTS (SELECT 1 FROM deployments d WHERE d.endpoint_node = n.id AND d.recorded_at <= ?))
+            (EXISTS (SELECT 1 FROM nodes m JOIN deployments d ON d.model_node = m.id
+                     WHERE m.kind = l.kind AND m.namespace = l.namespace AND m.name = l.name AND d.recorded_at <= ?)
+             OR EXISTS (SELECT 1 FROM nodes e JOIN deployments d ON d.endpoint_node = e.id
+                        WHERE l.kind = 'deployment' AND e.kind = 'deployment' AND e.namespace = l.namespace AND e.name = l.name
+                          AND d.recorded_at <= ?))
             """
-        let deployedCondition =
-            switch filter.deployed {
-            case true?: "AND \(everDeployed)"
-            default: ""
-            }
+        let deployedCondition = filter.deployed == true ? "AND \(everDeployed)" : ""
         var entries: [RegistryEntry] = []
         let chunk = max(limit * 2, 50)
         while entries.count < limit {
             let rows = try db.rows(
                 """
-                SELECT \(GraphNode.columns), n.state FROM nodes n
-                WHERE n.kind <> 'run' AND n.recorded_at <= ? AND (n.kind, n.namespace, n.name) > (?, ?, ?)
-                  AND (CAST(? AS TEXT) IS NULL OR n.kind = ?) AND (CAST(? AS TEXT) IS NULL OR n.namespace = ?)
-                  AND (CAST(? AS TEXT) IS NULL OR lower(n.name) LIKE lower(?) ESCAPE '\\')
-                  AND (n.ordinal IS NULL OR n.ordinal = (SELECT max(m.ordinal) FROM nodes m
-                       WHERE m.kind = n.kind AND m.namespace = n.namespace AND m.name = n.name AND m.recorded_at <= ?))
+                SELECT l.kind, l.namespace, l.name FROM lines l
+                WHERE l.recorded_at <= ? AND (l.kind, l.namespace, l.name) > (?, ?, ?)
+                  AND (CAST(? AS TEXT) IS NULL OR l.kind = ?) AND (CAST(? AS TEXT) IS NULL OR l.namespace = ?)
+                  AND (CAST(? AS TEXT) IS NULL OR lower(l.name) LIKE lower(?) ESCAPE '\\')
                   \(deployedCondition)
-                ORDER BY n.kind, n.namespace, n.name LIMIT ?
+                ORDER BY l.kind, l.namespace, l.name LIMIT ?
                 """,
                 [
                     .int(cutoff), .text(cursor.0), .text(cursor.1), .text(cursor.2), .init(filter.kind), .init(filter.kind), .init(filter.namespace),
-                    .init(filter.namespace), .init(pattern), .init(pattern), .int(cutoff),
+                    .init(filter.namespace), .init(pattern), .init(pattern),
                 ] + (filter.deployed == true ? [.int(cutoff), .int(cutoff)] : []) + [.int(Int64(chunk))])
             for row in rows {
-                let node = try GraphNode(row: row)
-                let s = node.summary
-                cursor = (s.kind, s.namespace, s.name)
-                guard mayRead(s.namespace) else { continue }
-                let entry = try registryEntry(node, state: row.optionalText(GraphNode.columnCount), mayRead: mayRead)
+                cursor = (try row.text(0), try row.text(1), try row.text(2))
+                guard mayRead(cursor.1), let latest = try latestVersion(kind: cursor.0, namespace: cursor.1, name: cursor.2) else { continue }
+                let entry = try registryEntry(latest.node, state: latest.state, mayRead: mayRead)
                 if let deployed = filter.deployed, deployed == entry.serving.isEmpty { continue }
                 entries.append(entry)
                 if entries.count == limit { break }
@@ -51,6 +46,16 @@ extension GraphReader {
             if rows.count < chunk { break }
         }
         return entries
+    }
+
+    /// A line's latest version as of the cutoff (an endpoint's one node).
+    private func latestVersion(kind: String, namespace: String, name: String) throws -> (node: GraphNode, state: String?)? {
+        let row = try db.row(
+            """
+            SELECT \(GraphNode.columns), n.state FROM nodes n WHERE n.kind = ? AND n.namespace = ? AND n.name = ? AND n.recorded_at <= ?
+            ORDER BY n.ordinal DESC LIMIT 1
+            """, .text(kind), .text(namespace), .text(name), .int(cutoff))
+        return try row.map { (try GraphNode(row: $0), try $0.optionalText(GraphNode.columnCount)) }
     }
 
     private func registryEntry(_ node: GraphNode, state: String?, mayRead: (String) -> Bool) throws -> RegistryEntry {

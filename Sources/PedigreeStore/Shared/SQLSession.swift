@@ -72,7 +72,7 @@ extension [SQLValue] {
 
 /// The tables whose rows `SQLSession.insert(into:_:)` may batch.
 public enum BatchedTable: String, CaseIterable, Sendable {
-    case events, edges
+    case events, edges, lines
 
     /// Columns in insert order: integer (else text), and whether NULL occurs.
     public var columns: [(name: String, integer: Bool, nullable: Bool)] {
@@ -84,14 +84,15 @@ public enum BatchedTable: String, CaseIterable, Sendable {
                 ("prev_hash", false, false), ("chain_hash", false, false), ("supersedes", false, true),
             ]
         case .edges: [("src", true, false), ("dst", true, false), ("role", false, false), ("recorded_at", true, false)]
+        case .lines: [("kind", false, false), ("namespace", false, false), ("name", false, false), ("recorded_at", true, false)]
         }
     }
 
-    /// Edges are a set: adding one that exists changes nothing.
+    /// Edges and lines are sets: adding one that exists changes nothing (a line keeps its first version's time).
     public var conflictClause: String {
         switch self {
         case .events: ""
-        case .edges: " ON CONFLICT DO NOTHING"
+        case .edges, .lines: " ON CONFLICT DO NOTHING"
         }
     }
 

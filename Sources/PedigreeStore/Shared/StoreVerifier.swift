@@ -169,6 +169,7 @@ struct StoreVerifier {
             FROM deployments d JOIN nodes e ON e.id = d.endpoint_node LEFT JOIN nodes m ON m.id = d.model_node ORDER BY d.seq
             """
         ),
+        ("lines", "SELECT kind, namespace, name, recorded_at FROM lines ORDER BY kind, namespace, name"),
     ]
 
     private func verifyProjections(_ problems: inout [VerificationReport.Problem]) throws {
