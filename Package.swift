@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "PedigreeCapture", targets: ["PedigreeCapture"]),
         .library(name: "PedigreeLayout", targets: ["PedigreeLayout"]),
         .library(name: "PedigreeRender", targets: ["PedigreeRender"]),
+        .library(name: "PedigreeInterop", targets: ["PedigreeInterop"]),
         .library(name: "PedigreeClient", targets: ["PedigreeClient"]),
         .library(name: "PedigreeMLflow", targets: ["PedigreeMLflow"]),
         .library(name: "PedigreeServer", targets: ["PedigreeServer"]),
@@ -92,6 +93,9 @@ let package = Package(
         // Human output: tables and trees of query results, the lineage drawing (SVG) and the web UI's pages,
         // with recorded text escaped. No store, no driver.
         .target(name: "PedigreeRender", dependencies: ["PedigreeCore", "PedigreeLayout"], swiftSettings: strictSettings),
+        // What other tools read: PROV, OpenLineage, Cypher and neo4j-admin CSV, DataHub, GraphML, DOT, Mermaid, each a
+        // pure function of an `ExportSource`. No store, no driver.
+        .target(name: "PedigreeInterop", dependencies: ["PedigreeCore"], swiftSettings: strictSettings),
         // A Pedigree server's API as the same result types a local store answers with.
         .target(
             name: "PedigreeClient",
@@ -128,7 +132,7 @@ let package = Package(
             name: "pedigree",
             dependencies: [
                 "PedigreeCore", "PedigreeStore", "PedigreeSQLite", "PedigreePostgres", "PedigreeCapture", "PedigreeServer", "PedigreeRender",
-                "PedigreeClient", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "PedigreeInterop", "PedigreeClient", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings

@@ -19,6 +19,15 @@ public protocol LineageWriting: Sendable {
     func append(_ events: [LineageEvent], recordedBy identity: String, authority: WriteAuthority) async throws -> [AppendOutcome]
 }
 
+/// The graph as other tools' formats need it: every node with its five dimensions and every relation of a
+/// selection, read from one snapshot and handed to `body` a row at a time (`ExportSource`). Local stores
+/// only: an export of a whole store is a job for the machine that holds it, not for the HTTP API.
+public protocol LineageExporting: Sendable {
+    func export<T: Sendable>(
+        _ selection: ExportSelection, asOf: Timestamp?, _ body: @escaping @Sendable (any ExportSource) throws -> T
+    ) async throws -> T
+}
+
 /// Questions about the graph and the log.
 public protocol LineageQuerying: Sendable {
     /// One artifact, run or deployment endpoint with everything known about it.

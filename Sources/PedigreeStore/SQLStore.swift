@@ -47,7 +47,7 @@ public enum SQLWriteKind: Sendable {
 ///
 /// It is a `Service`: in a `ServiceGroup` (the server) it runs until shutdown; elsewhere use it inside
 /// `withRunning(_:)`.
-public final class SQLStore<Engine: SQLEngine>: LineageStore, TokenStore, GroupCommitting, Service {
+public final class SQLStore<Engine: SQLEngine>: LineageStore, LineageExporting, TokenStore, GroupCommitting, Service {
     public let engine: Engine
     private let groupCommit = GroupCommit()
 
@@ -206,6 +206,12 @@ public final class SQLStore<Engine: SQLEngine>: LineageStore, TokenStore, GroupC
         _ filter: RegistryFilter, after: String?, limit: Int, asOf: Timestamp?, mayRead: @escaping @Sendable (String) -> Bool
     ) async throws -> [RegistryEntry] {
         try await read { try GraphReader(db: $0, asOf: asOf).registry(filter, after: after, limit: limit, mayRead: mayRead) }
+    }
+
+    public func export<T: Sendable>(
+        _ selection: ExportSelection, asOf: Timestamp?, _ body: @escaping @Sendable (any ExportSource) throws -> T
+    ) async throws -> T {
+        try await read { db in try body(try ExportReader(reader: GraphReader(db: db, asOf: asOf), selection: selection)) }
     }
 
     public func artifacts(withDigest digest: ContentDigest, kind: String?) async throws -> [NodeSummary] {

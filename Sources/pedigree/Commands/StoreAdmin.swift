@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PedigreeCore
+import PedigreeInterop
 import PedigreePostgres
 import PedigreeRender
 import PedigreeSQLite
@@ -38,7 +39,7 @@ struct Migrate: AsyncParsableCommand {
 
 struct Export: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Back up a whole store, export a model version as an AI bill of materials (CycloneDX, SPDX), or draw a lineage (SVG).",
+        abstract: "Export lineage for other tools: a backup, PROV, Cypher, neo4j-admin CSV, GraphML, DOT, Mermaid, SVG, or a bill of materials.",
         discussion: """
             --format backup (the default) writes every event with its original sequence numbers, times and chain \
             hashes, as JSON Lines that `pedigree import` loads into an empty store of either kind and verifies, \
@@ -49,91 +50,139 @@ struct Export: AsyncParsableCommand {
 
             The graph is not exported: it is rebuilt from the events. Tokens are not exported either.
 
-            --format cyclonedx writes a CycloneDX 1.6 ML-BOM of a model version (the model with its model card, \
-            its datasets with digests, its parent models as ancestors, its packages as libraries); --format spdx \
-            an SPDX 3.0.1 JSON-LD document (AIPackage, DatasetPackage, trainedOn and testedOn):
+            Graph formats export the whole store (--all) or the lineage of one node (both directions by default, \
+            --upstream or --downstream for one, --depth hops), as the store knew it --as-of a time, streamed and \
+            byte-for-byte the same for the same store: prov-json (W3C PROV-JSON), cypher (Neo4j 5: constraints, \
+            then MERGE statements, idempotent), cypher-kuzu (the same statements with Kùzu's typed tables), csv \
+            (a directory of node and relationship files for `neo4j-admin database import full`; needs -o DIR), \
+            graphml, dot (Graphviz) and mermaid (a flowchart GitHub renders):
 
-              pedigree export model:fraud-team/fraud@3 --format cyclonedx -o fraud-3.cdx.json
+              pedigree export --all --format cypher -o lineage.cypher
+              pedigree export model:fraud-team/fraud@3 --upstream --format prov-json -o fraud-3.prov.json
 
-            --format svg draws the lineage of any node with the web UI's layered layout, as a self-contained SVG             file to attach to a report: both directions by default (--upstream or --downstream for one), --depth             hops each way (default 10). Crowds of alike siblings are folded into clusters, as in the web UI:
+            --format svg draws the lineage of one node with the web UI's layered layout, as a self-contained SVG \
+            file to attach to a report (--depth defaults to 10 each way); crowds of alike siblings are folded into \
+            clusters, as in the web UI. --format cyclonedx writes a CycloneDX 1.6 ML-BOM of a model version (the \
+            model with its model card, its datasets with digests, its parent models as ancestors, its packages as \
+            libraries); --format spdx an SPDX 3.0.1 JSON-LD document (AIPackage, DatasetPackage, trainedOn and testedOn):
 
               pedigree export model:fraud-team/fraud@3 --format svg -o fraud-3.svg
+              pedigree export model:fraud-team/fraud@3 --format cyclonedx -o fraud-3.cdx.json
+
+            Output goes to a temporary file beside -o and is renamed when complete, so a failed export writes nothing.
             """)
 
-    @Flag(help: "Export every namespace (required for a backup: a partial export could not keep the chains verifiable).")
+    static let formats = ["backup"] + ExportFormat.allCases.map(\.rawValue) + ["svg", "cyclonedx", "spdx"]
+
+    @Flag(help: "Export every namespace (a backup is always of the whole store: a partial one could not keep the chains verifiable).")
     var all = false
-    @Option(help: "backup, cyclonedx, spdx or svg.")
+    @Option(help: ArgumentHelp("One of: \(Export.formats.joined(separator: ", ")).", valueName: "format"))
     var format: String = "backup"
-    @Argument(help: "With --all: where to write the backup ('-' for standard output). With a BOM format: the model version.")
-    var target: String
-    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Where to write a BOM (default: standard output).", valueName: "file"))
+    @Argument(help: "With --all and --format backup: where to write the backup ('-' for standard output). Otherwise: the node to export.")
+    var target: String?
+    @Option(
+        name: [.customShort("o"), .long], help: ArgumentHelp("Where to write (default: standard output; a directory for csv).", valueName: "file"))
     var output: String?
-    @Flag(help: "--format svg: only what the node came from.")
+    @Flag(help: "Only what the node came from.")
     var upstream = false
-    @Flag(help: "--format svg: only what came from the node.")
+    @Flag(help: "Only what came from the node.")
     var downstream = false
-    @Option(help: "--format svg: hops to draw in each direction.")
-    var depth: Int = 10
+    @Option(help: "Hops in each direction (default: no limit; 10 for svg).")
+    var depth: Int?
+    @OptionGroup var time: TimeOptions
     @OptionGroup var storeOptions: StoreOptions
 
     func validate() throws {
-        guard ["backup", "cyclonedx", "spdx", "svg"].contains(format) else {
-            throw ArgumentParser.ValidationError("--format must be backup, cyclonedx, spdx or svg")
+        guard Self.formats.contains(format) else {
+            throw ArgumentParser.ValidationError("--format must be one of: \(Self.formats.joined(separator: ", "))")
         }
-        guard depth >= 0 else { throw ArgumentParser.ValidationError("--depth must be 0 or more") }
+        if let depth, depth < 0 { throw ArgumentParser.ValidationError("--depth must be 0 or more") }
         guard !(upstream && downstream) else {
-            throw ArgumentParser.ValidationError("give --upstream or --downstream, not both (neither draws both)")
+            throw ArgumentParser.ValidationError("give --upstream or --downstream, not both (neither exports both)")
         }
-        if format == "svg" {
-            guard !all else { throw ArgumentParser.ValidationError("--format svg draws the lineage of one node: give its reference, not --all") }
+        switch format {
+        case "backup":
+            guard all else { throw ArgumentParser.ValidationError("a backup is of the whole store: pass --all FILE") }
+        case "svg", "cyclonedx", "spdx":
+            guard !all, let target else {
+                throw ArgumentParser.ValidationError("--format \(format) describes one node: give its reference, not --all")
+            }
             do { _ = try Reference(parsingModel: target) } catch { throw ArgumentParser.ValidationError("\(error)") }
-        } else if format != "backup" {
-            guard !all else { throw ArgumentParser.ValidationError("--format \(format) describes one model version: give its reference, not --all") }
-            do { _ = try parseArtifactReference(target) } catch { throw ArgumentParser.ValidationError("\(error)") }
+        default:
+            guard all != (target != nil) else {
+                throw ArgumentParser.ValidationError("give a reference to export its lineage, or --all for the whole store (not both)")
+            }
+            if let target { do { _ = try Reference(parsingModel: target) } catch { throw ArgumentParser.ValidationError("\(error)") } }
+            if format == "csv" && output == nil {
+                throw ArgumentParser.ValidationError("--format csv writes a directory of files: give it with -o DIR")
+            }
         }
     }
 
     func run() async throws {
         try await reportingErrors {
-            if format == "svg" { return try await exportDrawing() }
-            guard format == "backup" else { return try await exportBOM() }
-            guard all else { throw PedigreeCore.ValidationError(field: "--all", "exports are of the whole store; pass --all") }
-            let file = target
-            let count = try await storeOptions.withStore("export", creating: false) { [file] store in
-                guard file != "-" else {
-                    return try await StoreBackup.export(store) { try FileHandle.standardOutput.write(contentsOf: Data($0.utf8)) }
-                }
-                // Written beside the target and renamed when complete: a failed export never replaces or
-                // truncates an earlier backup.
-                let target = URL(fileURLWithPath: file)
-                let partial = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).partial")
-                guard FileManager.default.createFile(atPath: partial.path, contents: nil), let output = try? FileHandle(forWritingTo: partial) else {
-                    throw PedigreeCore.ValidationError(field: "file", "cannot create \(file) (is its directory writable?)")
-                }
-                do {
-                    let count = try await StoreBackup.export(store) { try output.write(contentsOf: Data($0.utf8)) }
-                    try output.synchronize()
-                    try output.close()
-                    guard rename(partial.path, target.path) == 0 else {
-                        throw PedigreeCore.ValidationError(field: "file", "cannot write \(file): \(String(cString: strerror(errno)))")
-                    }
-                    return count
-                } catch {
-                    try? output.close()
-                    try? FileManager.default.removeItem(at: partial)
-                    throw error
-                }
+            switch format {
+            case "svg": return try await exportDrawing()
+            case "cyclonedx", "spdx": return try await exportBOM()
+            case "backup": return try await exportBackup()
+            default: return try await exportGraph(ExportFormat(rawValue: format)!)
             }
-            warn("exported \(count) event\(count == 1 ? "" : "s") from \(storeOptions.displayLocation)")
         }
     }
 
+    private func exportBackup() async throws {
+        let file = target ?? output ?? "-"
+        let count = try await storeOptions.withStore("export", creating: false) { [file] store in
+            guard file != "-" else {
+                return try await StoreBackup.export(store) { try FileHandle.standardOutput.write(contentsOf: Data($0.utf8)) }
+            }
+            let output = try ExportOutput(file: file, directory: false)
+            do {
+                let count = try await StoreBackup.export(store) { try output.write($0) }
+                try output.commit()
+                return count
+            } catch {
+                output.discard()
+                throw error
+            }
+        }
+        warn("exported \(count) event\(count == 1 ? "" : "s") from \(storeOptions.displayLocation)")
+    }
+
+    private func exportGraph(_ format: ExportFormat) async throws {
+        let selection: ExportSelection =
+            if let target {
+                .lineage(
+                    try Reference(parsingModel: target),
+                    directions: upstream ? [.upstream] : downstream ? [.downstream] : [.upstream, .downstream], depth: depth)
+            } else {
+                .all
+            }
+        let destination = output
+        try await storeOptions.withStore("export", creating: false) { [time] store in
+            guard let exporter = store as? any LineageExporting else {
+                throw PedigreeCore.ValidationError(field: "--store", "this store cannot be exported")
+            }
+            let output = try destination.map { try ExportOutput(file: $0, directory: format.isDirectory) } ?? ExportOutput.standardOutput()
+            do {
+                try await exporter.export(selection, asOf: time.asOf) { source in
+                    try format.write(source) { part, text in try output.write(text, to: part) }
+                }
+                try output.commit()
+            } catch {
+                output.discard()
+                throw error
+            }
+        }
+        if let destination { warn("wrote the \(format.rawValue) export of \(target ?? "the whole store") to \(destination)") }
+    }
+
     private func exportDrawing() async throws {
-        let ref = try Reference(parsingModel: target)
-        let (up, down, depth) = (!downstream, !upstream, depth)
+        let ref = try Reference(parsingModel: target ?? "")
+        let (up, down, depth) = (!downstream, !upstream, depth ?? 10)
         let view = try await storeOptions.withBackend(creating: false) { backend in
-            let before = up ? try await backend.lineage(ref, direction: .upstream, depth: depth, asOf: nil) : nil
-            let after = down ? try await backend.lineage(ref, direction: .downstream, depth: depth, asOf: nil) : nil
+            let before = up ? try await backend.lineage(ref, direction: .upstream, depth: depth, asOf: time.asOf) : nil
+            let after = down ? try await backend.lineage(ref, direction: .downstream, depth: depth, asOf: time.asOf) : nil
             return LineageView(upstream: before, downstream: after)
         }
         try write(LineageSVG.render(view, title: "Lineage of \(ref)"), what: "the lineage drawing of \(ref) (\(view.nodes.count) nodes)")
@@ -141,14 +190,14 @@ struct Export: AsyncParsableCommand {
 
     private func write(_ text: String, what: String) throws {
         guard let output else { return print(text, terminator: "") }
-        guard FileManager.default.createFile(atPath: output, contents: Data(text.utf8)) else {
-            throw PedigreeCore.ValidationError(field: "-o", "cannot write \(output) (is its directory writable?)")
-        }
+        let file = try ExportOutput(file: output, directory: false)
+        try file.write(text)
+        try file.commit()
         warn("wrote \(what) to \(output)")
     }
 
     private func exportBOM() async throws {
-        let ref = try parseArtifactReference(target)
+        let ref = try parseArtifactReference(target ?? "")
         let subject = try await storeOptions.withBackend(creating: false) { backend in
             let (detail, parents) = try await ModelRecord.gather(ref, from: backend)
             return BOMExport.Subject(detail: detail, parents: parents)
