@@ -105,7 +105,10 @@ struct Export: AsyncParsableCommand {
             guard all else { throw ArgumentParser.ValidationError("a backup is of the whole store: pass --all FILE") }
         case "svg", "cyclonedx", "spdx":
             guard !all, let target else {
-                throw ArgumentParser.ValidationError("--format \(format) describes one node: give its reference, not --all")
+                throw ArgumentParser.ValidationError(
+                    format == "svg"
+                        ? "--format svg draws the lineage of one node: give its reference, not --all"
+                        : "--format \(format) describes one model version: give its reference, not --all")
             }
             do { _ = try Reference(parsingModel: target) } catch { throw ArgumentParser.ValidationError("\(error)") }
         default:
