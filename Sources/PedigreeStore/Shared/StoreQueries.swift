@@ -51,7 +51,9 @@ struct StoreQueries {
     }
 
     func namespaces() throws -> [String] {
-        try db.texts("SELECT namespace FROM chain_heads UNION SELECT namespace FROM nodes ORDER BY 1")
+        // Every node's namespace without reading every node: a run's is its events' (so it has a chain head),
+        // every other node's is its line's.
+        try db.texts("SELECT namespace FROM chain_heads UNION SELECT namespace FROM lines ORDER BY 1")
     }
 
     func artifacts(inNamespace namespace: String, limit: Int, offset: Int) throws -> [NodeSummary] {
