@@ -8,6 +8,25 @@ public protocol ExportSource {
     func forEachNode(_ kinds: ExportNodeKinds, _ body: (ExportNode) throws -> Void) throws
     /// Calls `body` with every relation of the given types between nodes of the selection.
     func forEachRelation(_ types: Set<ExportRelation.RelationType>, _ body: (ExportRelation) throws -> Void) throws
+    /// The selection's nodes next to `ref`, in the graph's direction (upstream of a run: what it used; of an
+    /// artifact: the runs that generated it; of an endpoint: the models it served), in node order. For formats
+    /// that describe a node with its neighbours (a run's inputs, a dataset's upstream datasets).
+    func neighbours(of ref: String, _ direction: LineageDirection) throws -> [ExportLink]
+    /// One node of the selection with its recorded facts; nil when the selection does not hold it.
+    func node(_ ref: String) throws -> ExportNode?
+}
+
+/// A neighbour: the node, its kind, and the role on the edge between them.
+public struct ExportLink: Hashable, Sendable {
+    public let ref: String
+    public let kind: String
+    public let role: String
+
+    public init(ref: String, kind: String, role: String) {
+        self.ref = ref
+        self.kind = kind
+        self.role = role
+    }
 }
 
 /// Which nodes an export pass reads.
@@ -21,6 +40,8 @@ public enum ExportNodeKinds: Sendable {
 /// A node with the five dimensions as recorded: an artifact version's registration, a run's folded record.
 public struct ExportNode: Sendable {
     public let summary: NodeSummary
+    /// An artifact version's place among its line's versions, in registration order (1 is the first).
+    public let ordinal: Int64?
     /// Who recorded the node's first event (the token's name on a server, the user in the CLI).
     public let recordedBy: String?
     /// For artifact versions: what was registered (URI, aliases, owner, facets); the reference alone for a
@@ -29,8 +50,9 @@ public struct ExportNode: Sendable {
     /// For runs: every event about the run folded together (code, hyperparameters, environment, data, metrics).
     public let run: RunRecord?
 
-    public init(summary: NodeSummary, recordedBy: String?, artifact: ArtifactSpec?, run: RunRecord?) {
+    public init(summary: NodeSummary, ordinal: Int64?, recordedBy: String?, artifact: ArtifactSpec?, run: RunRecord?) {
         self.summary = summary
+        self.ordinal = ordinal
         self.recordedBy = recordedBy
         self.artifact = artifact
         self.run = run

@@ -10,6 +10,11 @@ import Foundation
 ///   `processing_engine` → environment, `parent` → parent run; job facet `sourceCodeLocation` → code;
 ///   input facet `dataQualityMetrics` → data quality of that input.
 /// - Every other facet is kept, verbatim, under the run's or artifact's `facets` (job facets as `job.NAME`).
+/// - Pedigree's own facets, which `pedigree export --format openlineage` writes, say what the standard ones
+///   cannot, and win over them: `pedigree_run` (run facet: the run's id and its record — nested
+///   hyperparameters, environment, data, metrics, code, times), `pedigree_artifact` (dataset facet: the
+///   artifact version as registered — kind, digest, URI, facets) and `pedigree_use` (input or output facet:
+///   the role). So an exported history sent back gives the same graph.
 /// - A JobEvent (design-time lineage, no run) becomes a run whose id is derived from the job's name, so
 ///   repeated JobEvents for one job accumulate on one node. A DatasetEvent registers its dataset.
 public enum OpenLineageMapping {
@@ -31,11 +36,18 @@ public enum OpenLineageMapping {
         let jobName = try job.string("name")
 
         var run: RunRecord
+        var native: RunRecord?
         if let runValue = reader.value("run") {
             let runReader = try FieldReader(runValue, path: reader.fieldPath("run"))
             let runID = try Reference.validRunID(try runReader.string("runId", hint: "a UUID"), field: runReader.fieldPath("runId"))
-            run = RunRecord(id: runID, job: jobName)
-            try mapRunFacets(runReader.optionalObject("facets") ?? [:], into: &run, path: runReader.fieldPath("facets"))
+            var facets = try runReader.optionalObject("facets") ?? [:]
+            if let facet = facets.removeValue(forKey: "pedigree_run") {
+                native = try nativeRun(facet, job: jobName, namespace: jobNamespace, path: runReader.fieldPath("facets") + ".pedigree_run")
+                // The record says what these standard facets say, without their loss (nested values, types).
+                facets["executionParameters"] = nil
+            }
+            run = native ?? RunRecord(id: runID, job: jobName)
+            try mapRunFacets(facets, into: &run, path: runReader.fieldPath("facets"))
         } else if schemaURL.hasSuffix("JobEvent") || !reader.has("eventType") {
             let staticID = "job-" + JSONValue.string("\(jobNamespace)/\(jobName)").digest.hex.prefix(32)
             run = RunRecord(id: String(staticID), job: jobName)
@@ -50,12 +62,15 @@ public enum OpenLineageMapping {
                     field: reader.fieldPath("eventType"), "'\(typeText)' is not one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             run.status = status
-            if status == .start { run.startedAt = eventTime }
-            if status.isTerminal { run.endedAt = eventTime }
+            if native == nil {
+                if status == .start { run.startedAt = eventTime }
+                if status.isTerminal { run.endedAt = eventTime }
+            }
         }
 
         for (key, facet) in try job.optionalObject("facets") ?? [:] {
             if key == "sourceCodeLocation" {
+                guard native == nil else { continue }
                 run.code = try codeFacet(from: facet, path: "\(job.fieldPath("facets")).\(key)")
             } else {
                 run.facets["job.\(key)"] = facet
@@ -70,7 +85,8 @@ public enum OpenLineageMapping {
             if let metrics = inputFacets.removeValue(forKey: "dataQualityMetrics") {
                 quality[spec.ref.description] = stripFacetMetadata(metrics)
             }
-            run.inputs.append(ArtifactUse(artifact: spec, role: spec.ref.kind == "model" ? "base-model" : "input", facets: inputFacets))
+            let role = try nativeRole(&inputFacets, path: inputPath + ".inputFacets") ?? (spec.ref.kind == "model" ? "base-model" : "input")
+            run.inputs.append(ArtifactUse(artifact: spec, role: role, facets: inputFacets))
         }
         if !quality.isEmpty {
             var data = run.data?.json ?? [:]
@@ -80,8 +96,9 @@ public enum OpenLineageMapping {
         for (i, output) in try reader.array("outputs").enumerated() {
             let outputPath = "\(reader.fieldPath("outputs"))[\(i)]"
             let spec = try artifact(output, path: outputPath)
-            let outputFacets = try FieldReader(output, path: outputPath).optionalObject("outputFacets") ?? [:]
-            run.outputs.append(ArtifactUse(artifact: spec, role: spec.ref.kind == "model" ? "model" : "output", facets: outputFacets))
+            var outputFacets = try FieldReader(output, path: outputPath).optionalObject("outputFacets") ?? [:]
+            let role = try nativeRole(&outputFacets, path: outputPath + ".outputFacets") ?? (spec.ref.kind == "model" ? "model" : "output")
+            run.outputs.append(ArtifactUse(artifact: spec, role: role, facets: outputFacets))
         }
         return [LineageEvent(namespace: jobNamespace, eventTime: eventTime, producer: producer, payload: .run(run))]
     }
@@ -91,6 +108,10 @@ public enum OpenLineageMapping {
         let namespace = try reader.string("namespace")
         try validateNamespace(namespace, field: reader.fieldPath("namespace"))
         var facets = try reader.optionalObject("facets") ?? [:]
+        if let facet = facets["pedigree_artifact"] {
+            return try nativeArtifact(
+                facet, namespace: namespace, name: try reader.string("name"), path: reader.fieldPath("facets") + ".pedigree_artifact")
+        }
         var kind = "dataset"
         if let type = facets["datasetType"]?["datasetType"]?.stringValue {
             if type.uppercased() == "MODEL" { kind = "model" }
@@ -155,6 +176,40 @@ public enum OpenLineageMapping {
             if let value = try reader.optionalString(key) { code[key] = .string(value) }
         }
         return try CodeFacet(json: .object(code), path: path)
+    }
+
+    /// A run's record from its `pedigree_run` facet: the id Pedigree knew it by (OpenLineage's `runId` may be a
+    /// UUID derived from it) and everything but what it used and made, which the event's datasets say.
+    static func nativeRun(_ facet: JSONValue, job: String, namespace: String, path: String) throws(ValidationError) -> RunRecord {
+        let reader = try FieldReader(facet, path: path)
+        let id = try reader.string("id")
+        guard case .object(var record) = reader.value("record") ?? .object([:]) else {
+            throw ValidationError(field: reader.fieldPath("record"), "must be an object: the run's record")
+        }
+        for key in ["id", "job", "status", "inputs", "outputs", "parents"] where record[key] != nil {
+            throw ValidationError(field: "\(reader.fieldPath("record")).\(key)", "is not part of the record here: the event itself says it")
+        }
+        record["id"] = .string(id)
+        record["job"] = .string(job)
+        return try RunRecord(json: .object(record), path: reader.fieldPath("record"), namespace: namespace, requireOrderedTimes: false)
+    }
+
+    /// An artifact version from its `pedigree_artifact` facet, which must name the dataset it is attached to.
+    static func nativeArtifact(_ facet: JSONValue, namespace: String, name: String, path: String) throws(ValidationError) -> ArtifactSpec {
+        let reader = try FieldReader(facet, path: path)
+        let spec = try ArtifactSpec(json: reader.value("artifact") ?? .null, path: reader.fieldPath("artifact"), defaultNamespace: namespace)
+        guard spec.ref.namespace == namespace, spec.ref.name == name, spec.ref.version != nil else {
+            throw ValidationError(
+                field: reader.fieldPath("artifact"), "must be a version of the dataset it describes (\(namespace)/\(name)), with its version")
+        }
+        return spec
+    }
+
+    /// The role a `pedigree_use` facet gives an input or output (removed from the facets it came with).
+    static func nativeRole(_ facets: inout [String: JSONValue], path: String) throws(ValidationError) -> String? {
+        guard let facet = facets.removeValue(forKey: "pedigree_use") else { return nil }
+        let reader = try FieldReader(facet, path: path + ".pedigree_use")
+        return try Role(try reader.string("role"), field: reader.fieldPath("role")).rawValue
     }
 
     /// Drops `_producer` and `_schemaURL`, which describe the facet rather than the data.

@@ -1,14 +1,17 @@
 import PedigreeCore
 
 /// The formats `pedigree export` writes from an `ExportSource`, each read by another tool: a provenance
-/// document, a graph database's statements or import files, a graph file, a diagram. Every one is a pure function of the source, so the same store gives
+/// document, a lineage event stream, a graph database's statements or import files, a metadata catalogue's proposals, a graph file, a
+/// diagram. Every one is a pure function of the source, so the same store gives
 /// the same bytes.
 public enum ExportFormat: String, CaseIterable, Sendable {
     case provJSON = "prov-json"
+    case openLineage = "openlineage"
     case cypher
     /// The same statements with Kùzu's typed tables for schema.
     case cypherKuzu = "cypher-kuzu"
     case csv
+    case dataHub = "datahub"
     case graphML = "graphml"
     case dot
     case mermaid
@@ -22,9 +25,11 @@ public enum ExportFormat: String, CaseIterable, Sendable {
         let single = { (text: String) throws in try write("", text) }
         switch self {
         case .provJSON: try PROVExport.write(source, to: single)
+        case .openLineage: try OpenLineageExport.write(source, to: single)
         case .cypher: try CypherExport.write(source, dialect: .neo4j, to: single)
         case .cypherKuzu: try CypherExport.write(source, dialect: .kuzu, to: single)
         case .csv: try CSVImportExport.write(source, to: write)
+        case .dataHub: try DataHubExport.write(source, to: single)
         case .graphML: try GraphMLExport.write(source, to: single)
         case .dot: try DOTExport.write(source, to: single)
         case .mermaid: try MermaidExport.write(source, to: single)
@@ -135,5 +140,20 @@ func xmlEscaped(_ text: String) -> String {
             }
         }
     }
+    return out
+}
+
+/// Nested parameters as dotted keys (`optimizer.lr`) with their text (strings as they are, anything else as
+/// JSON), in key order: the flat key–value lists OpenLineage and DataHub carry.
+func dottedLeaves(_ values: [String: JSONValue]) -> [(String, String)] {
+    var out: [(String, String)] = []
+    func flatten(_ value: JSONValue, _ path: String) {
+        if case .object(let members) = value, !members.isEmpty {
+            for key in members.keys.sorted() { flatten(members[key]!, path + "." + key) }
+        } else {
+            out.append((path, value.stringValue ?? value.canonicalString))
+        }
+    }
+    for key in values.keys.sorted() { flatten(values[key]!, key) }
     return out
 }

@@ -1,7 +1,9 @@
 """Validates Pedigree's graph exports with the tools that read them, and prints what each one counted.
 
 usage: graph_exports.py DIR CHAIN_LEAF_REF
-DIR holds prov.json, lineage.cypher, lineage-kuzu.cypher, csv/, lineage.graphml, lineage.dot and lineage.mmd.
+DIR holds prov.json, lineage.cypher, lineage-kuzu.cypher, csv/, lineage.graphml, lineage.dot, lineage.mmd,
+openlineage.jsonl and datahub.json, and roundtrip.graphml: the GraphML of a new store that recorded
+openlineage.jsonl, compared with lineage.graphml.
 Prints one JSON object; any tool's refusal is an exception (exit 1).
 """
 import json
@@ -140,4 +142,108 @@ for line in lines[1:]:
     else:
         assert re.match(r"^  (class n[0-9a-f]{16} \w+|classDef \w+ .*)$", line), f"mermaid: unexpected line {line!r}"
 result["mermaid"] = {"nodes": len(declared), "edges": edges}
+# OpenLineage: every event rebuilt with the official client's classes, which are generated from the spec's
+# schema and validate as they are built (UUID run ids, RFC 3339 times, required fields, each standard facet's
+# fields and schema URL); serialised by the client, it must be what Pedigree wrote, Pedigree's own facets and
+# the producers aside.
+from openlineage.client import event_v2
+from openlineage.client.generated import (dataset_type_dataset, dataset_version_dataset, execution_parameters_run,
+                                          source_code_location_job)
+from openlineage.client.serde import Serde
+
+standard_facets = {
+    "version": dataset_version_dataset.DatasetVersionDatasetFacet,
+    "datasetType": dataset_type_dataset.DatasetTypeDatasetFacet,
+    "sourceCodeLocation": source_code_location_job.SourceCodeLocationJobFacet,
+    "executionParameters": execution_parameters_run.ExecutionParametersRunFacet,
+}
+
+
+def standard(facets):
+    built = {}
+    for name, value in (facets or {}).items():
+        if name.startswith("pedigree_"):
+            continue
+        fields = {k: v for k, v in value.items() if not k.startswith("_")}
+        if name == "executionParameters":
+            fields["parameters"] = [execution_parameters_run.ExecutionParameter(**p) for p in fields["parameters"]]
+        facet = standard_facets[name](**fields)
+        assert facet._schemaURL == value["_schemaURL"], (name, facet._schemaURL, value["_schemaURL"])
+        built[name] = facet
+    return built
+
+
+def comparable(value):
+    if isinstance(value, dict):
+        out = {k: comparable(v) for k, v in value.items() if not k.startswith("pedigree_") and k != "_producer"}
+        return {k: v for k, v in out.items() if v not in ({}, [], None)}
+    if isinstance(value, list):
+        return [comparable(v) for v in value]
+    return value
+
+
+openlineage = {"runEvents": 0, "datasetEvents": 0, "withPedigreeFacets": 0}
+with open(path("openlineage.jsonl")) as f:
+    for line in f:
+        event = json.loads(line)
+        if "dataset" in event:
+            d = event["dataset"]
+            built = event_v2.DatasetEvent(eventTime=event["eventTime"], producer=event["producer"],
+                                          dataset=event_v2.StaticDataset(d["namespace"], d["name"], facets=standard(d["facets"])))
+            openlineage["datasetEvents"] += 1
+        else:
+            built = event_v2.RunEvent(
+                eventType=event_v2.RunState(event["eventType"]), eventTime=event["eventTime"], producer=event["producer"],
+                run=event_v2.Run(runId=event["run"]["runId"], facets=standard(event["run"]["facets"])),
+                job=event_v2.Job(event["job"]["namespace"], event["job"]["name"], facets=standard(event["job"]["facets"])),
+                inputs=[event_v2.InputDataset(i["namespace"], i["name"], inputFacets=standard(i.get("inputFacets")), facets=standard(i["facets"]))
+                        for i in event["inputs"]],
+                outputs=[event_v2.OutputDataset(o["namespace"], o["name"], outputFacets=standard(o.get("outputFacets")),
+                                                facets=standard(o["facets"])) for o in event["outputs"]])
+            openlineage["runEvents"] += 1
+            openlineage["withPedigreeFacets"] += "pedigree_run" in event["run"]["facets"]
+        assert built.schemaURL == event["schemaURL"], (built.schemaURL, event["schemaURL"])
+        rebuilt = json.loads(Serde.to_json(built))
+        assert comparable(rebuilt) == comparable(event), f"openlineage: the client wrote\n{comparable(rebuilt)}\nfor\n{comparable(event)}"
+result["openlineage"] = openlineage
+
+
+# The round trip: the store that recorded the OpenLineage events has the same graph — every node with every
+# property but when and by whom it was recorded, every edge with its type and role — except the endpoints,
+# which OpenLineage cannot carry.
+def lineage_graph(file):
+    g = networkx.read_graphml(file)
+    nodes = {n: {k: v for k, v in d.items() if k not in ("recordedAt", "recordedBy")}
+             for n, d in g.nodes(data=True) if d.get("kind") != "deployment"}
+    edges = sorted((u, v, d.get("type"), d.get("role")) for u, v, d in g.edges(data=True) if u in nodes and v in nodes)
+    return nodes, edges
+
+
+original, returned = lineage_graph(path("lineage.graphml")), lineage_graph(path("roundtrip.graphml"))
+differences = [n for n in set(original[0]) | set(returned[0]) if original[0].get(n) != returned[0].get(n)]
+result["openlineage"]["roundTrip"] = {
+    "nodes": len(returned[0]), "edges": len(returned[1]), "nodesDiffering": sorted(differences)[:5],
+    "sameEdges": original[1] == returned[1],
+    "firstDifference": [original[0].get(differences[0]), returned[0].get(differences[0])] if differences else None,
+}
+
+# DataHub: the file source DataHub ingests with (`datahub check metadata-file` runs it), then each proposal
+# read back as DataHub's own wrapper and validated against its aspect's schema.
+from collections import Counter
+
+from datahub.cli.json_file import check_mce_file
+from datahub.emitter.mcp import MetadataChangeProposalWrapper
+from datahub.utilities.urns.urn import Urn
+
+report = check_mce_file(path("datahub.json"))
+aspects = Counter()
+with open(path("datahub.json")) as f:
+    for proposal in json.load(f):
+        wrapper = MetadataChangeProposalWrapper.from_obj(proposal)
+        assert wrapper.validate(), f"datahub: {proposal}"
+        Urn.from_string(wrapper.entityUrn)
+        aspects[f"{wrapper.entityType}/{wrapper.aspectName}"] += 1
+        if wrapper.aspectName == "mlModelProperties" and wrapper.aspect.hyperParams:
+            aspects["mlModel/withHyperParams"] += 1
+result["datahub"] = {"report": report, "aspects": dict(sorted(aspects.items()))}
 print(json.dumps(result))

@@ -22,12 +22,15 @@ struct ExportCommandTests {
 
     static let files: [(format: String, file: String)] = [
         ("prov-json", "prov.json"), ("cypher", "lineage.cypher"), ("cypher-kuzu", "lineage-kuzu.cypher"), ("csv", "csv"),
-        ("graphml", "lineage.graphml"), ("dot", "lineage.dot"), ("mermaid", "lineage.mmd"),
+        ("graphml", "lineage.graphml"), ("dot", "lineage.dot"), ("mermaid", "lineage.mmd"), ("openlineage", "openlineage.jsonl"),
+        ("datahub", "datahub.json"),
     ]
 
     @Test(
-        "every graph export is read by its own tool — prov, Kùzu (Cypher and CSV), networkx, Graphviz — with Pedigree's counts, and the chain walks to its base",
-        .enabled(if: pythonHas("prov") && pythonHas("kuzu") && pythonHas("networkx"), "needs prov, kuzu and networkx (scripts/test installs them)"))
+        "every export is read by its own tool — prov, Kùzu (Cypher and CSV), networkx, Graphviz, the OpenLineage client, DataHub — with Pedigree's counts; the chain walks to its base; OpenLineage sent back gives the same graph",
+        .enabled(
+            if: pythonHas("prov") && pythonHas("kuzu") && pythonHas("networkx") && pythonHas("openlineage.client") && pythonHas("datahub"),
+            "needs prov, kuzu, networkx, openlineage-python and acryl-datahub (scripts/test installs them)"))
     func toolsReadEveryExport() throws {
         let cli = try CLI()
         #expect(try cli.run(["quickstart"]).status == 0)
@@ -40,6 +43,14 @@ struct ExportCommandTests {
             let made = try cli.run(["export", "--all", "--format", format, "-o", directory.appendingPathComponent(file).path])
             #expect(made.status == 0, "\(format): \(made.stderr)")
         }
+        // The OpenLineage events, recorded into a new store, give the graph back.
+        let returned = cli.home.deletingLastPathComponent().appendingPathComponent("returned.db").path
+        let recorded = try cli.run(["record", directory.appendingPathComponent("openlineage.jsonl").path, "--store", returned])
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        let roundTrip = try cli.run([
+            "export", "--all", "--format", "graphml", "--store", returned, "-o", directory.appendingPathComponent("roundtrip.graphml").path,
+        ])
+        #expect(roundTrip.status == 0, "\(roundTrip.stderr)")
         let checked = try AuditCommandTests.SignedModelProject.shell(
             "\(testPython) \(compatibility("graph_exports.py")) \(directory.path) model:lab/chain@600", in: directory)
         try #require(checked.status == 0, "\(checked.output)")
@@ -67,6 +78,29 @@ struct ExportCommandTests {
         #expect(result["graphml"]?["hostileName"]?.stringValue?.contains("<script>") == true, "XML-escaped, read back as the text it was")
         #expect(result["mermaid"]?["nodes"]?.intValue == nodes && result["mermaid"]?["edges"]?.intValue == edges)
         #expect((result["dot"]?["svgBytes"]?.intValue ?? 0) > 0)
+
+        let openLineage = try #require(result["openlineage"])
+        let runs = try #require(prov["activities"]?.intValue)
+        #expect(openLineage["runEvents"]?.intValue == runs && openLineage["withPedigreeFacets"]?.intValue == runs, "\(openLineage)")
+        let endpoints = try #require(result["kuzu"]?["labels"]?["Deployment"]?.intValue)
+        #expect(endpoints == 2)
+        #expect(
+            openLineage["datasetEvents"]?.intValue == prov["entities"]!.intValue! - endpoints,
+            "every artifact version; endpoints have no OpenLineage form")
+        let trip = try #require(openLineage["roundTrip"])
+        #expect(trip["nodesDiffering"] == [], "\(trip)")
+        #expect(trip["sameEdges"] == true && trip["nodes"]?.intValue == nodes - endpoints, "\(trip)")
+
+        let dataHub = try #require(result["datahub"])
+        #expect(dataHub["report"]?.stringValue?.hasSuffix("all valid") == true, "\(dataHub)")
+        let aspects = try #require(dataHub["aspects"])
+        #expect(aspects["mlModel/mlModelProperties"]?.intValue == aspects["mlModel/versionProperties"]?.intValue)
+        #expect(aspects["dataProcessInstance/dataProcessInstanceProperties"]?.intValue == runs)
+        #expect(
+            aspects["mlModelGroup/mlModelGroupProperties"]?.intValue == 6,
+            "a group per model line: fraud, fraud-eu, distilbert, chain, the hub base and evil \(aspects)")
+        #expect((aspects["dataset/upstreamLineage"]?.intValue ?? 0) >= 2, "features versions from transactions versions")
+        #expect((aspects["mlModel/withHyperParams"]?.intValue ?? 0) >= 600, "each model version carries its training run's parameters")
     }
 
     @Test("exports are deterministic, follow a node's lineage and --as-of, and a failed export writes nothing")

@@ -107,3 +107,55 @@ struct OpenLineageMappingTests {
         } throws: { error in (error as? ValidationError)?.field == field }
     }
 }
+
+extension OpenLineageMappingTests {
+    static func nativeEvent(
+        record: String = #"{"hyperparameters":{"optimizer":{"lr":0.001}},"endedAt":"2026-11-02T04:00:00Z"}"#, artifact: String? = nil,
+        role: String = "train"
+    ) -> String {
+        let artifact =
+            artifact
+            ?? #"{"kind":"dataset","namespace":"team","name":"features","version":"2","digest":"sha256:\#(String(repeating: "a", count: 64))"}"#
+        return #"""
+            {"eventType":"COMPLETE","eventTime":"2026-11-02T05:00:00Z","producer":"https://pedigree.dev/pedigree",
+             "schemaURL":"https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+             "run":{"runId":"8c0a6a7e-61d4-8a2b-9d3e-0f1e2d3c4b5a","facets":{
+                "pedigree_run":{"_producer":"p","_schemaURL":"s","id":"train-7","record":\#(record)},
+                "executionParameters":{"_producer":"p","_schemaURL":"s","parameters":[{"key":"optimizer.lr","value":"0.001"}]}}},
+             "job":{"namespace":"team","name":"train","facets":{"sourceCodeLocation":{"_producer":"p","_schemaURL":"s","type":"git","url":"https://x/y.git"}}},
+             "inputs":[{"namespace":"team","name":"features","facets":{"pedigree_artifact":{"_producer":"p","_schemaURL":"s","artifact":\#(artifact)}},
+                        "inputFacets":{"pedigree_use":{"_producer":"p","_schemaURL":"s","role":"\#(role)"}}}],
+             "outputs":[]}
+            """#
+    }
+
+    @Test("Pedigree's own facets win over the standard ones: the run's id and nested record, the artifact as registered, the role")
+    func nativeFacets() throws {
+        let decoded = try EventDocument.decode(JSONValue.parse(Data(Self.nativeEvent().utf8)))
+        guard case .run(let run) = try #require(decoded.first).payload else { Issue.record("not a run"); return }
+        #expect(run.id == "train-7", "the id Pedigree knew, not the UUID OpenLineage needed")
+        #expect(run.hyperparameters == ["optimizer": ["lr": 0.001]], "nested and typed, not executionParameters' flat strings")
+        #expect(run.endedAt == Timestamp("2026-11-02T04:00:00Z"), "the record's times, not the event's")
+        #expect(run.code == nil, "the record had no code: sourceCodeLocation does not add one")
+        #expect(run.status == .complete)
+        let input = try #require(run.inputs.first)
+        #expect(input.role == "train" && input.artifact.digest?.hex == String(repeating: "a", count: 64))
+        #expect(input.artifact.ref.description == "dataset:team/features@2")
+    }
+
+    @Test("a Pedigree facet that contradicts its event is refused with the field named")
+    func nativeFacetErrors() throws {
+        let cases = [
+            (Self.nativeEvent(artifact: #"{"kind":"dataset","namespace":"team","name":"other","version":"1"}"#), "pedigree_artifact.artifact"),
+            (Self.nativeEvent(role: "tr ain"), "pedigree_use.role"),
+            (Self.nativeEvent(record: #"{"inputs":[]}"#), "pedigree_run.record.inputs"),
+        ]
+        for (event, field) in cases {
+            #expect {
+                try EventDocument.decode(JSONValue.parse(Data(event.utf8)))
+            } throws: { error in
+                "\(error)".contains(field)
+            }
+        }
+    }
+}

@@ -46,12 +46,7 @@ struct ExportReader: ExportSource {
             case .entities: "AND n.kind <> 'run'"
             }
         // Who recorded the node: its own first event (a run's, an endpoint's) or its line's first registration.
-        let select = """
-            SELECT \(GraphNode.columns), n.state,
-                   (SELECT e.recorded_by FROM events e WHERE e.subject IN (n.ref, n.kind || ':' || n.namespace || '/' || n.name)
-                    ORDER BY e.seq LIMIT 1)
-            FROM nodes n
-            """
+        let select = Self.nodeSelect
         func emit(_ rows: [SQLRow]) throws {
             for row in rows { try body(try node(row)) }
         }
@@ -75,15 +70,42 @@ struct ExportReader: ExportSource {
         }
     }
 
+    /// A node's columns, its state, who recorded it — its own first event (a run's, an endpoint's) or its
+    /// line's first registration — and its ordinal.
+    private static let nodeSelect = """
+        SELECT \(GraphNode.columns), n.state,
+               (SELECT e.recorded_by FROM events e WHERE e.subject IN (n.ref, n.kind || ':' || n.namespace || '/' || n.name)
+                ORDER BY e.seq LIMIT 1),
+               n.ordinal
+        FROM nodes n
+        """
+
+    func node(_ ref: String) throws -> ExportNode? {
+        if let subgraph, subgraph.kinds[ref] == nil { return nil }
+        return try reader.db.row("\(Self.nodeSelect) WHERE n.ref = ? AND n.recorded_at <= ?", .text(ref), .int(reader.cutoff)).map(node)
+    }
+
+    func neighbours(of ref: String, _ direction: LineageDirection) throws -> [ExportLink] {
+        let (here, there) = direction == .upstream ? ("dst", "src") : ("src", "dst")
+        let rows = try reader.db.rows(
+            """
+            SELECT n.ref, n.kind, e.role FROM nodes m JOIN edges e ON e.\(here) = m.id JOIN nodes n ON n.id = e.\(there)
+            WHERE m.ref = ? AND e.recorded_at <= ? ORDER BY n.id, e.role
+            """, .text(ref), .int(reader.cutoff))
+        return try rows.map { ExportLink(ref: try $0.text(0), kind: try $0.text(1), role: try $0.text(2)) }
+            .filter { link in subgraph.map { $0.kinds[ref] != nil && $0.kinds[link.ref] != nil } ?? true }
+    }
+
     private func node(_ row: SQLRow) throws -> ExportNode {
         let graphNode = try GraphNode(row: row)
         let s = graphNode.summary
         let recordedBy = row.optionalText(GraphNode.columnCount + 1)
+        let ordinal = row.optionalInt(GraphNode.columnCount + 2)
         switch s.kind {
         case "run":
-            return ExportNode(summary: s, recordedBy: recordedBy, artifact: nil, run: try reader.runRecord(graphNode))
+            return ExportNode(summary: s, ordinal: nil, recordedBy: recordedBy, artifact: nil, run: try reader.runRecord(graphNode))
         case "deployment":
-            return ExportNode(summary: s, recordedBy: recordedBy, artifact: nil, run: nil)
+            return ExportNode(summary: s, ordinal: nil, recordedBy: recordedBy, artifact: nil, run: nil)
         default:
             let spec =
                 try row.optionalText(GraphNode.columnCount).map {
@@ -91,7 +113,7 @@ struct ExportReader: ExportSource {
                 }
                 // Only referenced, never registered: what the reference and the graph say of it.
                 ?? ArtifactSpec(ref: ArtifactRef(kind: s.kind, namespace: s.namespace, name: s.name, version: s.version), digest: s.digest)
-            return ExportNode(summary: s, recordedBy: recordedBy, artifact: spec, run: nil)
+            return ExportNode(summary: s, ordinal: ordinal, recordedBy: recordedBy, artifact: spec, run: nil)
         }
     }
 
