@@ -8,7 +8,7 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pedigree-bench",
         abstract: "Pedigree's benchmarks. Run in release mode: swift build -c release && .build/release/pedigree-bench spine",
-        subcommands: [Spine.self, CaptureBench.self, ServeBench.self, UIBench.self])
+        subcommands: [Spine.self, CaptureBench.self, ServeBench.self, UIBench.self, ExportBench.self])
 }
 
 struct Spine: AsyncParsableCommand {

@@ -1,5 +1,7 @@
 import Foundation
 import PedigreeCore
+import PedigreeSQLite
+import PedigreeStore
 
 /// Generates a realistic lineage history as native-format JSON lines.
 ///
@@ -58,4 +60,16 @@ struct SyntheticLineage {
     }
 
     func digest(_ text: String) -> String { ContentDigest(hashing: Array(text.utf8)).description }
+
+    /// An SQLite store at `path` holding the history of `projects(forNodes: nodes)` projects.
+    func makeStore(at path: String, nodes: Int) async throws {
+        let projects = projects(forNodes: nodes)
+        let store = try SQLiteStore(path: path)
+        for start in stride(from: 0, to: projects, by: 100) {
+            let lines = (start..<min(start + 100, projects)).flatMap { events(project: $0) }
+            _ = try await store.append(try EventDocument.decodeLines(lines.map { Substring($0) }), recordedBy: "bench")
+        }
+        let statistics = try await store.statistics()
+        print("\nstore: \(statistics.nodes) nodes, \(statistics.edges) edges (\(projects) projects of the spine benchmark)")
+    }
 }

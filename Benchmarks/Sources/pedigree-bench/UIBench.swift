@@ -121,15 +121,7 @@ struct UIBench: AsyncParsableCommand {
         let path = dir.appendingPathComponent("store.db").path
         let generator = SyntheticLineage()
         let projects = generator.projects(forNodes: nodes)
-        do {
-            let store = try SQLiteStore(path: path)
-            for start in stride(from: 0, to: projects, by: 100) {
-                let lines = (start..<min(start + 100, projects)).flatMap { generator.events(project: $0) }
-                _ = try await store.append(try EventDocument.decodeLines(lines.map { Substring($0) }), recordedBy: "bench")
-            }
-            let statistics = try await store.statistics()
-            print("\nstore: \(statistics.nodes) nodes, \(statistics.edges) edges (\(projects) projects of the spine benchmark)")
-        }
+        try await generator.makeStore(at: path, nodes: nodes)
         let port = Int.random(in: 30_000...40_000)
         let server = Process()
         server.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("pedigree")
