@@ -4,8 +4,9 @@
 /// exporter that needs several passes (PROV groups its records by kind) asks for them, and nothing is held
 /// in memory but the row at hand.
 public protocol ExportSource {
-    /// Calls `body` with every node of the selection of the given kinds, in the store's order.
-    func forEachNode(_ kinds: ExportNodeKinds, _ body: (ExportNode) throws -> Void) throws
+    /// Calls `body` with every node of the selection of the given kinds, in the store's order; with `records`
+    /// false, runs come without their folded record (a drawing needs names, not parameters, and is faster).
+    func forEachNode(_ kinds: ExportNodeKinds, records: Bool, _ body: (ExportNode) throws -> Void) throws
     /// Calls `body` with every relation of the given types between nodes of the selection.
     func forEachRelation(_ types: Set<ExportRelation.RelationType>, _ body: (ExportRelation) throws -> Void) throws
     /// The selection's nodes next to `ref`, in the graph's direction (upstream of a run: what it used; of an
@@ -26,6 +27,13 @@ public struct ExportLink: Hashable, Sendable {
         self.ref = ref
         self.kind = kind
         self.role = role
+    }
+}
+
+extension ExportSource {
+    /// Every node of the given kinds with its recorded facts.
+    public func forEachNode(_ kinds: ExportNodeKinds, _ body: (ExportNode) throws -> Void) throws {
+        try forEachNode(kinds, records: true, body)
     }
 }
 

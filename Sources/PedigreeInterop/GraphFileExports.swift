@@ -42,7 +42,7 @@ enum DOTExport {
               edge [fontname="Helvetica", fontsize=8, color="#666666"];
 
             """)
-        try source.forEachNode(.all) { node in
+        try source.forEachNode(.all, records: false) { node in
             let s = node.summary
             let (shape, fill) =
                 switch s.kind {
@@ -86,7 +86,7 @@ enum DOTExport {
 enum MermaidExport {
     static func write(_ source: any ExportSource, to write: (String) throws -> Void) throws {
         try write("flowchart LR\n")
-        try source.forEachNode(.all) { node in
+        try source.forEachNode(.all, records: false) { node in
             let s = node.summary
             var label = s.name
             if let version = s.version { label += " @" + version }

@@ -164,7 +164,7 @@ struct PostgresCLITests {
             ["lineage", "model:fraud-team/fraud@2", "--upstream", "--json"], ["impact", "dataset:warehouse/transactions@2026-10", "--json"],
             ["history", "deployment:fraud-team/fraud-api", "--json"], ["show", "run:9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c6b", "--json"],
             ["diff", "model:fraud-team/fraud@1", "model:fraud-team/fraud@2"], ["log"],
-        ] {
+        ] + ["prov-json", "openlineage", "cypher", "datahub", "graphml", "dot", "mermaid"].map { ["export", "--all", "--format", $0] } {
             let a = try sqlite.run(query), b = try postgres.run(query)
             #expect(a.status == 0 && a.stdout == b.stdout, "\(query.joined(separator: " ")) answers the same")
         }

@@ -38,7 +38,7 @@ struct ExportReader: ExportSource {
         subgraph = (ids.sorted(), edges.sorted { ($0.from, $0.to, $0.role) < ($1.from, $1.to, $1.role) }, kinds)
     }
 
-    func forEachNode(_ kinds: ExportNodeKinds, _ body: (ExportNode) throws -> Void) throws {
+    func forEachNode(_ kinds: ExportNodeKinds, records: Bool, _ body: (ExportNode) throws -> Void) throws {
         let kindCondition =
             switch kinds {
             case .all: ""
@@ -48,7 +48,9 @@ struct ExportReader: ExportSource {
         // Who recorded the node: its own first event (a run's, an endpoint's) or its line's first registration.
         let select = Self.nodeSelect
         func emit(_ rows: [SQLRow]) throws {
-            for row in rows { try body(try node(row)) }
+            // A page's runs are folded from one query for all their events.
+            let runs = records ? try runRecords(try rows.filter { try $0.text(2) == "run" }.map { try $0.text(1) }) : [:]
+            for row in rows { try body(try node(row, run: runs[try row.text(1)])) }
         }
         if let subgraph {
             for ids in subgraph.ids.chunked(Self.pageSize) {
@@ -82,7 +84,20 @@ struct ExportReader: ExportSource {
 
     func node(_ ref: String) throws -> ExportNode? {
         if let subgraph, subgraph.kinds[ref] == nil { return nil }
-        return try reader.db.row("\(Self.nodeSelect) WHERE n.ref = ? AND n.recorded_at <= ?", .text(ref), .int(reader.cutoff)).map(node)
+        guard let row = try reader.db.row("\(Self.nodeSelect) WHERE n.ref = ? AND n.recorded_at <= ?", .text(ref), .int(reader.cutoff)) else {
+            return nil
+        }
+        return try node(row, run: try row.text(2) == "run" ? try runRecords([ref])[ref] : nil)
+    }
+
+    /// The folded records of these runs, as of the cutoff, from one query.
+    private func runRecords(_ refs: [String]) throws -> [String: RunRecord] {
+        guard !refs.isEmpty else { return [:] }
+        let placeholders = refs.map { _ in "?" }.joined(separator: ", ")
+        let rows = try reader.db.rows(
+            "SELECT digest, body, supersedes, subject FROM events WHERE subject IN (\(placeholders)) AND recorded_at <= ? ORDER BY seq",
+            refs.map(SQLValue.text) + [.int(reader.cutoff)])
+        return try Dictionary(grouping: rows) { try $0.text(3) }.compactMapValues { try RunFold.fold(RunFold.effectiveParts($0).map(\.run)) }
     }
 
     func neighbours(of ref: String, _ direction: LineageDirection) throws -> [ExportLink] {
@@ -96,14 +111,15 @@ struct ExportReader: ExportSource {
             .filter { link in subgraph.map { $0.kinds[ref] != nil && $0.kinds[link.ref] != nil } ?? true }
     }
 
-    private func node(_ row: SQLRow) throws -> ExportNode {
+    /// The node of a row of `nodeSelect`, with its run's record when it is a run and the caller folded it.
+    private func node(_ row: SQLRow, run: RunRecord?) throws -> ExportNode {
         let graphNode = try GraphNode(row: row)
         let s = graphNode.summary
         let recordedBy = row.optionalText(GraphNode.columnCount + 1)
         let ordinal = row.optionalInt(GraphNode.columnCount + 2)
         switch s.kind {
         case "run":
-            return ExportNode(summary: s, ordinal: nil, recordedBy: recordedBy, artifact: nil, run: try reader.runRecord(graphNode))
+            return ExportNode(summary: s, ordinal: nil, recordedBy: recordedBy, artifact: nil, run: run)
         case "deployment":
             return ExportNode(summary: s, ordinal: nil, recordedBy: recordedBy, artifact: nil, run: nil)
         default:
