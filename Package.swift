@@ -93,9 +93,10 @@ let package = Package(
         // Human output: tables and trees of query results, the lineage drawing (SVG) and the web UI's pages,
         // with recorded text escaped. No store, no driver.
         .target(name: "PedigreeRender", dependencies: ["PedigreeCore", "PedigreeLayout"], swiftSettings: strictSettings),
-        // What other tools read: PROV, OpenLineage, Cypher and neo4j-admin CSV, DataHub, GraphML, DOT, Mermaid, each a
-        // pure function of an `ExportSource`. No store, no driver.
-        .target(name: "PedigreeInterop", dependencies: ["PedigreeCore"], swiftSettings: strictSettings),
+        // Other tools' formats: exports (PROV, OpenLineage, Cypher and neo4j-admin CSV, DataHub, GraphML, DOT, Mermaid),
+        // each a pure function of an `ExportSource`, and importers (DVC), each a function from what a tool wrote to
+        // events (Capture reads the files). No store, no driver.
+        .target(name: "PedigreeInterop", dependencies: ["PedigreeCore", "PedigreeCapture"], swiftSettings: strictSettings),
         // A Pedigree server's API as the same result types a local store answers with.
         .target(
             name: "PedigreeClient",

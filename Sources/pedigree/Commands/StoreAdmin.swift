@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PedigreeCapture
 import PedigreeCore
 import PedigreeInterop
 import PedigreePostgres
@@ -213,23 +214,51 @@ struct Export: AsyncParsableCommand {
 
 struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Load a `pedigree export` into an empty store, build its graph and verify it.",
+        abstract: "Load a `pedigree export` into an empty store, or bring in the history another tool kept (DVC).",
         discussion: """
-            Each event must continue its namespace's hash chain exactly as exported, so a file that was altered \
-            is refused at the first altered event, and a truncated one at its end. Events are committed in batches; \
-            if an import stops part-way, run it again: the events already imported (the same, verified by their \
-            chain hashes) are skipped. Exits 1 if the verification afterwards finds problems.
+            --from backup (the default) loads a `pedigree export --all` file. Each event must continue its \
+            namespace's hash chain exactly as exported, so a file that was altered is refused at the first altered \
+            event, and a truncated one at its end. Events are committed in batches; if an import stops part-way, \
+            run it again: the events already imported (the same, verified by their chain hashes) are skipped. Exits \
+            1 if the verification afterwards finds problems.
 
-            Example: pedigree import --store postgres://pedigree@db.internal/lineage lineage.jsonl
+              pedigree import --store postgres://pedigree@db.internal/lineage lineage.jsonl
+
+            --from dvc reads a DVC project: each stage in dvc.lock becomes a completed run (deps → inputs, outs → \
+            outputs, resolved params → hyperparameters, metrics files → metrics, the commit → code), each .dvc file \
+            registers its data; artifacts are versioned by DVC's md5, kept as an alias digest, with Pedigree's \
+            SHA-256 where the content is at hand (the working tree or DVC's cache). --all-commits walks every commit \
+            that changed dvc.lock or a .dvc file, so each past revision of the pipeline is there too. Importing again \
+            adds only what is new; bad input names the file and field and imports nothing.
+
+              pedigree import --from dvc ~/projects/churn --all-commits --namespace churn --dry-run
             """)
 
-    @Argument(help: "The export file ('-' for standard input).")
+    @Argument(help: "The export file ('-' for standard input), or the project directory.")
     var file: String
+    @Option(help: "What PATH holds: backup (a `pedigree export --all` file) or dvc (a DVC project).")
+    var from: String = "backup"
+    @Option(help: "--from dvc: the namespace that owns what is imported (default: $PEDIGREE_NAMESPACE, else 'default').")
+    var namespace: String?
+    @Flag(help: "--from dvc: every commit that changed dvc.lock or a .dvc file, not only the working tree.")
+    var allCommits = false
+    @Flag(help: "--from dvc: show what would be imported, and store nothing.")
+    var dryRun = false
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var output: OutputOptions
 
+    func validate() throws {
+        guard ["backup", "dvc"].contains(from) else { throw ArgumentParser.ValidationError("--from must be backup or dvc") }
+        if from == "backup" {
+            for (set, option) in [(namespace != nil, "--namespace"), (allCommits, "--all-commits"), (dryRun, "--dry-run")] where set {
+                throw ArgumentParser.ValidationError("\(option) is for --from dvc: a backup keeps each event's own namespace")
+            }
+        }
+    }
+
     func run() async throws {
         try await reportingErrors {
+            if from == "dvc" { return try await importDVC() }
             try storeOptions.requireStoreItself("import")
             let input = file == "-" ? FileHandle.standardInput : try Self.open(file)
             // The header is checked before the store is opened: a file that is not an export creates nothing.
@@ -246,6 +275,41 @@ struct Import: AsyncParsableCommand {
             if output.json { printJSON(report) } else { print(TextRenderer.verification(report)) }
             if !report.ok { throw ExitCode(1) }
         }
+    }
+
+    /// Reads the whole project before the store is opened, and appends its events in one transaction: a
+    /// project with a bad file imports nothing.
+    private func importDVC() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let owner = try Namespace(
+            namespace ?? environment["PEDIGREE_NAMESPACE"] ?? Reference.defaultNamespace,
+            field: namespace == nil ? "PEDIGREE_NAMESPACE" : "--namespace"
+        ).rawValue
+        let project = try DVCProject(directory: URL(fileURLWithPath: file))
+        // The working tree last: what it holds beyond its last commit (or, alone, everything) is its own revision.
+        let revisions = (allCommits ? try project.history() : []) + [try project.workingTree()]
+        let result = try DVCImport.events(revisions, namespace: owner) { path, md5 in project.contentDigest(path: path, md5: md5) }
+        let outcomes =
+            dryRun || result.events.isEmpty
+            ? [] : try await storeOptions.withBackend(creating: true) { try await $0.append(result.events, recordedBy: cliIdentity) }
+        let added = outcomes.filter { !$0.duplicate }.count
+        if output.json {
+            printJSON([
+                "source": "dvc", "revisions": .array(revisions.map { .string($0.label) }), "events": .int(Int64(result.events.count)),
+                "imported": .int(Int64(added)), "alreadyThere": .int(Int64(outcomes.count - added)), "dryRun": .bool(dryRun),
+                "skipped": .array(result.skipped.map(JSONValue.string)),
+            ])
+            return
+        }
+        for event in result.events {
+            print("\(dryRun ? "would import" : "  ") \(TerminalText.escape(event.subject))  (\(event.typeName))")
+        }
+        for reason in result.skipped { print("skipped: \(TerminalText.escape(reason))") }
+        let summary =
+            dryRun
+            ? "would import \(result.events.count) event\(result.events.count == 1 ? "" : "s")"
+            : "imported \(added) event\(added == 1 ? "" : "s")\(outcomes.count > added ? " (\(outcomes.count - added) already there)" : "")"
+        print("\(summary) from \(revisions.count) revision\(revisions.count == 1 ? "" : "s") of \(project.root.path) into \(owner)")
     }
 
     /// The export file, or an error that says why it cannot be read.

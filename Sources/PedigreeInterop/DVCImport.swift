@@ -1,0 +1,122 @@
+import PedigreeCapture
+import PedigreeCore
+
+/// A DVC project's history as Pedigree events. Every stage in a revision's `dvc.lock` is a completed run (its
+/// deps are inputs, its outs outputs, its resolved params the hyperparameters, its metrics files the metrics,
+/// the revision's commit its code); every `.dvc` file registers the data it tracks. Artifacts are named by
+/// their path in the project and versioned by DVC's md5 (its first 12 hex digits), which is also kept as an
+/// alias digest (`md5:…`, directories' with `.dir`), and carry Pedigree's SHA-256 where the content is at hand.
+/// A stage whose lock entry did not change since the previous revision did not run again and is not
+/// recorded again. Events are a function of the files alone, so importing the same project twice adds nothing.
+public enum DVCImport {
+    public struct Result: Sendable {
+        public var events: [LineageEvent] = []
+        /// What was passed over, and why.
+        public var skipped: [String] = []
+    }
+
+    /// File names that make an output a model rather than a dataset.
+    static let modelExtensions: Set<String> = ["pkl", "pickle", "pt", "pth", "onnx", "joblib", "h5", "keras", "safetensors", "ckpt", "pb", "tflite"]
+
+    public static func events(
+        _ revisions: [DVCRevision], namespace: String, digest: (_ path: String, _ md5: String) -> ContentDigest?
+    ) throws(ValidationError) -> Result {
+        var result = Result()
+        var lastStages: [String: JSONValue] = [:]
+        var lastTracked: [String: JSONValue] = [:]
+        for revision in revisions {
+            for (file, document) in revision.tracked.sorted(by: { $0.key < $1.key }) {
+                guard lastTracked[file] != document else { continue }
+                lastTracked[file] = document
+                let directory = file.contains("/") ? String(file[..<file.lastIndex(of: "/")!]) + "/" : ""
+                for (i, out) in (document["outs"]?.arrayValue ?? []).enumerated() {
+                    let field = "\(file) (\(revision.label)): outs[\(i)]"
+                    let use = try artifact(out, prefix: directory, namespace: namespace, field: field, digest: digest)
+                    var spec = use.artifact
+                    spec.facets["dvcFile"] = .string(file)
+                    result.events.append(LineageEvent(namespace: namespace, eventTime: revision.time, payload: .artifact(spec)))
+                }
+            }
+            guard let lock = revision.lock else { continue }
+            guard let stages = lock["stages"]?.objectValue else {
+                throw ValidationError(field: "dvc.lock (\(revision.label)): stages", "is missing: a dvc.lock (schema 2.0) lists its stages there")
+            }
+            for (name, stage) in stages.sorted(by: { $0.key < $1.key }) {
+                if lastStages[name] == stage {
+                    result.skipped.append("stage \(name) at \(revision.label): unchanged since the previous revision (DVC did not run it)")
+                    continue
+                }
+                lastStages[name] = stage
+                result.events.append(
+                    try run(
+                        name, stage, revision: revision, namespace: namespace, field: "dvc.lock (\(revision.label)): stages.\(name)", digest: digest))
+            }
+        }
+        return result
+    }
+
+    static func run(
+        _ name: String, _ stage: JSONValue, revision: DVCRevision, namespace: String, field: String,
+        digest: (String, String) -> ContentDigest?
+    ) throws(ValidationError) -> LineageEvent {
+        let idSource = JSONValue.object(["namespace": .string(namespace), "stage": .string(name), "lock": stage])
+        var run = RunRecord(id: "dvc-" + idSource.digest.hex.prefix(32), job: name, status: .complete)
+        run.endedAt = revision.time
+        for (i, dep) in (stage["deps"]?.arrayValue ?? []).enumerated() {
+            run.inputs.append(try artifact(dep, prefix: "", namespace: namespace, field: "\(field).deps[\(i)]", digest: digest))
+        }
+        var metrics: [String: JSONValue] = [:]
+        for (i, out) in (stage["outs"]?.arrayValue ?? []).enumerated() {
+            if let path = out["path"]?.stringValue, let values = revision.metrics[path]?.objectValue {
+                metrics.merge(values) { a, _ in a }
+                continue
+            }
+            var use = try artifact(out, prefix: "", namespace: namespace, field: "\(field).outs[\(i)]", digest: digest)
+            use.role = use.artifact.ref.kind == "model" ? "model" : "output"
+            run.outputs.append(use)
+        }
+        var parameters: JSONValue = .object([:])
+        for (_, values) in stage["params"]?.objectValue ?? [:] {
+            for (key, value) in values.objectValue ?? [:] {
+                parameters = setting(parameters, path: key.split(separator: ".").map(String.init)[...], to: value)
+            }
+        }
+        if let parameters = parameters.objectValue, !parameters.isEmpty { run.hyperparameters = parameters }
+        if !metrics.isEmpty { run.metrics = metrics }
+        run.code = try CodeFacet(json: revision.code, path: "\(field) code")
+        run.facets["dvcStage"] = .string(name)
+        if let command = stage["cmd"]?.stringValue ?? stage["cmd"]?.arrayValue?.compactMap(\.stringValue).joined(separator: " && ") {
+            run.facets["dvcCommand"] = .string(command)
+        }
+        if let commit = revision.commit { run.facets["dvcRevision"] = .string(commit) }
+        return LineageEvent(namespace: namespace, eventTime: revision.time, payload: .run(run))
+    }
+
+    /// `document` with `value` at the dotted key's path (DVC resolves `train.lr` from `params.yaml`).
+    static func setting(_ document: JSONValue, path: ArraySlice<String>, to value: JSONValue) -> JSONValue {
+        guard let key = path.first else { return value }
+        var members = document.objectValue ?? [:]
+        members[key] = setting(members[key] ?? .object([:]), path: path.dropFirst(), to: value)
+        return .object(members)
+    }
+
+    /// A dep or out (`{path, md5, …}`) as the artifact version it names.
+    static func artifact(
+        _ entry: JSONValue, prefix: String, namespace: String, field: String, digest: (String, String) -> ContentDigest?
+    ) throws(ValidationError) -> ArtifactUse {
+        guard let path = entry["path"]?.stringValue, !path.isEmpty else { throw ValidationError(field: "\(field).path", "is missing") }
+        guard let md5 = entry["md5"]?.stringValue, md5.count >= 32, md5.prefix(32).allSatisfy(\.isHexDigit) else {
+            throw ValidationError(field: "\(field).md5", "must be DVC's md5 of \(path) (32 hex digits, '.dir' for a directory)")
+        }
+        let name = prefix + path
+        let last = name.split(separator: "/").last.map(String.init) ?? name
+        let isModel = last.lowercased().contains("model") || modelExtensions.contains(last.split(separator: ".").last.map { $0.lowercased() } ?? "")
+        var spec = ArtifactSpec(
+            ref: ArtifactRef(kind: isModel ? "model" : "dataset", namespace: namespace, name: name, version: String(md5.prefix(12))),
+            digest: digest(name, md5))
+        spec.aliasDigests = ["md5:" + md5]
+        if let size = entry["size"]?.intValue { spec.facets["size"] = .int(size) }
+        if let files = entry["nfiles"]?.intValue { spec.facets["files"] = .int(files) }
+        return ArtifactUse(artifact: spec, role: "input")
+    }
+}
