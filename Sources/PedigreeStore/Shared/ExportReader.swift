@@ -216,14 +216,24 @@ struct ExportReader: ExportSource {
             }
             return
         }
-        var after: (Int64, Int64, Int64) = (0, 0, 0)
+        // A page of models at a time (an id range of the nodes table), each page's derivations by indexed
+        // lookups from the model back through its run: a keyset over the join itself would sort the whole join
+        // for every page.
+        var after: Int64 = 0
         while true {
-            let rows = try reader.db.rows(
-                "\(select) AND (og.dst, pg.src, og.src) > (?, ?, ?) AND og.recorded_at <= ? AND pg.recorded_at <= ? ORDER BY og.dst, pg.src, og.src LIMIT ?",
-                .int(after.0), .int(after.1), .int(after.2), .int(reader.cutoff), .int(reader.cutoff), .int(Int64(Self.pageSize)))
-            for row in rows { try emit(row) }
-            guard rows.count == Self.pageSize, let last = rows.last else { return }
-            after = (try last.int(6), try last.int(7), try last.int(8))
+            let models = try reader.db.rows(
+                "SELECT id FROM nodes WHERE id > ? AND kind = 'model' AND recorded_at <= ? ORDER BY id LIMIT ?", .int(after), .int(reader.cutoff),
+                .int(Int64(Self.pageSize))
+            ).map { try $0.int(0) }
+            guard let last = models.last else { return }
+            let placeholders = models.map { _ in "?" }.joined(separator: ", ")
+            for row in try reader.db.rows(
+                "\(select) AND og.dst IN (\(placeholders)) AND og.recorded_at <= ? AND pg.recorded_at <= ? ORDER BY og.dst, pg.src, og.src",
+                models.map(SQLValue.int) + [.int(reader.cutoff), .int(reader.cutoff)])
+            {
+                try emit(row)
+            }
+            after = last
         }
     }
 }
