@@ -302,7 +302,7 @@ struct Import: AsyncParsableCommand {
             return
         }
         for event in result.events {
-            print("\(dryRun ? "would import" : "  ") \(TerminalText.escape(event.subject))  (\(event.typeName))")
+            print((dryRun ? "would import " : "  ") + "\(TerminalText.escape(event.subject))  (\(event.typeName))")
         }
         for reason in result.skipped { print("skipped: \(TerminalText.escape(reason))") }
         let summary =
