@@ -156,7 +156,11 @@ enum PostgresSchema {
                     PRIMARY KEY (kind, namespace, name)
                 )
                 """,
-                "INSERT INTO lines SELECT kind, namespace, name, min(recorded_at) FROM nodes WHERE kind <> 'run' GROUP BY kind, namespace, name",
+                // Each line's first node, as the projector (which keeps the first) records it on a replay.
+                """
+                INSERT INTO lines SELECT n.kind, n.namespace, n.name, n.recorded_at FROM nodes n WHERE n.kind <> 'run'
+                AND n.id = (SELECT min(m.id) FROM nodes m WHERE m.kind = n.kind AND m.namespace = n.namespace AND m.name = n.name)
+                """,
             ]),
     ]
 }

@@ -20,8 +20,12 @@ enum SQLiteSchema {
         }
         migrator.registerMigration("v5: artifact lines") { db in
             try db.execute(sql: linesSQL(schema: "main"))
+            // Each line's first node, as the projector (which keeps the first) records it on a replay.
             try db.execute(
-                sql: "INSERT INTO lines SELECT kind, namespace, name, min(recorded_at) FROM nodes WHERE kind <> 'run' GROUP BY kind, namespace, name")
+                sql: """
+                    INSERT INTO lines SELECT n.kind, n.namespace, n.name, n.recorded_at FROM nodes n WHERE n.kind <> 'run'
+                    AND n.id = (SELECT min(m.id) FROM nodes m WHERE m.kind = n.kind AND m.namespace = n.namespace AND m.name = n.name)
+                    """)
         }
         return migrator
     }

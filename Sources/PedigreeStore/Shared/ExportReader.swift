@@ -42,7 +42,9 @@ struct ExportReader: ExportSource {
         let kindCondition =
             switch kinds {
             case .all: ""
-            case .runs: "AND n.kind = 'run'"
+            // `kind || ''`: compared as an expression, so the planner walks the id range instead of taking every
+            // run from the versions index and sorting them for each page.
+            case .runs: "AND n.kind || '' = 'run'"
             case .entities: "AND n.kind <> 'run'"
             }
         // Who recorded the node: its own first event (a run's, an endpoint's) or its line's first registration.
@@ -195,10 +197,12 @@ struct ExportReader: ExportSource {
     private func forEachDerivation(_ body: (ExportRelation) throws -> Void) throws {
         let select = """
             SELECT o.ref, o.kind, p.ref, p.kind, r.ref, og.recorded_at, og.dst, pg.src, og.src FROM edges pg
-            JOIN edges og ON og.src = pg.dst JOIN nodes r ON r.id = pg.dst AND r.kind = 'run'
-            JOIN nodes o ON o.id = og.dst AND o.kind = 'model' JOIN nodes p ON p.id = pg.src
+            JOIN edges og ON og.src = pg.dst JOIN nodes r ON r.id = pg.dst AND r.kind || '' = 'run'
+            JOIN nodes o ON o.id = og.dst AND o.kind || '' = 'model' JOIN nodes p ON p.id = pg.src
             WHERE pg.role = 'base-model'
             """
+        // The kinds are compared as expressions so that no plan starts from every run in the versions index:
+        // each query starts from the page's models.
         func emit(_ row: SQLRow) throws {
             try body(
                 ExportRelation(
@@ -222,7 +226,7 @@ struct ExportReader: ExportSource {
         var after: Int64 = 0
         while true {
             let models = try reader.db.rows(
-                "SELECT id FROM nodes WHERE id > ? AND kind = 'model' AND recorded_at <= ? ORDER BY id LIMIT ?", .int(after), .int(reader.cutoff),
+                "SELECT id FROM nodes WHERE id > ? AND kind || '' = 'model' AND recorded_at <= ? ORDER BY id LIMIT ?", .int(after), .int(reader.cutoff),
                 .int(Int64(Self.pageSize))
             ).map { try $0.int(0) }
             guard let last = models.last else { return }
