@@ -226,7 +226,8 @@ struct ExportReader: ExportSource {
         var after: Int64 = 0
         while true {
             let models = try reader.db.rows(
-                "SELECT id FROM nodes WHERE id > ? AND kind || '' = 'model' AND recorded_at <= ? ORDER BY id LIMIT ?", .int(after), .int(reader.cutoff),
+                "SELECT id FROM nodes WHERE id > ? AND kind || '' = 'model' AND recorded_at <= ? ORDER BY id LIMIT ?", .int(after),
+                .int(reader.cutoff),
                 .int(Int64(Self.pageSize))
             ).map { try $0.int(0) }
             guard let last = models.last else { return }
