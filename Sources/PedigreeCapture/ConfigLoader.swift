@@ -29,7 +29,7 @@ public enum ConfigLoader {
             let path = parameter[..<eq].split(separator: ".").map(String.init)
             merged = setting(merged, path: path, to: scalar(String(parameter[parameter.index(after: eq)...])))
         }
-        return redactSecrets(merged)
+        return SecretRedactor.redactSecrets(merged)
     }
 
     public static func read(_ file: String) throws -> JSONValue {
@@ -95,22 +95,6 @@ public enum ConfigLoader {
         return .object(object)
     }
 
-    /// Keys that name secrets (`api_key`, `db_password`) keep their place but lose their value, whatever its
-    /// type (a numeric password is still a password).
-    public static func redactSecrets(_ value: JSONValue) -> JSONValue {
-        switch value {
-        case .object(let members):
-            return .object(
-                Dictionary(
-                    uniqueKeysWithValues: members.map { key, member in
-                        if SecretRedactor.isSecretName(key) { return (key, .string(SecretRedactor.placeholder)) }
-                        return (key, redactSecrets(member))
-                    }))
-        case .array(let elements): return .array(elements.map(redactSecrets))
-        case .string(let s): return .string(SecretRedactor.stripURLCredentials(s))
-        default: return value
-        }
-    }
 }
 
 extension ConfigLoader {

@@ -207,9 +207,9 @@ public struct ServingManifestReader: Sendable {
             if let name = members["name"]?.stringValue, SecretRedactor.isSecretName(name), members["value"] != nil {
                 members["value"] = .string(SecretRedactor.placeholder)
             }
-            return ConfigLoader.redactSecrets(.object(members.mapValues(redacted)))
+            return SecretRedactor.redactSecrets(.object(members.mapValues(redacted)))
         case .array(let elements): return .array(elements.map(redacted))
-        default: return ConfigLoader.redactSecrets(value)
+        default: return SecretRedactor.redactSecrets(value)
         }
     }
 }

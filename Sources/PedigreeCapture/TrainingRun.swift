@@ -146,7 +146,7 @@ public final class TrainingRun: @unchecked Sendable {
             throw Failure.badInput("", error.description)  // names --params or --param itself
         }
         // Redacted after merging, so parameters from every source (DVC's params too) are covered.
-        hyperparameters = ConfigLoader.redactSecrets(hyperparameters)
+        hyperparameters = SecretRedactor.redactSecrets(hyperparameters)
         var parameters = hyperparameters.objectValue ?? [:]
         parameters["command"] = .array(Self.redactedCommand(request.command).map(JSONValue.string))
         run.hyperparameters = parameters

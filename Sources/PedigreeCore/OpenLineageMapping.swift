@@ -183,15 +183,18 @@ public enum OpenLineageMapping {
     static func nativeRun(_ facet: JSONValue, job: String, namespace: String, path: String) throws(ValidationError) -> RunRecord {
         let reader = try FieldReader(facet, path: path)
         let id = try reader.string("id")
-        guard case .object(var record) = reader.value("record") ?? .object([:]) else {
+        guard case .object(let record) = reader.value("record") ?? .object([:]) else {
             throw ValidationError(field: reader.fieldPath("record"), "must be an object: the run's record")
         }
         for key in ["id", "job", "status", "inputs", "outputs", "parents"] where record[key] != nil {
             throw ValidationError(field: "\(reader.fieldPath("record")).\(key)", "is not part of the record here: the event itself says it")
         }
-        record["id"] = .string(id)
-        record["job"] = .string(job)
-        return try RunRecord(json: .object(record), path: reader.fieldPath("record"), namespace: namespace, requireOrderedTimes: false)
+        // The same redaction as the standard facets get: secret-named parameters and environment variables
+        // lose their values, URLs their credentials, wherever they are in the record.
+        guard case .object(var redacted) = SecretRedactor.redactSecrets(.object(record)) else { preconditionFailure("an object stays an object") }
+        redacted["id"] = .string(id)
+        redacted["job"] = .string(job)
+        return try RunRecord(json: .object(redacted), path: reader.fieldPath("record"), namespace: namespace, requireOrderedTimes: false)
     }
 
     /// An artifact version from its `pedigree_artifact` facet, which must name the dataset it is attached to.

@@ -101,3 +101,22 @@ extension SecretRedactor {
         return line
     }
 }
+
+extension SecretRedactor {
+    /// Keys that name secrets (`api_key`, `db_password`) keep their place but lose their value, whatever its
+    /// type (a numeric password is still a password); every string loses URL credentials.
+    public static func redactSecrets(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .object(let members):
+            return .object(
+                Dictionary(
+                    uniqueKeysWithValues: members.map { key, member in
+                        if isSecretName(key) { return (key, .string(placeholder)) }
+                        return (key, redactSecrets(member))
+                    }))
+        case .array(let elements): return .array(elements.map(redactSecrets))
+        case .string(let s): return .string(stripURLCredentials(s))
+        default: return value
+        }
+    }
+}
