@@ -43,33 +43,57 @@ public struct DVCProject: Sendable {
             .map { $0 == "." ? "" : $0 + "/" }
     }
 
+    /// The project as it is on disk. When its `dvc.lock` and `.dvc` files are as committed, it is the revision
+    /// of the last commit that changed them (so importing the working tree and importing the history record the
+    /// same runs); otherwise a revision of its own, marked dirty, on top of HEAD.
     public func workingTree() throws(ValidationError) -> DVCRevision {
-        try revision(label: "the working tree", commit: nil, time: nil, code: GitCapture.capture(directory: root)) { path in
+        var commit: String?, time: Timestamp?, dirty = false
+        if prefix != nil {
+            dirty = !(git(["status", "--porcelain", "--", "dvc.lock", "*.dvc"]) ?? "").isEmpty
+            let last = dirty ? git(["log", "-1", "--format=%H %cI"]) : git(["log", "-1", "--format=%H %cI", "--", "dvc.lock", "*.dvc"])
+            let parts = (last ?? "").trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ").map(String.init)
+            if parts.count == 2 {
+                commit = parts[0]
+                time = dirty ? nil : Timestamp(parts[1])
+            }
+        }
+        let code = self.code(commit: commit, dirty: dirty)
+        return try revision(label: "the working tree", commit: dirty ? nil : commit, time: time, code: code) { path in
             try? String(contentsOf: root.appendingPathComponent(path), encoding: .utf8)
         }
     }
 
     /// Every commit that changed `dvc.lock` or a `.dvc` file, oldest first.
     public func history() throws(ValidationError) -> [DVCRevision] {
-        guard let prefix else { throw ValidationError(field: "--all-commits", "\(root.path) is not in a git repository") }
+        guard prefix != nil else { throw ValidationError(field: "--all-commits", "\(root.path) is not in a git repository") }
         guard let log = git(["log", "--reverse", "--format=%H %cI", "--", "dvc.lock", "*.dvc"]) else {
             throw ValidationError(field: "--all-commits", "git log failed in \(root.path)")
         }
-        let remote = git(["config", "--get", "remote.origin.url"])?.trimmingCharacters(in: .whitespacesAndNewlines)
         var revisions: [DVCRevision] = []
         for line in log.split(separator: "\n") {
             let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
-            guard parts.count == 2 else { continue }
+            guard parts.count == 2, let prefix else { continue }
             let commit = parts[0]
-            var code: [String: JSONValue] = ["vcs": "git", "commit": .string(commit), "dirty": false]
-            if !prefix.isEmpty { code["path"] = .string(String(prefix.dropLast())) }
-            if let remote, !remote.isEmpty { code["repository"] = .string(SecretRedactor.stripURLCredentials(remote)) }
             revisions.append(
-                try revision(label: "commit \(commit.prefix(7))", commit: commit, time: Timestamp(parts[1]), code: .object(code)) { path in
-                    git(["show", "\(commit):\(prefix)\(path)"])
+                try revision(label: "commit \(commit.prefix(7))", commit: commit, time: Timestamp(parts[1]), code: code(commit: commit, dirty: false))
+                {
+                    path in git(["show", "\(commit):\(prefix)\(path)"])
                 })
         }
         return revisions
+    }
+
+    /// The code facet of a revision: what git says of the commit alone (repository, commit, the project's path),
+    /// never of this machine's checkout, so the same revision gives the same facet wherever it is imported.
+    private func code(commit: String?, dirty: Bool) -> JSONValue {
+        guard let prefix else { return ["vcs": "none"] }
+        var code: [String: JSONValue] = ["vcs": "git", "dirty": .bool(dirty)]
+        if let commit { code["commit"] = .string(commit) }
+        if !prefix.isEmpty { code["path"] = .string(String(prefix.dropLast())) }
+        if let remote = git(["config", "--get", "remote.origin.url"])?.trimmingCharacters(in: .whitespacesAndNewlines), !remote.isEmpty {
+            code["repository"] = .string(SecretRedactor.stripURLCredentials(remote))
+        }
+        return .object(code)
     }
 
     private func revision(

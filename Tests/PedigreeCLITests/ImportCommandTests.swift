@@ -21,10 +21,19 @@ struct ImportCommandTests {
         let cli = try CLI()
         let project = FileManager.default.temporaryDirectory.appendingPathComponent("pedigree-dvc-import-\(UUID().uuidString)")
         try FileManager.default.copyItem(at: Self.dvcFixture, to: project)
+        // A secret among the parameters DVC resolved, and in the command: neither reaches the store.
+        let lockFile = project.appendingPathComponent("dvc.lock")
+        try (try String(contentsOf: lockFile, encoding: .utf8))
+            .replacingOccurrences(of: "          seed: 42\n", with: "          seed: 42\n          api_key: hunter2-dvc\n")
+            .replacingOccurrences(
+                of: "cmd: python3 src/train.py data/prepared model.json metrics.json",
+                with: "cmd: python3 src/train.py data/prepared model.json metrics.json --token hunter2-cmd"
+            )
+            .write(to: lockFile, atomically: true, encoding: .utf8)
         let imported = try cli.run(["import", "--from", "dvc", project.path, "--namespace", "churn", "--json"])
         #expect(imported.status == 0, "\(imported.stderr)")
         let summary = try #require(imported.json)
-        #expect(summary["imported"] == 2 && summary["alreadyThere"] == 0, "\(summary)")
+        #expect(summary["importedByType"] == ["run": 2, "artifact": 3], "two stages; the digests of raw.csv and the two scripts: \(summary)")
 
         let raw = try #require(try cli.run(["show", "dataset:churn/data/raw.csv@b33d83cf5a74", "--json"]).json)
         #expect(raw["aliasDigests"] == ["md5:b33d83cf5a74bf2e33b42e1af9f90f0c"])
@@ -34,12 +43,14 @@ struct ImportCommandTests {
         #expect(prepared["digest"] == nil, "the prepared directory is not in the working tree: DVC's md5 alone")
         let model = try #require(try cli.run(["show", "model:churn/model.json@4bd7f55ff23f", "--json"]).json)
         let training = try #require(model["generatedBy"])
-        #expect(training["hyperparameters"] == ["train": ["lr": 0.05, "epochs": 20, "seed": 42]])
+        #expect(training["hyperparameters"] == ["train": ["lr": 0.05, "epochs": 20, "seed": 42, "api_key": "[REDACTED]"]])
+        #expect(training["facets"]?["dvcCommand"]?.stringValue?.hasSuffix("--token [REDACTED]") == true, "\(training)")
+        #expect(!(try cli.run(["log", "--json"]).stdout.contains("hunter2")), "no secret is in the log")
         #expect(training["facets"]?["dvcStage"] == "train")
         #expect(training["inputs"]?.arrayValue?.contains { $0["ref"] == "dataset:churn/data/prepared@72981bc7f3cf" } == true)
 
         let again = try #require(try cli.run(["import", "--from", "dvc", project.path, "--namespace", "churn", "--json"]).json)
-        #expect(again["imported"] == 0 && again["alreadyThere"] == 2, "importing the same project again adds nothing: \(again)")
+        #expect(again["imported"] == 0 && again["alreadyThere"] == 5, "importing the same project again adds nothing: \(again)")
     }
 
     @Test(
@@ -77,7 +88,7 @@ struct ImportCommandTests {
         #expect(imported.status == 0, "\(imported.stderr)")
         let summary = try #require(imported.json)
         #expect(summary["revisions"]?.arrayValue?.count == 3, "two commits and the working tree: \(summary)")
-        #expect(summary["imported"] == 4, "raw.csv, prepare and train at the first commit; train again at the second: \(summary)")
+        #expect(summary["importedByType"]?["run"] == 3, "prepare and train at the first commit; train again at the second: \(summary)")
 
         // Both revisions' models, versioned by DVC's md5s as dvc.lock has them at each commit.
         let locks = try [1, 0].map { back in
