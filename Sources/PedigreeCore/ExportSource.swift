@@ -90,7 +90,8 @@ public struct ExportRelation: Hashable, Sendable {
     public let objectKind: String
     /// The role recorded on the edge; for derivedFrom, the run through which the model was derived.
     public let role: String
-    /// When the edge was recorded (for serves: when the endpoint first served the model, in valid time).
+    /// When the edge was recorded (transaction time; for serves, when the first deployment of the model to the
+    /// endpoint was recorded).
     public let time: Timestamp
 
     public init(type: RelationType, subject: String, subjectKind: String, object: String, objectKind: String, role: String, time: Timestamp) {

@@ -93,16 +93,9 @@ extension ExportRelation {
 }
 
 /// A short identifier derived from a reference, for formats whose identifiers cannot hold one (Mermaid):
-/// the same reference always gives the same identifier, in any selection.
-func shortID(_ ref: String) -> String {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for byte in ref.utf8 {
-        hash ^= UInt64(byte)
-        hash &*= 0x100_0000_01b3
-    }
-    let hex = String(hash, radix: 16)
-    return "n" + String(repeating: "0", count: 16 - hex.count) + hex
-}
+/// the first 64 bits of its SHA-256, so the same reference always gives the same identifier, in any selection,
+/// and no recorded name can be chosen to take another node's.
+func shortID(_ ref: String) -> String { "n" + JSONValue.string(ref).digest.hex.prefix(16) }
 
 extension ExportRelation {
     /// The relation as the graph stores it, pointing the way data flows (artifact → run → artifact → endpoint):
@@ -156,4 +149,11 @@ func dottedLeaves(_ values: [String: JSONValue]) -> [(String, String)] {
     }
     for key in values.keys.sorted() { flatten(values[key]!, key) }
     return out
+}
+
+/// Whether a character may stand in a label as it is: not a control character (C0, DEL, C1 — U+009B starts a
+/// terminal escape) nor a bidirectional override or isolate, which would reorder what a reader sees.
+func isShown(_ scalar: Unicode.Scalar) -> Bool {
+    let v = scalar.value
+    return !(v < 0x20 || (0x7F...0x9F).contains(v) || (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v))
 }

@@ -73,7 +73,7 @@ enum DOTExport {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
             case "\n": out += "\\n"
-            default: if scalar.value >= 0x20 && scalar.value != 0x7F { out.unicodeScalars.append(scalar) }
+            default: if isShown(scalar) { out.unicodeScalars.append(scalar) }
             }
         }
         return out + "\""
@@ -131,7 +131,7 @@ enum MermaidExport {
             case "`": out += "#96;"
             case "|": out += "#124;"
             case "\n", "\r", "\t": out += " "
-            default: if scalar.value >= 0x20 && scalar.value != 0x7F { out.unicodeScalars.append(scalar) }
+            default: if isShown(scalar) { out.unicodeScalars.append(scalar) }
             }
         }
         return out

@@ -23,8 +23,7 @@ enum SQLiteSchema {
             // Each line's first node, as the projector (which keeps the first) records it on a replay.
             try db.execute(
                 sql: """
-                    INSERT INTO lines SELECT n.kind, n.namespace, n.name, n.recorded_at FROM nodes n WHERE n.kind <> 'run'
-                    AND n.id = (SELECT min(m.id) FROM nodes m WHERE m.kind = n.kind AND m.namespace = n.namespace AND m.name = n.name)
+                    INSERT INTO lines SELECT kind, namespace, name, recorded_at FROM nodes WHERE kind <> 'run' ORDER BY id ON CONFLICT DO NOTHING
                     """)
         }
         return migrator

@@ -358,7 +358,7 @@ struct LinesMigrationTests {
         try await store.append(try ExampleGraph.events(), recordedBy: "test")
         let before = try await store.registry(RegistryFilter(), after: nil, limit: 100, asOf: nil, mayRead: { _ in true }).map(\.latest.ref)
         // Back to schema v4, as a store written by the previous Pedigree is.
-        try DatabaseQueue(path: path).write { db in
+        try await DatabaseQueue(path: path).write { db in
             try db.execute(sql: "DROP TABLE lines; DELETE FROM grdb_migrations WHERE identifier = 'v5: artifact lines'")
         }
         let migrated = try SQLiteStore(path: path)

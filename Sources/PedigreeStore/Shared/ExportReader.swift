@@ -74,15 +74,8 @@ struct ExportReader: ExportSource {
         }
     }
 
-    /// A node's columns, its state, who recorded it — its own first event (a run's, an endpoint's) or its
-    /// line's first registration — and its ordinal.
-    private static let nodeSelect = """
-        SELECT \(GraphNode.columns), n.state,
-               (SELECT e.recorded_by FROM events e WHERE e.subject IN (n.ref, n.kind || ':' || n.namespace || '/' || n.name)
-                ORDER BY e.seq LIMIT 1),
-               n.ordinal
-        FROM nodes n
-        """
+    /// A node's columns, its state and its ordinal.
+    private static let nodeSelect = "SELECT \(GraphNode.columns), n.state, n.ordinal FROM nodes n"
 
     func node(_ ref: String) throws -> ExportNode? {
         if let subgraph, subgraph.kinds[ref] == nil { return nil }
@@ -103,6 +96,14 @@ struct ExportReader: ExportSource {
     }
 
     func neighbours(of ref: String, _ direction: LineageDirection) throws -> [ExportLink] {
+        if let subgraph {
+            // The walk's own edges, as the relations of the selection are: every format sees the same graph.
+            return subgraph.edges.compactMap { edge in
+                let (here, there) = direction == .upstream ? (edge.to, edge.from) : (edge.from, edge.to)
+                guard here == ref, let kind = subgraph.kinds[there] else { return nil }
+                return ExportLink(ref: there, kind: kind, role: edge.role)
+            }
+        }
         let (here, there) = direction == .upstream ? ("dst", "src") : ("src", "dst")
         let rows = try reader.db.rows(
             """
@@ -110,15 +111,36 @@ struct ExportReader: ExportSource {
             WHERE m.ref = ? AND e.recorded_at <= ? ORDER BY n.id, e.role
             """, .text(ref), .int(reader.cutoff))
         return try rows.map { ExportLink(ref: try $0.text(0), kind: try $0.text(1), role: try $0.text(2)) }
-            .filter { link in subgraph.map { $0.kinds[ref] != nil && $0.kinds[link.ref] != nil } ?? true }
+    }
+
+    /// Who recorded the node: a run's or an endpoint's first event; for an artifact version, the registration
+    /// that created it (its line's event of the same transaction time), else the recorder of the run that
+    /// generated it; nil for a version that was only referenced.
+    private func recorder(of node: GraphNode) throws -> String? {
+        let s = node.summary
+        guard s.isArtifact else {
+            return try reader.db.row("SELECT recorded_by FROM events WHERE subject = ? ORDER BY seq LIMIT 1", .text(s.ref))?.optionalText(0)
+        }
+        let line = ArtifactRef(kind: s.kind, namespace: s.namespace, name: s.name).description
+        if let registrant = try reader.db.row(
+            "SELECT recorded_by FROM events WHERE subject = ? AND recorded_at = ? ORDER BY seq LIMIT 1", .text(line), .int(s.recordedAt.microseconds))
+        {
+            return registrant.optionalText(0)
+        }
+        return try reader.db.row(
+            """
+            SELECT e.recorded_by FROM edges g JOIN nodes r ON r.id = g.src JOIN events e ON e.subject = r.ref
+            WHERE g.dst = ? AND r.kind || '' = 'run' ORDER BY e.seq LIMIT 1
+            """, .int(node.id)
+        )?.optionalText(0)
     }
 
     /// The node of a row of `nodeSelect`, with its run's record when it is a run and the caller folded it.
     private func node(_ row: SQLRow, run: RunRecord?) throws -> ExportNode {
         let graphNode = try GraphNode(row: row)
         let s = graphNode.summary
-        let recordedBy = row.optionalText(GraphNode.columnCount + 1)
-        let ordinal = row.optionalInt(GraphNode.columnCount + 2)
+        let recordedBy = try recorder(of: graphNode)
+        let ordinal = row.optionalInt(GraphNode.columnCount + 1)
         switch s.kind {
         case "run":
             return ExportNode(summary: s, ordinal: nil, recordedBy: recordedBy, artifact: nil, run: run)
@@ -213,7 +235,10 @@ struct ExportReader: ExportSource {
             // Derivations inside the walk: both models and the run between them were reached.
             for ids in subgraph.ids.chunked(Self.pageSize) {
                 let placeholders = ids.map { _ in "?" }.joined(separator: ", ")
-                for row in try reader.db.rows("\(select) AND og.dst IN (\(placeholders)) ORDER BY og.dst, pg.src, og.src", ids.map(SQLValue.int)) {
+                for row in try reader.db.rows(
+                    "\(select) AND og.dst IN (\(placeholders)) AND og.recorded_at <= ? AND pg.recorded_at <= ? ORDER BY og.dst, pg.src, og.src",
+                    ids.map(SQLValue.int) + [.int(reader.cutoff), .int(reader.cutoff)])
+                {
                     let (parent, run) = (try row.text(2), try row.text(4))
                     if subgraph.kinds[parent] != nil && subgraph.kinds[run] != nil { try emit(row) }
                 }

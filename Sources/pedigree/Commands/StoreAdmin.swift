@@ -101,6 +101,19 @@ struct Export: AsyncParsableCommand {
         guard !(upstream && downstream) else {
             throw ArgumentParser.ValidationError("give --upstream or --downstream, not both (neither exports both)")
         }
+        // What does not apply is refused, not ignored: a backup is every event, a bill of materials is today's.
+        let selecting = [(upstream, "--upstream"), (downstream, "--downstream"), (depth != nil, "--depth"), (time.asOf != nil, "--as-of")]
+        switch format {
+        case "backup", "cyclonedx", "spdx":
+            if let (_, option) = selecting.first(where: { $0.0 }) {
+                throw ArgumentParser.ValidationError("\(option) does not apply to --format \(format)")
+            }
+        case _ where all:
+            if let (_, option) = selecting.dropLast().first(where: { $0.0 }) {
+                throw ArgumentParser.ValidationError("\(option) selects a node's lineage: give its reference instead of --all")
+            }
+        default: break
+        }
         switch format {
         case "backup":
             guard all else { throw ArgumentParser.ValidationError("a backup is of the whole store: pass --all FILE") }
@@ -195,8 +208,13 @@ struct Export: AsyncParsableCommand {
     private func write(_ text: String, what: String) throws {
         guard let output else { return print(text, terminator: "") }
         let file = try ExportOutput(file: output, directory: false)
-        try file.write(text)
-        try file.commit()
+        do {
+            try file.write(text)
+            try file.commit()
+        } catch {
+            file.discard()
+            throw error
+        }
         warn("wrote \(what) to \(output)")
     }
 
@@ -294,10 +312,14 @@ struct Import: AsyncParsableCommand {
             ? [] : try await storeOptions.withBackend(creating: true) { try await $0.append(result.events, recordedBy: cliIdentity) }
         let added = outcomes.filter { !$0.duplicate }.count
         if output.json {
+            var byType: [String: JSONValue] = [:]
+            for (event, outcome) in zip(result.events, outcomes) where !outcome.duplicate {
+                byType[event.typeName] = .int((byType[event.typeName]?.intValue ?? 0) + 1)
+            }
             printJSON([
                 "source": "dvc", "revisions": .array(revisions.map { .string($0.label) }), "events": .int(Int64(result.events.count)),
-                "imported": .int(Int64(added)), "alreadyThere": .int(Int64(outcomes.count - added)), "dryRun": .bool(dryRun),
-                "skipped": .array(result.skipped.map(JSONValue.string)),
+                "imported": .int(Int64(added)), "importedByType": .object(byType), "alreadyThere": .int(Int64(outcomes.count - added)),
+                "dryRun": .bool(dryRun), "skipped": .array(result.skipped.map(JSONValue.string)),
             ])
             return
         }
