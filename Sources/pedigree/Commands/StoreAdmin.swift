@@ -324,7 +324,9 @@ struct Import: AsyncParsableCommand {
             return
         }
         for event in result.events {
-            print((dryRun ? "would import " : "  ") + "\(TerminalText.escape(event.subject))  (\(event.typeName))")
+            // An artifact event's subject is its line; the listing names the version.
+            let what = if case .artifact(let spec) = event.payload { spec.ref.description } else { event.subject }
+            print((dryRun ? "would import " : "  ") + "\(TerminalText.escape(what))  (\(event.typeName))")
         }
         for reason in result.skipped { print("skipped: \(TerminalText.escape(reason))") }
         let summary =
