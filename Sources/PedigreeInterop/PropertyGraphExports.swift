@@ -18,7 +18,6 @@ public enum CypherExport {
         ("DERIVED_FROM", ["Model", "Dataset", "Artifact"].map { ("Model", $0) }),
         ("SERVES", ["Model", "Artifact"].map { ("Deployment", $0) }),
     ]
-    static let relationshipProperties = ["role", "recordedAt"]
 
     public static func write(_ source: any ExportSource, dialect: Dialect, to write: (String) throws -> Void) throws {
         try write(schema(dialect))
