@@ -5,7 +5,7 @@
 /// in memory but the row at hand.
 public protocol ExportSource {
     /// Calls `body` with every node of the selection of the given kinds, in the store's order; with `records`
-    /// false, runs come without their folded record (a drawing needs names, not parameters, and is faster).
+    /// false, nodes come without what a drawing does not show — a run's folded record, who recorded a node.
     func forEachNode(_ kinds: ExportNodeKinds, records: Bool, _ body: (ExportNode) throws -> Void) throws
     /// Calls `body` with every relation of the given types between nodes of the selection.
     func forEachRelation(_ types: Set<ExportRelation.RelationType>, _ body: (ExportRelation) throws -> Void) throws

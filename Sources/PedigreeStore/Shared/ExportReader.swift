@@ -52,7 +52,7 @@ struct ExportReader: ExportSource {
         func emit(_ rows: [SQLRow]) throws {
             // A page's runs are folded from one query for all their events.
             let runs = records ? try runRecords(try rows.filter { try $0.text(2) == "run" }.map { try $0.text(1) }) : [:]
-            for row in rows { try body(try node(row, run: runs[try row.text(1)])) }
+            for row in rows { try body(try node(row, run: runs[try row.text(1)], recorder: records)) }
         }
         if let subgraph {
             for ids in subgraph.ids.chunked(Self.pageSize) {
@@ -135,11 +135,12 @@ struct ExportReader: ExportSource {
         )?.optionalText(0)
     }
 
-    /// The node of a row of `nodeSelect`, with its run's record when it is a run and the caller folded it.
-    private func node(_ row: SQLRow, run: RunRecord?) throws -> ExportNode {
+    /// The node of a row of `nodeSelect`, with its run's record when it is a run and the caller folded it, and
+    /// who recorded it unless the pass asked for names only.
+    private func node(_ row: SQLRow, run: RunRecord?, recorder withRecorder: Bool = true) throws -> ExportNode {
         let graphNode = try GraphNode(row: row)
         let s = graphNode.summary
-        let recordedBy = try recorder(of: graphNode)
+        let recordedBy = withRecorder ? try recorder(of: graphNode) : nil
         let ordinal = row.optionalInt(GraphNode.columnCount + 1)
         switch s.kind {
         case "run":

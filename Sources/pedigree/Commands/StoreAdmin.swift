@@ -40,7 +40,8 @@ struct Migrate: AsyncParsableCommand {
 
 struct Export: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Export lineage for other tools: a backup, PROV, Cypher, neo4j-admin CSV, GraphML, DOT, Mermaid, SVG, or a bill of materials.",
+        abstract:
+            "Export lineage for other tools: a backup, PROV, OpenLineage, Cypher, neo4j-admin CSV, DataHub, GraphML, DOT, Mermaid, SVG, or a bill of materials.",
         discussion: """
             --format backup (the default) writes every event with its original sequence numbers, times and chain \
             hashes, as JSON Lines that `pedigree import` loads into an empty store of either kind and verifies, \
@@ -53,9 +54,11 @@ struct Export: AsyncParsableCommand {
 
             Graph formats export the whole store (--all) or the lineage of one node (both directions by default, \
             --upstream or --downstream for one, --depth hops), as the store knew it --as-of a time, streamed and \
-            byte-for-byte the same for the same store: prov-json (W3C PROV-JSON), cypher (Neo4j 5: constraints, \
-            then MERGE statements, idempotent), cypher-kuzu (the same statements with Kùzu's typed tables), csv \
-            (a directory of node and relationship files for `neo4j-admin database import full`; needs -o DIR), \
+            byte-for-byte the same for the same store: prov-json (W3C PROV-JSON), openlineage (RunEvents and \
+            DatasetEvents as JSON lines, which Pedigree reads back into the same graph), datahub (metadata change \
+            proposals for DataHub's file source), cypher (Neo4j 5: constraints, then MERGE statements, idempotent), \
+            cypher-kuzu (the same statements with Kùzu's typed tables), csv (a directory of node and relationship \
+            files for `neo4j-admin database import full`; needs -o DIR), \
             graphml, dot (Graphviz) and mermaid (a flowchart GitHub renders):
 
               pedigree export --all --format cypher -o lineage.cypher
