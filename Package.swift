@@ -94,14 +94,16 @@ let package = Package(
         // with recorded text escaped. No store, no driver.
         .target(name: "PedigreeRender", dependencies: ["PedigreeCore", "PedigreeLayout"], swiftSettings: strictSettings),
         // Other tools' formats: exports (PROV, OpenLineage, Cypher and neo4j-admin CSV, DataHub, GraphML, DOT, Mermaid),
-        // each a pure function of an `ExportSource`, and importers (DVC), each a function from what a tool wrote to
-        // events (Capture reads the files). No store, no driver.
-        .target(name: "PedigreeInterop", dependencies: ["PedigreeCore", "PedigreeCapture"], swiftSettings: strictSettings),
-        // A Pedigree server's API as the same result types a local store answers with.
+        // each a pure function of an `ExportSource`, and importers (DVC, MLflow), each a function from what a tool
+        // wrote to events (Capture reads the files, PedigreeClient the servers; MLflow's conventions are PedigreeMLflow's).
+        // No store, no driver.
+        .target(name: "PedigreeInterop", dependencies: ["PedigreeCore", "PedigreeCapture", "PedigreeMLflow"], swiftSettings: strictSettings),
+        // A Pedigree server's API as the same result types a local store answers with, and the reader of other
+        // tools' servers (MLflow) that imports use.
         .target(
             name: "PedigreeClient",
             dependencies: [
-                "PedigreeCore", "PedigreeStore", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "PedigreeCore", "PedigreeStore", "PedigreeInterop", .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strictSettings

@@ -13,19 +13,13 @@ import PedigreeCore
 /// nothing wherever it is imported. Pedigree's SHA-256 of a version, which depends on what this machine still
 /// holds (the working tree, DVC's cache), is a registration of its own, added when the content is at hand.
 public enum DVCImport {
-    public struct Result: Sendable {
-        public var events: [LineageEvent] = []
-        /// What was passed over, and why.
-        public var skipped: [String] = []
-    }
-
     /// File names that make an output a model rather than a dataset.
     static let modelExtensions: Set<String> = ["pkl", "pickle", "pt", "pth", "onnx", "joblib", "h5", "keras", "safetensors", "ckpt", "pb", "tflite"]
 
     public static func events(
         _ revisions: [DVCRevision], namespace: String, digest: (_ path: String, _ md5: String) -> ContentDigest?
-    ) throws(ValidationError) -> Result {
-        var result = Result()
+    ) throws(ValidationError) -> ImportResult {
+        var result = ImportResult()
         var lastStages: [String: JSONValue] = [:]
         var lastTracked: [String: JSONValue] = [:]
         var located: Set<String> = []

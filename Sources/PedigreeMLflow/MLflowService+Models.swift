@@ -155,13 +155,17 @@ extension MLflowService {
 
     /// The Python version and packages an MLflow model's own files pin (`python_env.yaml`, `requirements.txt`).
     static func environment(fromModelFiles files: [(path: String, file: MLflowState.StoredFile)], blobs: ArtifactBlobs) -> EnvironmentFacet? {
-        func text(_ name: String) -> String? {
+        environment { name in
             // Small text files; a large one is not an environment description.
             guard let file = files.first(where: { $0.path == name })?.file, file.size <= 1 << 20, let digest = ContentDigest(file.digest),
                 let data = try? blobs.contents(of: digest)
             else { return nil }
             return String(decoding: data, as: UTF8.self)
         }
+    }
+
+    /// The environment an MLflow model's files describe, given the text of a file in the model's directory.
+    public static func environment(text: (String) -> String?) -> EnvironmentFacet? {
         var json: [String: JSONValue] = [:]
         if let env = text("python_env.yaml"),
             let line = env.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("python:") })

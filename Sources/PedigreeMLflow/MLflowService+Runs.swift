@@ -293,7 +293,7 @@ extension MLflowService {
 
     // MARK: What MLflow's facts mean for lineage
 
-    static let statuses: [String: RunStatus] = [
+    public static let statuses: [String: RunStatus] = [
         "RUNNING": .running, "SCHEDULED": .start, "FINISHED": .complete, "FAILED": .fail, "KILLED": .abort,
     ]
 
@@ -307,13 +307,13 @@ extension MLflowService {
     }
 
     /// Parameter values redacted by the same rules as `pedigree run`'s: by name, and credentials in URLs.
-    static func redacted(_ tags: [MLflowRecord.Tag]) -> [MLflowRecord.Tag] {
+    public static func redacted(_ tags: [MLflowRecord.Tag]) -> [MLflowRecord.Tag] {
         tags.map { MLflowRecord.Tag(key: $0.key, value: SecretRedactor.stripURLCredentials(SecretRedactor.redact(name: $0.key, value: $0.value))) }
     }
 
     /// `optimizer.lr = 0.01` becomes `{"optimizer": {"lr": 0.01}}`; values keep their type where the text is
     /// exactly a number's or a boolean's spelling, so diffs compare numbers as numbers.
-    static func hyperparameters(_ params: [MLflowRecord.Tag]) -> [String: JSONValue] {
+    public static func hyperparameters(_ params: [MLflowRecord.Tag]) -> [String: JSONValue] {
         var out: [String: JSONValue] = [:]
         for param in params {
             let path = param.key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
@@ -358,7 +358,7 @@ extension MLflowService {
     }
 
     /// Code lineage from the tags the client sets inside a git checkout.
-    static func code(from tags: [MLflowRecord.Tag]) -> CodeFacet? {
+    public static func code(from tags: [MLflowRecord.Tag]) -> CodeFacet? {
         var values: [String: String] = [:]
         for tag in tags { values[tag.key] = tag.value }
         var json: [String: JSONValue] = [:]
@@ -373,7 +373,7 @@ extension MLflowService {
     }
 
     /// MLflow's dataset context as a Pedigree role: the words Pedigree's data queries know.
-    static func role(_ context: String?) -> String {
+    public static func role(_ context: String?) -> String {
         switch context?.lowercased() {
         case nil, "": "input"
         case "training", "train": "train"

@@ -138,3 +138,115 @@ struct ImportCommandTests {
         #expect(unknown.status == 64 && unknown.stderr.contains("--from must be"), "\(unknown.stderr)")
     }
 }
+
+/// A real `mlflow server` (the test environment's MLflow, SQLite backend, artifacts served by the server itself),
+/// on a free loopback port, stopped when the test ends.
+final class MLflowServer {
+    let process = Process()
+    let port = Int.random(in: 40_001...50_000)
+    let directory: URL
+    var url: String { "http://127.0.0.1:\(port)" }
+    var database: URL { directory.appendingPathComponent("mlflow.db") }
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("pedigree-mlflow-server-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        // In a session of its own, so stopping it stops the workers it starts too.
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
+        process.arguments = [
+            testPython, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", String(port), "--workers", "1",
+            "--backend-store-uri", "sqlite:///" + database.path, "--artifacts-destination", directory.appendingPathComponent("artifacts").path,
+        ]
+        process.currentDirectoryURL = directory
+        let log = directory.appendingPathComponent("server.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: log)
+        process.standardError = try FileHandle(forWritingTo: log)
+        try process.run()
+        for _ in 0..<600 {
+            let probe = try AuditCommandTests.SignedModelProject.shell("curl -sf \(url)/health", in: directory)
+            if probe.status == 0 { return }
+            usleep(100_000)
+        }
+        stop()
+        throw CancellationError()
+    }
+
+    func stop() {
+        guard process.isRunning else { return }
+        kill(-process.processIdentifier, SIGTERM)
+        for _ in 0..<50 where process.isRunning { usleep(100_000) }
+        kill(-process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
+
+extension ImportCommandTests {
+    @Test(
+        "a real MLflow server populated by the official client imports runs, datasets, models, registered versions and aliases; again adds nothing",
+        .disabled("hangs under swift test on this machine (not yet understood; the same steps by hand pass): issue 14 stays open"))
+    func mlflowServer() throws {
+        let server = try MLflowServer()
+        defer { server.stop() }
+        let project = try TrainingProject()
+        try project.file(
+            "mlflow_populate.py",
+            try String(contentsOf: MLflowCompatibilityTests.scripts.appendingPathComponent("mlflow_populate.py"), encoding: .utf8))
+        try project.git("add", "-A")
+        try project.git("commit", "-qm", "the MLflow history")
+        let commit = try project.git("rev-parse", "HEAD")
+        // The client's warnings go to a file: a pipe nobody reads would fill and stop it.
+        let populate = try AuditCommandTests.SignedModelProject.shell(
+            "MLFLOW_ENABLE_ASYNC_LOGGING=false '\(testPython)' mlflow_populate.py \(server.url) 2>populate.log", in: project.root)
+        try #require(populate.status == 0, "the official client failed against MLflow's own server:\n\(populate.output.suffix(4000))")
+        let ids = try JSONValue.parse(String(populate.output.split(separator: "\n").last ?? ""))
+        let autologRun = try #require(ids["autolog_run"]?.stringValue)
+        let tunedRun = try #require(ids["tuned_run"]?.stringValue)
+
+        let cli = try CLI()
+        let imported = try cli.run(["import", "--from", "mlflow", server.url, "--namespace", "fraud", "--json"])
+        try #require(imported.status == 0, "\(imported.stderr)")
+        let summary = try #require(imported.json)
+        #expect(summary["importedByType"]?["run"]?.intValue ?? 0 >= 4, "every run, and each registration as its source run's output: \(summary)")
+        #expect(summary["importedByType"]?["deployment"]?.intValue ?? 0 >= 1, "the alias: \(summary)")
+
+        let run = try #require(try cli.run(["show", "run:\(autologRun)", "--json"]).json)
+        #expect(run["hyperparameters"]?["C"] == 0.5 && run["hyperparameters"]?["max_iter"] == 200, "\(run)")
+        #expect(run["code"]?["commit"]?.stringValue == commit, "the git tags the client set are the run's code")
+        #expect(run["facets"]?["mlflow.run_id"]?.stringValue == autologRun)
+        #expect(run["status"] == "COMPLETE")
+        let dataset = try #require(run["inputs"]?.arrayValue?.first { $0["ref"]?.stringValue?.hasPrefix("dataset:fraud/train-set@") == true })
+        #expect(dataset["role"] == "train", "MLflow's context 'training'")
+        #expect(
+            dataset["aliasDigests"]?.arrayValue?.first?.stringValue?.hasPrefix("mlflow:") == true, "MLflow's dataset digest is an alias: \(dataset)")
+
+        let version = try #require(try cli.run(["show", "model:fraud/fraud-skl@1", "--json"]).json)
+        #expect(version["digest"]?.stringValue?.hasPrefix("sha256:") == true, "the version's files were downloaded and digested: \(version)")
+        #expect(version["generatedBy"]?["run"]?.stringValue == "run:\(autologRun)", "the source run generated it")
+        #expect(version["generatedBy"]?["environment"]?["packages"]?["scikit-learn"]?.stringValue?.isEmpty == false, "the model's requirements")
+        let logged = try #require(try cli.run(["list", "--kind", "model", "--namespace", "fraud", "--json"]).json)
+        let sameContent = (logged["artifacts"]?.arrayValue ?? logged.arrayValue ?? []).filter { $0["digest"] == version["digest"] }
+        #expect(sameContent.count >= 2, "the logged model and the registered version are one content: \(logged)")
+
+        let history = try #require(try cli.run(["history", "fraud/alias/fraud-skl/champion", "--json"]).json)
+        #expect(history.canonicalString.contains("model:fraud/fraud-skl@2"), "the alias points at version 2: \(history)")
+        let tuned = try #require(try cli.run(["show", "run:\(tunedRun)", "--json"]).json)
+        #expect(tuned["parents"]?.arrayValue?.isEmpty == false, "the logged input model is the fine-tune's parent: \(tuned)")
+        #expect(!(try cli.run(["log", "--json"]).stdout.contains("hunter2")), "the basic run's api_key param is redacted")
+
+        let again = try #require(try cli.run(["import", "--from", "mlflow", server.url, "--namespace", "fraud", "--json"]).json)
+        #expect(again["imported"] == 0, "importing the same server again adds nothing: \(again)")
+
+        // A dataset whose digest the server lost: the import names the run's field and stores nothing.
+        let before = try cli.eventCount()
+        let alter = server.directory.appendingPathComponent("alter.py")
+        try "import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\nc.execute(\"UPDATE datasets SET dataset_digest = ''\")\nc.commit()\n".write(
+            to: alter, atomically: true, encoding: .utf8)
+        let altered = try AuditCommandTests.SignedModelProject.shell(
+            "'\(testPython)' '\(alter.path)' '\(server.database.path)'", in: server.directory)
+        try #require(altered.status == 0, "\(altered.output)")
+        let refused = try cli.run(["import", "--from", "mlflow", server.url, "--namespace", "fraud"])
+        #expect(refused.status != 0 && refused.stderr.contains("dataset.digest"), "\(refused.stderr)")
+        #expect(try cli.eventCount() == before, "a refused import stores nothing")
+    }
+}

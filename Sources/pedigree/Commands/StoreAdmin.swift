@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PedigreeCapture
+import PedigreeClient
 import PedigreeCore
 import PedigreeInterop
 import PedigreePostgres
@@ -235,7 +236,7 @@ struct Export: AsyncParsableCommand {
 
 struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Load a `pedigree export` into an empty store, or bring in the history another tool kept (DVC).",
+        abstract: "Load a `pedigree export` into an empty store, or bring in the history another tool kept (DVC, MLflow).",
         discussion: """
             --from backup (the default) loads a `pedigree export --all` file. Each event must continue its \
             namespace's hash chain exactly as exported, so a file that was altered is refused at the first altered \
@@ -253,33 +254,53 @@ struct Import: AsyncParsableCommand {
             adds only what is new; bad input names the file and field and imports nothing.
 
               pedigree import --from dvc ~/projects/churn --all-commits --namespace churn --dry-run
+
+            --from mlflow reads a running MLflow tracking server through its REST API ($MLFLOW_TRACKING_TOKEN is \
+            sent as a bearer token): each run becomes a run with MLflow's id (params → hyperparameters, metrics, \
+            git tags → code, logged datasets → inputs by MLflow's digest, input models → parents, logged models \
+            → outputs with the digest of their files, downloaded through the server's artifact proxy); each \
+            registered version is an output of its source run; each alias and stage a deployment of \
+            alias/NAME/ALIAS or stage/NAME/STAGE, so `pedigree history` shows what it points to. Importing again \
+            adds only what changed on the server.
+
+              pedigree import --from mlflow http://mlflow.internal:5000 --namespace fraud-team
             """)
 
-    @Argument(help: "The export file ('-' for standard input), or the project directory.")
+    static let sources = ["backup", "dvc", "mlflow"]
+
+    @Argument(help: "The export file ('-' for standard input), the project directory, or the server's URL.")
     var file: String
-    @Option(help: "What PATH holds: backup (a `pedigree export --all` file) or dvc (a DVC project).")
+    @Option(
+        help: "What PATH holds: backup (a `pedigree export --all` file), dvc (a DVC project) or mlflow (an MLflow tracking server's URL).")
     var from: String = "backup"
-    @Option(help: "--from dvc: the namespace that owns what is imported (default: $PEDIGREE_NAMESPACE, else 'default').")
+    @Option(help: "Imports from other tools: the namespace that owns what is imported (default: $PEDIGREE_NAMESPACE, else 'default').")
     var namespace: String?
     @Flag(help: "--from dvc: every commit that changed dvc.lock or a .dvc file, not only the working tree.")
     var allCommits = false
-    @Flag(help: "--from dvc: show what would be imported, and store nothing.")
+    @Flag(help: "Imports from other tools: show what would be imported, and store nothing.")
     var dryRun = false
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        guard ["backup", "dvc"].contains(from) else { throw ArgumentParser.ValidationError("--from must be backup or dvc") }
+        guard Self.sources.contains(from) else {
+            throw ArgumentParser.ValidationError("--from must be one of \(Self.sources.joined(separator: ", "))")
+        }
         if from == "backup" {
-            for (set, option) in [(namespace != nil, "--namespace"), (allCommits, "--all-commits"), (dryRun, "--dry-run")] where set {
-                throw ArgumentParser.ValidationError("\(option) is for --from dvc: a backup keeps each event's own namespace")
+            for (set, option) in [(namespace != nil, "--namespace"), (dryRun, "--dry-run")] where set {
+                throw ArgumentParser.ValidationError("\(option) is for imports from other tools: a backup keeps each event's own namespace")
             }
         }
+        if allCommits, from != "dvc" { throw ArgumentParser.ValidationError("--all-commits is for --from dvc") }
     }
 
     func run() async throws {
         try await reportingErrors {
-            if from == "dvc" { return try await importDVC() }
+            switch from {
+            case "dvc": return try await importDVC()
+            case "mlflow": return try await importMLflow()
+            default: break
+            }
             try storeOptions.requireStoreItself("import")
             let input = file == "-" ? FileHandle.standardInput : try Self.open(file)
             // The header is checked before the store is opened: a file that is not an export creates nothing.
@@ -298,18 +319,52 @@ struct Import: AsyncParsableCommand {
         }
     }
 
-    /// Reads the whole project before the store is opened, and appends its events in one transaction: a
-    /// project with a bad file imports nothing.
-    private func importDVC() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        let owner = try Namespace(
-            namespace ?? environment["PEDIGREE_NAMESPACE"] ?? Reference.defaultNamespace,
+    /// The namespace imported history goes to.
+    private func owner() throws -> String {
+        try Namespace(
+            namespace ?? ProcessInfo.processInfo.environment["PEDIGREE_NAMESPACE"] ?? Reference.defaultNamespace,
             field: namespace == nil ? "PEDIGREE_NAMESPACE" : "--namespace"
         ).rawValue
+    }
+
+    /// Reads the whole project before the store is opened: a project with a bad file imports nothing.
+    private func importDVC() async throws {
+        let owner = try owner()
         let project = try DVCProject(directory: URL(fileURLWithPath: file))
         // The working tree last: what it holds beyond its last commit (or, alone, everything) is its own revision.
         let revisions = (allCommits ? try project.history() : []) + [try project.workingTree()]
         let result = try DVCImport.events(revisions, namespace: owner) { path, md5 in project.contentDigest(path: path, md5: md5) }
+        try await record(
+            result.validated(source: project.root.path), source: "dvc", into: owner,
+            from: "\(revisions.count) revision\(revisions.count == 1 ? "" : "s") of \(project.root.path)",
+            details: ["revisions": .array(revisions.map { .string($0.label) })])
+    }
+
+    /// Reads everything the server answers before the store is opened: a server whose answers cannot be
+    /// imported imports nothing.
+    private func importMLflow() async throws {
+        let owner = try owner()
+        guard let url = URL(string: file), ["http", "https"].contains(url.scheme ?? "") else {
+            throw PedigreeCore.ValidationError(field: "URL", "'\(file)' is not an MLflow tracking server's address, such as http://localhost:5000")
+        }
+        let reader = MLflowServerReader(base: url, token: ProcessInfo.processInfo.environment["MLFLOW_TRACKING_TOKEN"])
+        let snapshot = try await reader.snapshot()
+        let result = try MLflowImport.events(snapshot, namespace: owner).validated(source: reader.displayURL)
+        try await record(
+            result, source: "mlflow", into: owner,
+            from:
+                "\(snapshot.runs.count) run\(snapshot.runs.count == 1 ? "" : "s") and \(snapshot.modelVersions.count) registered version\(snapshot.modelVersions.count == 1 ? "" : "s") of \(reader.displayURL)",
+            details: [
+                "experiments": .int(Int64(snapshot.experiments.count)), "runs": .int(Int64(snapshot.runs.count)),
+                "loggedModels": .int(Int64(snapshot.loggedModels.count)), "modelVersions": .int(Int64(snapshot.modelVersions.count)),
+            ])
+    }
+
+    /// Appends an importer's events in one transaction (all or none) and reports what was imported, what was
+    /// already there and what was skipped.
+    private func record(
+        _ result: ImportResult, source: String, into owner: String, from description: String, details: [String: JSONValue]
+    ) async throws {
         let outcomes =
             dryRun || result.events.isEmpty
             ? [] : try await storeOptions.withBackend(creating: true) { try await $0.append(result.events, recordedBy: cliIdentity) }
@@ -319,11 +374,12 @@ struct Import: AsyncParsableCommand {
             for (event, outcome) in zip(result.events, outcomes) where !outcome.duplicate {
                 byType[event.typeName] = .int((byType[event.typeName]?.intValue ?? 0) + 1)
             }
-            printJSON([
-                "source": "dvc", "revisions": .array(revisions.map { .string($0.label) }), "events": .int(Int64(result.events.count)),
-                "imported": .int(Int64(added)), "importedByType": .object(byType), "alreadyThere": .int(Int64(outcomes.count - added)),
-                "dryRun": .bool(dryRun), "skipped": .array(result.skipped.map(JSONValue.string)),
-            ])
+            let report: [String: JSONValue] = [
+                "source": .string(source), "namespace": .string(owner), "events": .int(Int64(result.events.count)), "imported": .int(Int64(added)),
+                "importedByType": .object(byType), "alreadyThere": .int(Int64(outcomes.count - added)), "dryRun": .bool(dryRun),
+                "skipped": .array(result.skipped.map(JSONValue.string)),
+            ]
+            printJSON(JSONValue.object(report.merging(details) { a, _ in a }))
             return
         }
         for event in result.events {
@@ -336,7 +392,7 @@ struct Import: AsyncParsableCommand {
             dryRun
             ? "would import \(result.events.count) event\(result.events.count == 1 ? "" : "s")"
             : "imported \(added) event\(added == 1 ? "" : "s")\(outcomes.count > added ? " (\(outcomes.count - added) already there)" : "")"
-        print("\(summary) from \(revisions.count) revision\(revisions.count == 1 ? "" : "s") of \(project.root.path) into \(owner)")
+        print("\(summary) from \(TerminalText.escape(description)) into \(TerminalText.escape(owner))")
     }
 
     /// The export file, or an error that says why it cannot be read.
