@@ -90,31 +90,31 @@ public struct MLflowServerReader: Sendable {
 
     // MARK: HTTP
 
-    /// Every page of a search, following `next_page_token`.
+    /// Every page of a search, following `next_page_token` (in the body of a POST search, the query of a GET).
     private func pages(_ key: String, post path: String, _ body: [String: JSONValue], missingIsEmpty: Bool = false) async throws -> [JSONValue] {
-        var out: [JSONValue] = []
-        var token: String?
-        repeat {
+        try await pages(key, path, missingIsEmpty: missingIsEmpty) { token in
             var request = body
             if let token { request["page_token"] = .string(token) }
-            guard let bytes = try await self.request(.POST, path, query: [:], body: JSONValue.object(request).canonicalBytes) else {
-                if missingIsEmpty { return [] }
-                throw StoreError(.unavailable, "\(displayURL) has no \(path): is it an MLflow tracking server?")
-            }
-            let page = try parse(bytes, path)
-            out += page[key]?.arrayValue ?? []
-            token = page["next_page_token"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
-        } while token != nil
-        return out
+            return try await self.request(.POST, path, query: [:], body: JSONValue.object(request).canonicalBytes)
+        }
     }
 
     private func pages(_ key: String, get path: String, _ query: [String: String]) async throws -> [JSONValue] {
+        try await pages(key, path, missingIsEmpty: false) { token in
+            var parameters = query
+            if let token { parameters["page_token"] = token }
+            return try await self.request(.GET, path, query: parameters, body: nil)
+        }
+    }
+
+    private func pages(
+        _ key: String, _ path: String, missingIsEmpty: Bool, fetch: (_ pageToken: String?) async throws -> [UInt8]?
+    ) async throws -> [JSONValue] {
         var out: [JSONValue] = []
         var token: String?
         repeat {
-            var parameters = query
-            if let token { parameters["page_token"] = token }
-            guard let bytes = try await request(.GET, path, query: parameters, body: nil) else {
+            guard let bytes = try await fetch(token) else {
+                if missingIsEmpty { return [] }
                 throw StoreError(.unavailable, "\(displayURL) has no \(path): is it an MLflow tracking server?")
             }
             let page = try parse(bytes, path)
