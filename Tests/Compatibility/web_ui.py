@@ -15,6 +15,8 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 mode, base, shots = sys.argv[1], sys.argv[2].rstrip("/"), sys.argv[3]
 token = sys.argv[4] if len(sys.argv) > 4 else None
@@ -51,6 +53,14 @@ def visit(path, expect_status_ok=True):
     return driver
 
 
+def follow(element):
+    """Clicks a link or submit button and waits until the next page replaced this one: reading the DOM
+    straight after a click can still see the old page."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(page))
+
+
 def url(path, **query):
     return path + ("?" + urllib.parse.urlencode(query) if query else "")
 
@@ -85,7 +95,7 @@ if mode == "open":
     visit("/")
     driver.find_element(By.NAME, "q").send_keys("fraud")
     driver.find_element(By.CSS_SELECTOR, "select[name=kind] option[value=model]").click()
-    driver.find_element(By.CSS_SELECTOR, "form.filters button").click()
+    follow(driver.find_element(By.CSS_SELECTOR, "form.filters button"))
     kinds = set(texts("#registry tbody td:nth-child(1)"))
     check(kinds == {"model"}, f"the kind filter narrows to models (got {kinds})")
     check(all("fraud" in n for n in texts("#registry tbody td:nth-child(3)")), "the search narrows by name")
@@ -94,7 +104,7 @@ if mode == "open":
     visit(url("/", kind="dataset", namespace="fanout"))
     check(len(texts("#registry tbody tr")) == 50 and driver.find_elements(By.CSS_SELECTOR, "a[rel=next]"), "a page holds 50 rows and links the next")
     first_page = texts("#registry tbody td:nth-child(3)")
-    driver.find_element(By.CSS_SELECTOR, "a[rel=next]").click()
+    follow(driver.find_element(By.CSS_SELECTOR, "a[rel=next]"))
     second_page = texts("#registry tbody td:nth-child(3)")
     check(second_page and not set(first_page) & set(second_page), "the next page continues where the first ended")
 
@@ -129,7 +139,7 @@ if mode == "open":
     visit(url("/node", ref="dataset:warehouse/transactions@2026-11"))
     check("fraud" in driver.find_element(By.ID, "trained-on").text, "the dataset page lists the models trained on it")
     run_link = driver.find_element(By.CSS_SELECTOR, "#trained-on a[href*='ref=run:']")
-    run_link.click()
+    follow(run_link)
     check(driver.find_elements(By.ID, "inputs") and driver.find_elements(By.ID, "outputs"), "the run page shows inputs and outputs")
     check(not page_problems(), "the run page loads cleanly")
     visit(url("/node", ref="deployment:fraud-team/fraud-api"))
@@ -138,7 +148,7 @@ if mode == "open":
     switch = driver.find_elements(By.CSS_SELECTOR, "#timeline a.switch")
     check(switch, "each switch is marked")
     changed = driver.find_element(By.CSS_SELECTOR, "#history a[href^='/diff']")
-    changed.click()
+    follow(changed)
     check(driver.find_elements(By.CSS_SELECTOR, "[id^=diff-]"), "'what changed' at a switch opens the diff")
     check(not page_problems(), "the diff page loads cleanly")
     shot("timeline-diff.png")
@@ -148,7 +158,7 @@ if mode == "open":
     check(driver.find_element(By.NAME, "from").get_attribute("value") == "model:fraud-team/fraud@1", "the diff picks the previous version by default")
     check(not any(t == "unchanged" for t in texts("span.change")), "only changes are shown by default")
     driver.find_element(By.CSS_SELECTOR, "input[name=all]").click()
-    driver.find_element(By.CSS_SELECTOR, "form.filters button").click()
+    follow(driver.find_element(By.CSS_SELECTOR, "form.filters button"))
     check(any(t == "unchanged" for t in texts("span.change")), "show unchanged lists what stayed the same")
     check(driver.find_elements(By.CSS_SELECTOR, "p.picker a"), "the picker offers versions to compare with")
 
@@ -166,7 +176,7 @@ if mode == "open":
     visit(url("/graph", ref="model:fraud-team/fraud@2", up="1", down="0"))
     shallow = len(driver.find_elements(By.CSS_SELECTOR, "#lineage .nodes g.node"))
     driver.find_element(By.CSS_SELECTOR, "select[name=up] option[value='5']").click()
-    driver.find_element(By.CSS_SELECTOR, "form.graph-controls button").click()
+    follow(driver.find_element(By.CSS_SELECTOR, "form.graph-controls button"))
     deep = len(driver.find_elements(By.CSS_SELECTOR, "#lineage .nodes g.node"))
     check(deep > shallow, f"raising the upstream depth draws more nodes ({shallow} → {deep})")
     check(not page_problems(), "the graph page loads cleanly")
@@ -176,12 +186,11 @@ if mode == "open":
     toggles = driver.find_elements(By.CSS_SELECTOR, "#lineage a.toggle")
     check(toggles, "collapsible nodes have a toggle")
     before = len(driver.find_elements(By.CSS_SELECTOR, "#lineage .nodes g.node"))
-    toggles[0].click()
-    driver.implicitly_wait(2)
+    follow(toggles[0])
     after = len(driver.find_elements(By.CSS_SELECTOR, "#lineage .nodes g.node"))
     check(after < before and driver.find_elements(By.CSS_SELECTOR, "#lineage .nodes g.collapsed"), f"collapsing a node hides its neighbourhood ({before} → {after})")
     expand = driver.find_element(By.CSS_SELECTOR, "#lineage .nodes g.collapsed a.toggle")
-    expand.click()
+    follow(expand)
     check(len(driver.find_elements(By.CSS_SELECTOR, "#lineage .nodes g.node")) == before, "expanding it again restores the nodes")
 
     visit(url("/node", ref="model:fanout/sharded@1"))
@@ -190,7 +199,7 @@ if mode == "open":
     clusters = driver.find_elements(By.CSS_SELECTOR, "#lineage .nodes g.cluster")
     check(clusters, "40 sibling dataset versions are drawn as a cluster")
     collapsed_count = len(driver.find_elements(By.CSS_SELECTOR, "#lineage .nodes g.node"))
-    clusters[0].find_element(By.CSS_SELECTOR, "a.open").click()
+    follow(clusters[0].find_element(By.CSS_SELECTOR, "a.open"))
     expanded_count = len(driver.find_elements(By.CSS_SELECTOR, "#lineage .nodes g.node"))
     check(expanded_count >= collapsed_count + 39, f"clicking the cluster expands it ({collapsed_count} → {expanded_count})")
     check(not page_problems(), "the expanded graph loads cleanly")
@@ -203,7 +212,7 @@ if mode == "open":
     frm = driver.find_element(By.CSS_SELECTOR, f"select[name=from] option[value='{start}']")
     frm.click()
     driver.find_element(By.CSS_SELECTOR, f"select[name=to] option[value='{end}']").click()
-    driver.find_element(By.CSS_SELECTOR, "form.graph-controls button").click()
+    follow(driver.find_element(By.CSS_SELECTOR, "form.graph-controls button"))
     on_path = driver.find_elements(By.CSS_SELECTOR, "#lineage .nodes g.node.on-path")
     check(len(on_path) >= 3 and driver.find_elements(By.CSS_SELECTOR, "#lineage path.edge.on-path"), f"the path between two nodes is highlighted ({len(on_path)} nodes)")
     box = driver.execute_script("return document.getElementById('lineage').getAttribute('viewBox')")
@@ -231,11 +240,11 @@ elif mode == "auth":
     driver.get(base + url("/node", ref="model:fraud-team/fraud@2"))
     check("/login" in driver.current_url, "a page without a token sends the browser to sign in")
     driver.find_element(By.NAME, "token").send_keys("not-a-token")
-    driver.find_element(By.CSS_SELECTOR, "form.login button").click()
+    follow(driver.find_element(By.CSS_SELECTOR, "form.login button"))
     check("unknown or revoked" in driver.find_element(By.CSS_SELECTOR, "p.error").text, "a wrong token is refused with a message")
     driver.get_log("browser")  # the 401 of the refused sign-in is expected
     driver.find_element(By.NAME, "token").send_keys(token)
-    driver.find_element(By.CSS_SELECTOR, "form.login button").click()
+    follow(driver.find_element(By.CSS_SELECTOR, "form.login button"))
     check("/node" in driver.current_url and "fraud" in driver.find_element(By.TAG_NAME, "h1").text, "signing in returns to the page asked for")
     cookie = driver.get_cookie("pedigree_token")
     check(cookie and cookie["httpOnly"] and cookie.get("sameSite") == "Strict", f"the token cookie is HttpOnly and SameSite=Strict {cookie}")
@@ -249,7 +258,7 @@ elif mode == "auth":
     check("not recorded" in driver.find_element(By.CSS_SELECTOR, "p.error").text, "another team's model is answered as not recorded")
     driver.get_log("browser")
     visit("/")
-    driver.find_element(By.CSS_SELECTOR, "form.session button").click()
+    follow(driver.find_element(By.CSS_SELECTOR, "form.session button"))
     driver.get(base + "/")
     check("/login" in driver.current_url, "signing out forgets the token")
     print(json.dumps({"ok": True}))
