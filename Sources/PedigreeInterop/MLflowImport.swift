@@ -152,7 +152,14 @@ public enum MLflowImport {
         var jobs: [String: String] = [:]
         for event in result.events { if case .run(let run) = event.payload { jobs[run.id] = run.job } }
         var versions: [String: [String: (ref: ArtifactRef, updated: Timestamp?)]] = [:]
-        for (i, version) in snapshot.modelVersions.enumerated() {
+        // In registration order (the server lists newest first), so each name's latest version is its highest.
+        let registrationOrder = snapshot.modelVersions.enumerated().sorted {
+            let (left, right) = ($0.element, $1.element)
+            let (leftName, rightName) = (left["name"]?.stringValue ?? "", right["name"]?.stringValue ?? "")
+            if leftName != rightName { return leftName < rightName }
+            return Int(left["version"]?.stringValue ?? "") ?? 0 < Int(right["version"]?.stringValue ?? "") ?? 0
+        }
+        for (i, version) in registrationOrder {
             let field = "model-versions[\(i)]"
             guard let name = version["name"]?.stringValue, !name.isEmpty else { throw ValidationError(field: "\(field).name", "is missing") }
             guard let number = version["version"]?.stringValue, !number.isEmpty else {
