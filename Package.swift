@@ -94,9 +94,9 @@ let package = Package(
         // with recorded text escaped. No store, no driver.
         .target(name: "PedigreeRender", dependencies: ["PedigreeCore", "PedigreeLayout"], swiftSettings: strictSettings),
         // Other tools' formats: exports (PROV, OpenLineage, Cypher and neo4j-admin CSV, DataHub, GraphML, DOT, Mermaid),
-        // each a pure function of an `ExportSource`, and importers (DVC, MLflow), each a function from what a tool
-        // wrote to events (Capture reads the files, PedigreeClient the servers; MLflow's conventions are PedigreeMLflow's).
-        // No store, no driver.
+        // each a pure function of an `ExportSource`, and importers (DVC, MLflow, Kubeflow pipelines, ML Metadata stores
+        // and their SQL dumps), each a function from what a tool wrote to events (Capture reads the files, PedigreeClient
+        // the servers, PedigreeSQLite other tools' SQLite files; MLflow's conventions are PedigreeMLflow's). No store, no driver.
         .target(name: "PedigreeInterop", dependencies: ["PedigreeCore", "PedigreeCapture", "PedigreeMLflow"], swiftSettings: strictSettings),
         // A Pedigree server's API as the same result types a local store answers with, and the reader of other
         // tools' servers (MLflow) that imports use.

@@ -236,7 +236,7 @@ struct Export: AsyncParsableCommand {
 
 struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Load a `pedigree export` into an empty store, or bring in the history another tool kept (DVC, MLflow).",
+        abstract: "Load a `pedigree export` into an empty store, or bring in the history another tool kept (DVC, MLflow, Kubeflow).",
         discussion: """
             --from backup (the default) loads a `pedigree export --all` file. Each event must continue its \
             namespace's hash chain exactly as exported, so a file that was altered is refused at the first altered \
@@ -264,14 +264,26 @@ struct Import: AsyncParsableCommand {
             adds only what changed on the server.
 
               pedigree import --from mlflow http://mlflow.internal:5000 --namespace fraud-team
+
+            --from kubeflow reads a compiled Kubeflow Pipelines definition (the IR YAML `kfp` compiles) as \
+            design-time lineage — each task a run of <pipeline>/<task> with its parameters, image and the artifacts \
+            it consumes and declares, versioned by the spec's digest — or an ML Metadata store as run-time lineage: \
+            its SQLite file, or a SQL dump (mysqldump, or SQLite's .dump) of the MySQL database KFP and TFX keep. \
+            Each execution becomes a run (inputs, outputs, models as parents, properties as hyperparameters, \
+            contexts as facets), each artifact a version with its recorded digest, with MLMD's ids as mlmd.* facets.
+
+              pedigree import --from kubeflow pipeline.yaml --namespace fraud-team
+              mysqldump metadb > mlmd.sql && pedigree import --from kubeflow mlmd.sql --namespace fraud-team
             """)
 
-    static let sources = ["backup", "dvc", "mlflow"]
+    static let sources = ["backup", "dvc", "mlflow", "kubeflow"]
 
-    @Argument(help: "The export file ('-' for standard input), the project directory, or the server's URL.")
+    @Argument(help: "The export file ('-' for standard input), the project directory, the server's URL, or the source file.")
     var file: String
     @Option(
-        help: "What PATH holds: backup (a `pedigree export --all` file), dvc (a DVC project) or mlflow (an MLflow tracking server's URL).")
+        help:
+            "What PATH holds: backup (a `pedigree export --all` file), dvc (a DVC project), mlflow (an MLflow tracking server's URL) or kubeflow (a KFP pipeline YAML, an ML Metadata SQLite store or its SQL dump)."
+    )
     var from: String = "backup"
     @Option(help: "Imports from other tools: the namespace that owns what is imported (default: $PEDIGREE_NAMESPACE, else 'default').")
     var namespace: String?
@@ -299,6 +311,7 @@ struct Import: AsyncParsableCommand {
             switch from {
             case "dvc": return try await importDVC()
             case "mlflow": return try await importMLflow()
+            case "kubeflow": return try await importKubeflow()
             default: break
             }
             try storeOptions.requireStoreItself("import")
@@ -317,82 +330,6 @@ struct Import: AsyncParsableCommand {
             if output.json { printJSON(report) } else { print(TextRenderer.verification(report)) }
             if !report.ok { throw ExitCode(1) }
         }
-    }
-
-    /// The namespace imported history goes to.
-    private func owner() throws -> String {
-        try Namespace(
-            namespace ?? ProcessInfo.processInfo.environment["PEDIGREE_NAMESPACE"] ?? Reference.defaultNamespace,
-            field: namespace == nil ? "PEDIGREE_NAMESPACE" : "--namespace"
-        ).rawValue
-    }
-
-    /// Reads the whole project before the store is opened: a project with a bad file imports nothing.
-    private func importDVC() async throws {
-        let owner = try owner()
-        let project = try DVCProject(directory: URL(fileURLWithPath: file))
-        // The working tree last: what it holds beyond its last commit (or, alone, everything) is its own revision.
-        let revisions = (allCommits ? try project.history() : []) + [try project.workingTree()]
-        let result = try DVCImport.events(revisions, namespace: owner) { path, md5 in project.contentDigest(path: path, md5: md5) }
-        try await record(
-            result.validated(source: project.root.path), source: "dvc", into: owner,
-            from: "\(revisions.count) revision\(revisions.count == 1 ? "" : "s") of \(project.root.path)",
-            details: ["revisions": .array(revisions.map { .string($0.label) })])
-    }
-
-    /// Reads everything the server answers before the store is opened: a server whose answers cannot be
-    /// imported imports nothing.
-    private func importMLflow() async throws {
-        let owner = try owner()
-        guard let url = URL(string: file), ["http", "https"].contains(url.scheme ?? "") else {
-            throw PedigreeCore.ValidationError(field: "URL", "'\(file)' is not an MLflow tracking server's address, such as http://localhost:5000")
-        }
-        let reader = MLflowServerReader(base: url, token: ProcessInfo.processInfo.environment["MLFLOW_TRACKING_TOKEN"])
-        let snapshot = try await reader.snapshot()
-        let result = try MLflowImport.events(snapshot, namespace: owner).validated(source: reader.displayURL)
-        try await record(
-            result, source: "mlflow", into: owner,
-            from:
-                "\(snapshot.runs.count) run\(snapshot.runs.count == 1 ? "" : "s") and \(snapshot.modelVersions.count) registered version\(snapshot.modelVersions.count == 1 ? "" : "s") of \(reader.displayURL)",
-            details: [
-                "experiments": .int(Int64(snapshot.experiments.count)), "runs": .int(Int64(snapshot.runs.count)),
-                "loggedModels": .int(Int64(snapshot.loggedModels.count)), "modelVersions": .int(Int64(snapshot.modelVersions.count)),
-            ])
-    }
-
-    /// Appends an importer's events in one transaction (all or none) and reports what was imported, what was
-    /// already there and what was skipped.
-    private func record(
-        _ result: ImportResult, source: String, into owner: String, from description: String, details: [String: JSONValue]
-    ) async throws {
-        let outcomes =
-            dryRun || result.events.isEmpty
-            ? [] : try await storeOptions.withBackend(creating: true) { try await $0.append(result.events, recordedBy: cliIdentity) }
-        let added = outcomes.filter { !$0.duplicate }.count
-        if output.json {
-            var byType: [String: JSONValue] = [:]
-            for (event, outcome) in zip(result.events, outcomes) where !outcome.duplicate {
-                byType[event.typeName] = .int((byType[event.typeName]?.intValue ?? 0) + 1)
-            }
-            let report: [String: JSONValue] = [
-                "source": .string(source), "namespace": .string(owner), "events": .int(Int64(result.events.count)), "imported": .int(Int64(added)),
-                "importedByType": .object(byType), "alreadyThere": .int(Int64(outcomes.count - added)), "dryRun": .bool(dryRun),
-                "skipped": .array(result.skipped.map(JSONValue.string)),
-            ]
-            printJSON(JSONValue.object(report.merging(details) { a, _ in a }))
-            return
-        }
-        for event in result.events {
-            // An artifact event's subject is its line; the listing names the version.
-            let what = if case .artifact(let spec) = event.payload { spec.ref.description } else { event.subject }
-            print((dryRun ? "would import " : "  ") + "\(TerminalText.escape(what))  (\(event.typeName))")
-        }
-        for reason in result.skipped { print("skipped: \(TerminalText.escape(reason))") }
-        let summary =
-            dryRun
-            ? "would import \(result.events.count) event\(result.events.count == 1 ? "" : "s")"
-            : "imported \(added) event\(added == 1 ? "" : "s")\(outcomes.count > added ? " (\(outcomes.count - added) already there)" : "")"
-        print("\(summary) from \(TerminalText.escape(description)) into \(TerminalText.escape(owner))")
     }
 
     /// The export file, or an error that says why it cannot be read.

@@ -1,0 +1,189 @@
+import Foundation
+import PedigreeCore
+
+/// A compiled Kubeflow Pipelines definition (the IR YAML, a `PipelineSpec`) as design-time lineage: what the
+/// pipeline will read, run and write, before any run. Each task of the root DAG (and of sub-DAGs, as
+/// `outer/inner`) is a run with no status, `kfp-<spec>-<task>`, of the job `<pipeline>/<task>`: its input
+/// parameters are its hyperparameters (a pipeline parameter as its default, named in `kfp.pipeline_parameters`;
+/// an upstream output as `{{tasks.T.outputs.K}}`), its executor's image its environment, the artifacts it
+/// consumes its inputs (models its parents), those it declares its outputs. An artifact is named
+/// `<pipeline>/<task>/<output>` and versioned by the spec's digest (its first 12 hex digits), so recompiling a
+/// changed pipeline makes new versions and importing the same file again adds nothing; an importer's artifact
+/// keeps the URI it imports.
+public enum KFPPipelineImport {
+    public static func isPipelineSpec(_ document: JSONValue) -> Bool { document["pipelineInfo"] != nil && document["root"] != nil }
+
+    public static func events(
+        _ spec: JSONValue, digest: ContentDigest, source: String, namespace: String
+    ) throws(ValidationError) -> (ImportResult, pipeline: String, tasks: Int) {
+        guard let pipeline = spec["pipelineInfo"]?["name"]?.stringValue, !pipeline.isEmpty else {
+            throw ValidationError(field: "\(source): pipelineInfo.name", "is missing: a compiled KFP pipeline names itself there")
+        }
+        guard let tasks = spec["root"]?["dag"]?["tasks"]?.objectValue, !tasks.isEmpty else {
+            throw ValidationError(field: "\(source): root.dag.tasks", "is missing or empty: the pipeline has no tasks")
+        }
+        let version = String(digest.hex.prefix(12))
+        var context = Context(
+            spec: spec, source: source, namespace: namespace, pipeline: pipeline, version: version,
+            defaults: spec["root"]?["inputDefinitions"]?["parameters"]?.objectValue ?? [:])
+        context.facets = ["kfp.pipeline": .string(pipeline), "kfp.spec_digest": .string(digest.description)]
+        if let sdk = spec["sdkVersion"]?.stringValue { context.facets["kfp.sdk_version"] = .string(sdk) }
+        if let schema = spec["schemaVersion"]?.stringValue { context.facets["kfp.schema_version"] = .string(schema) }
+        var result = ImportResult()
+        let count = try context.dag(tasks, prefix: "", field: "root.dag.tasks", received: [:], into: &result)
+        return (result, pipeline, count)
+    }
+
+    struct Context {
+        let spec: JSONValue
+        let source: String
+        let namespace: String
+        let pipeline: String
+        let version: String
+        let defaults: [String: JSONValue]
+        var facets: [String: JSONValue] = [:]
+
+        init(spec: JSONValue, source: String, namespace: String, pipeline: String, version: String, defaults: [String: JSONValue]) {
+            self.spec = spec
+            self.source = source
+            self.namespace = namespace
+            self.pipeline = pipeline
+            self.version = version
+            self.defaults = defaults
+        }
+
+        func fail(_ field: String, _ message: String) -> ValidationError { ValidationError(field: "\(source): \(field)", message) }
+
+        /// One DAG's tasks: the artifacts each declares first (a task may consume one declared by a task listed
+        /// after it), then a run per task. `received` is what a sub-DAG's own inputs are bound to. The tasks counted.
+        func dag(
+            _ tasks: [String: JSONValue], prefix: String, field: String, received: [String: ArtifactSpec], into result: inout ImportResult
+        ) throws(ValidationError) -> Int {
+            var declared: [String: [String: ArtifactSpec]] = [:]
+            for (name, task) in tasks {
+                let component = try self.component(of: task, field: "\(field).\(name)")
+                for (key, definition) in component["outputDefinitions"]?["artifacts"]?.objectValue ?? [:] {
+                    declared[name, default: [:]][key] = try artifact(
+                        task: prefix + name, key: key, definition, field: "\(field).\(name).outputs.\(key)")
+                }
+                if let importer = try executor(of: component)?["importer"], let uri = importer["artifactUri"]?["constant"]?.stringValue {
+                    for key in declared[name, default: [:]].keys { declared[name]?[key]?.uri = SecretRedactor.stripURLCredentials(uri) }
+                }
+            }
+            var count = 0
+            for (name, task) in tasks.sorted(by: { $0.key < $1.key }) {
+                let taskField = "\(field).\(name)"
+                let component = try self.component(of: task, field: taskField)
+                var inputs: [String: ArtifactSpec] = [:]
+                for (key, binding) in task["inputs"]?["artifacts"]?.objectValue ?? [:] {
+                    if let producer = binding["taskOutputArtifact"] {
+                        let from = producer["producerTask"]?.stringValue ?? ""
+                        let output = producer["outputArtifactKey"]?.stringValue ?? ""
+                        guard let spec = declared[from]?[output] else {
+                            throw fail("\(taskField).inputs.artifacts.\(key)", "takes \(from).\(output), which no task of this DAG declares")
+                        }
+                        inputs[key] = spec
+                    } else if let outer = binding["componentInputArtifact"]?.stringValue {
+                        if let bound = received[outer] {
+                            inputs[key] = bound
+                        } else {
+                            let definition = spec["root"]?["inputDefinitions"]?["artifacts"]?[outer] ?? [:]
+                            inputs[key] = try artifact(task: "inputs", key: outer, definition, field: "\(taskField).inputs.artifacts.\(key)")
+                        }
+                    }
+                }
+                if let sub = component["dag"]?["tasks"]?.objectValue {
+                    count += try dag(
+                        sub, prefix: prefix + name + "/", field: "\(taskField) (\(task["componentRef"]?["name"]?.stringValue ?? "")).dag.tasks",
+                        received: inputs, into: &result)
+                    continue
+                }
+                result.events.append(
+                    LineageEvent(
+                        namespace: namespace,
+                        payload: .run(
+                            try run(prefix + name, task, component: component, inputs: inputs, outputs: declared[name] ?? [:], field: taskField))))
+                count += 1
+            }
+            return count
+        }
+
+        func component(of task: JSONValue, field: String) throws(ValidationError) -> JSONValue {
+            guard let name = task["componentRef"]?["name"]?.stringValue else { throw fail("\(field).componentRef.name", "is missing") }
+            guard let component = spec["components"]?[name] else {
+                throw fail("\(field).componentRef.name", "names \(name), which components does not define")
+            }
+            return component
+        }
+
+        func executor(of component: JSONValue) throws(ValidationError) -> JSONValue? {
+            guard let label = component["executorLabel"]?.stringValue else { return nil }
+            guard let executor = spec["deploymentSpec"]?["executors"]?[label] else {
+                throw fail("deploymentSpec.executors", "has no \(label), which a component names as its executor")
+            }
+            return executor
+        }
+
+        func artifact(task: String, key: String, _ definition: JSONValue, field: String) throws(ValidationError) -> ArtifactSpec {
+            let title = definition["artifactType"]?["schemaTitle"]?.stringValue ?? "system.Artifact"
+            var spec = ArtifactSpec(
+                ref: ArtifactRef(kind: MLMDImport.kind(title), namespace: namespace, name: "\(pipeline)/\(task)/\(key)", version: version))
+            spec.facets["kfp.schema_title"] = .string(title)
+            return spec
+        }
+
+        func run(
+            _ task: String, _ definition: JSONValue, component: JSONValue, inputs: [String: ArtifactSpec], outputs: [String: ArtifactSpec],
+            field: String
+        ) throws(ValidationError) -> RunRecord {
+            var run = RunRecord(id: "kfp-\(version)-\(task.replacingOccurrences(of: "/", with: "."))", job: "\(pipeline)/\(task)")
+            run.facets = facets
+            run.facets["kfp.task"] = .string(task)
+            if let display = definition["taskInfo"]?["name"]?.stringValue, display != task { run.facets["kfp.display_name"] = .string(display) }
+            run.facets["kfp.component"] = definition["componentRef"]?["name"] ?? .null
+            if let after = definition["dependentTasks"]?.arrayValue, !after.isEmpty { run.facets["kfp.dependent_tasks"] = .array(after) }
+            var parameters: [String: JSONValue] = [:]
+            var fromPipeline: [String: JSONValue] = [:]
+            let types = component["inputDefinitions"]?["parameters"]?.objectValue ?? [:]
+            for (name, binding) in definition["inputs"]?["parameters"]?.objectValue ?? [:] {
+                if let constant = binding["runtimeValue"]?["constant"] {
+                    parameters[name] = typed(constant, types[name]?["parameterType"]?.stringValue)
+                } else if let outer = binding["componentInputParameter"]?.stringValue {
+                    fromPipeline[name] = .string(outer)
+                    parameters[name] = defaults[outer]?["defaultValue"].map { typed($0, defaults[outer]?["parameterType"]?.stringValue) } ?? .null
+                } else if let producer = binding["taskOutputParameter"] {
+                    parameters[name] = .string(
+                        "{{tasks.\(producer["producerTask"]?.stringValue ?? "").outputs.\(producer["outputParameterKey"]?.stringValue ?? "")}}")
+                }
+            }
+            if !parameters.isEmpty { run.hyperparameters = SecretRedactor.redactSecrets(.object(parameters)).objectValue }
+            if !fromPipeline.isEmpty { run.facets["kfp.pipeline_parameters"] = .object(fromPipeline) }
+            if let executor = try executor(of: component) {
+                if let image = executor["container"]?["image"]?.stringValue {
+                    run.environment = try EnvironmentFacet(json: ["containerImage": .string(image)], path: "\(field).image")
+                }
+                // The executor (image, command, the component's source) by digest: a changed component is a changed run.
+                run.facets["kfp.executor_digest"] = .string(executor.digest.description)
+            }
+            for (key, spec) in inputs.sorted(by: { $0.key < $1.key }) {
+                if spec.ref.kind == "model" {
+                    run.parents.append(spec.ref)
+                } else {
+                    run.inputs.append(ArtifactUse(artifact: spec, role: MLMDImport.role(key, default: "input")))
+                }
+            }
+            for (key, spec) in outputs.sorted(by: { $0.key < $1.key }) {
+                run.outputs.append(ArtifactUse(artifact: spec, role: MLMDImport.role(key, default: "output")))
+            }
+            return run
+        }
+
+        /// KFP keeps every number as a protobuf double: an integer parameter's 100 is written 100.0.
+        func typed(_ value: JSONValue, _ type: String?) -> JSONValue {
+            if type == "NUMBER_INTEGER", case .double(let double) = value, double.rounded() == double, abs(double) < 1e15 {
+                return .int(Int64(double))
+            }
+            return value
+        }
+    }
+}
