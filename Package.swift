@@ -78,12 +78,14 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         // Capture at training time: git, environment, Python packages, data fingerprints, configs, DVC, the child
-        // process; and the capture session that records or spools what it captured.
+        // process; the capture session that records or spools what it captured; and the readers of what other
+        // tools left on disk (a DVC project, a ClearML offline session and its zip).
         .target(
             name: "PedigreeCapture",
             dependencies: [
                 "PedigreeCore", "PedigreeStore", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Yams", package: "Yams"),
-                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "TOMLKit", package: "TOMLKit"), .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),
@@ -95,7 +97,7 @@ let package = Package(
         .target(name: "PedigreeRender", dependencies: ["PedigreeCore", "PedigreeLayout"], swiftSettings: strictSettings),
         // Other tools' formats: exports (PROV, OpenLineage, Cypher and neo4j-admin CSV, DataHub, GraphML, DOT, Mermaid),
         // each a pure function of an `ExportSource`, and importers (DVC, MLflow, Kubeflow pipelines, ML Metadata stores
-        // and their SQL dumps), each a function from what a tool wrote to events (Capture reads the files, PedigreeClient
+        // and their SQL dumps, ClearML), each a function from what a tool wrote to events (Capture reads the files, PedigreeClient
         // the servers, PedigreeSQLite other tools' SQLite files; MLflow's conventions are PedigreeMLflow's). No store, no driver.
         .target(name: "PedigreeInterop", dependencies: ["PedigreeCore", "PedigreeCapture", "PedigreeMLflow"], swiftSettings: strictSettings),
         // A Pedigree server's API as the same result types a local store answers with, and the reader of other

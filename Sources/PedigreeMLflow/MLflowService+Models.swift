@@ -178,7 +178,7 @@ extension MLflowService {
             var packages: [String: JSONValue] = [:]
             for line in requirements.split(whereSeparator: \.isNewline) {
                 let entry = line.split(separator: "#").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-                let parts = entry.components(separatedBy: "==")
+                let parts = entry.components(separatedBy: "==").map { $0.trimmingCharacters(in: .whitespaces) }
                 if parts.count == 2, !parts[0].isEmpty { packages[parts[0].lowercased()] = .string(parts[1]) }
             }
             if !packages.isEmpty { json["packages"] = .object(packages) }

@@ -111,6 +111,17 @@ extension Import {
         return ContentDigest(hashing: data)
     }
 
+    /// A ClearML offline session: the folder or its zip.
+    func importClearML() async throws {
+        let owner = try owner()
+        let session = try ClearMLSession(path: file)
+        let result = try ClearMLImport.events(session, namespace: owner)
+        let task = session.task["id"]?.stringValue ?? ""
+        try await record(
+            result.validated(source: file), source: "clearml", into: owner, from: "the ClearML offline session \(file)",
+            details: ["task": .string(task), "closed": .bool(session.closed)])
+    }
+
     /// Appends an importer's events in one transaction (all or none) and reports what was imported, what was
     /// already there and what was skipped.
     func record(

@@ -236,7 +236,7 @@ struct Export: AsyncParsableCommand {
 
 struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Load a `pedigree export` into an empty store, or bring in the history another tool kept (DVC, MLflow, Kubeflow).",
+        abstract: "Load a `pedigree export` into an empty store, or bring in the history another tool kept (DVC, MLflow, Kubeflow, ClearML).",
         discussion: """
             --from backup (the default) loads a `pedigree export --all` file. Each event must continue its \
             namespace's hash chain exactly as exported, so a file that was altered is refused at the first altered \
@@ -274,15 +274,22 @@ struct Import: AsyncParsableCommand {
 
               pedigree import --from kubeflow pipeline.yaml --namespace fraud-team
               mysqldump metadb > mlmd.sql && pedigree import --from kubeflow mlmd.sql --namespace fraud-team
+
+            --from clearml reads a ClearML offline session (the folder Task.set_offline(True) writes, or its zip): \
+            the task becomes a run with ClearML's id — hyperparameters by section, the script's repository, commit, \
+            branch and uncommitted diff as code, installed packages, the last value of each scalar, artifacts by \
+            the SHA-256 ClearML recorded (checked against the file), output models digested from their weights.
+
+              pedigree import --from clearml ~/.clearml/cache/offline/offline-1f0e….zip --namespace fraud-team
             """)
 
-    static let sources = ["backup", "dvc", "mlflow", "kubeflow"]
+    static let sources = ["backup", "dvc", "mlflow", "kubeflow", "clearml"]
 
     @Argument(help: "The export file ('-' for standard input), the project directory, the server's URL, or the source file.")
     var file: String
     @Option(
         help:
-            "What PATH holds: backup (a `pedigree export --all` file), dvc (a DVC project), mlflow (an MLflow tracking server's URL) or kubeflow (a KFP pipeline YAML, an ML Metadata SQLite store or its SQL dump)."
+            "What PATH holds: backup (a `pedigree export --all` file), dvc (a DVC project), mlflow (an MLflow tracking server's URL), kubeflow (a KFP pipeline YAML, an ML Metadata SQLite store or its SQL dump) or clearml (an offline session, folder or zip)."
     )
     var from: String = "backup"
     @Option(help: "Imports from other tools: the namespace that owns what is imported (default: $PEDIGREE_NAMESPACE, else 'default').")
@@ -312,6 +319,7 @@ struct Import: AsyncParsableCommand {
             case "dvc": return try await importDVC()
             case "mlflow": return try await importMLflow()
             case "kubeflow": return try await importKubeflow()
+            case "clearml": return try await importClearML()
             default: break
             }
             try storeOptions.requireStoreItself("import")
