@@ -99,7 +99,10 @@ let package = Package(
         // each a pure function of an `ExportSource`, and importers (DVC, MLflow, Kubeflow pipelines, ML Metadata stores
         // and their SQL dumps, ClearML), each a function from what a tool wrote to events (Capture reads the files, PedigreeClient
         // the servers, PedigreeSQLite other tools' SQLite files; MLflow's conventions are PedigreeMLflow's). No store, no driver.
-        .target(name: "PedigreeInterop", dependencies: ["PedigreeCore", "PedigreeCapture", "PedigreeMLflow"], swiftSettings: strictSettings),
+        .target(
+            name: "PedigreeInterop",
+            dependencies: ["PedigreeCore", "PedigreeCapture", "PedigreeMLflow", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings),
         // A Pedigree server's API as the same result types a local store answers with, and the reader of other
         // tools' servers (MLflow) that imports use.
         .target(

@@ -9,6 +9,12 @@ public struct Fingerprint: Sendable {
         public let path: String
         public let digest: ContentDigest
         public let size: Int64
+
+        public init(path: String, digest: ContentDigest, size: Int64) {
+            self.path = path
+            self.digest = digest
+            self.size = size
+        }
     }
 
     public let path: String

@@ -69,15 +69,15 @@ public struct ZipArchive: Sendable {
     }
 }
 
-/// CRC-32 (IEEE 802.3, the zip and gzip checksum).
-enum CRC32 {
+/// CRC-32 (IEEE 802.3: the checksum of zip, gzip and W&B's transaction log).
+public enum CRC32 {
     static let table: [UInt32] = (0..<256).map { n in
         var c = UInt32(n)
         for _ in 0..<8 { c = c & 1 != 0 ? 0xedb8_8320 ^ (c >> 1) : c >> 1 }
         return c
     }
 
-    static func checksum(_ bytes: [UInt8]) -> UInt32 {
+    public static func checksum(_ bytes: some Sequence<UInt8>) -> UInt32 {
         var c: UInt32 = 0xffff_ffff
         for byte in bytes { c = table[Int((c ^ UInt32(byte)) & 0xff)] ^ (c >> 8) }
         return c ^ 0xffff_ffff

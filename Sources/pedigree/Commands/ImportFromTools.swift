@@ -122,6 +122,16 @@ extension Import {
             details: ["task": .string(task), "closed": .bool(session.closed)])
     }
 
+    /// W&B run directories: a run's own, or every run in a `wandb/` directory or the project holding one.
+    func importWandb() async throws {
+        let owner = try owner()
+        let runs = try WandbRunDirectory.find(under: file)
+        let result = try WandbImport.events(runs, namespace: owner)
+        try await record(
+            result.validated(source: file), source: "wandb", into: owner, from: "\(runs.count) W&B run\(runs.count == 1 ? "" : "s") in \(file)",
+            details: ["runs": .array(runs.map { .string($0.path) })])
+    }
+
     /// Appends an importer's events in one transaction (all or none) and reports what was imported, what was
     /// already there and what was skipped.
     func record(

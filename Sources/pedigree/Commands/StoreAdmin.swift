@@ -236,7 +236,7 @@ struct Export: AsyncParsableCommand {
 
 struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Load a `pedigree export` into an empty store, or bring in the history another tool kept (DVC, MLflow, Kubeflow, ClearML).",
+        abstract: "Load a `pedigree export` into an empty store, or bring in the history another tool kept (DVC, MLflow, W&B, Kubeflow, ClearML).",
         discussion: """
             --from backup (the default) loads a `pedigree export --all` file. Each event must continue its \
             namespace's hash chain exactly as exported, so a file that was altered is refused at the first altered \
@@ -265,6 +265,14 @@ struct Import: AsyncParsableCommand {
 
               pedigree import --from mlflow http://mlflow.internal:5000 --namespace fraud-team
 
+            --from wandb reads W&B run directories (wandb/offline-run-*, or synced run-*; give a run's directory, \
+            a wandb/ directory or the project holding one), from their .wandb transaction logs: each run becomes a run \
+            (config → hyperparameters, history and summary → metrics, git and the program → code, Python, GPU and \
+            requirements.txt → environment), logged artifacts outputs and used ones inputs, versioned by W&B's \
+            manifest digest (kept as an alias), with Pedigree's SHA-256 where wandb's copies are at hand.
+
+              pedigree import --from wandb ~/projects/fraud --namespace fraud-team
+
             --from kubeflow reads a compiled Kubeflow Pipelines definition (the IR YAML `kfp` compiles) as \
             design-time lineage — each task a run of <pipeline>/<task> with its parameters, image and the artifacts \
             it consumes and declares, versioned by the spec's digest — or an ML Metadata store as run-time lineage: \
@@ -283,13 +291,13 @@ struct Import: AsyncParsableCommand {
               pedigree import --from clearml ~/.clearml/cache/offline/offline-1f0e….zip --namespace fraud-team
             """)
 
-    static let sources = ["backup", "dvc", "mlflow", "kubeflow", "clearml"]
+    static let sources = ["backup", "dvc", "mlflow", "wandb", "kubeflow", "clearml"]
 
     @Argument(help: "The export file ('-' for standard input), the project directory, the server's URL, or the source file.")
     var file: String
     @Option(
         help:
-            "What PATH holds: backup (a `pedigree export --all` file), dvc (a DVC project), mlflow (an MLflow tracking server's URL), kubeflow (a KFP pipeline YAML, an ML Metadata SQLite store or its SQL dump) or clearml (an offline session, folder or zip)."
+            "What PATH holds: backup (a `pedigree export --all` file), dvc (a DVC project), mlflow (an MLflow tracking server's URL), wandb (W&B run directories), kubeflow (a KFP pipeline YAML, an ML Metadata SQLite store or its SQL dump) or clearml (an offline session, folder or zip)."
     )
     var from: String = "backup"
     @Option(help: "Imports from other tools: the namespace that owns what is imported (default: $PEDIGREE_NAMESPACE, else 'default').")
@@ -320,6 +328,7 @@ struct Import: AsyncParsableCommand {
             case "mlflow": return try await importMLflow()
             case "kubeflow": return try await importKubeflow()
             case "clearml": return try await importClearML()
+            case "wandb": return try await importWandb()
             default: break
             }
             try storeOptions.requireStoreItself("import")
