@@ -96,7 +96,7 @@ let package = Package(
         // with recorded text escaped. No store, no driver.
         .target(name: "PedigreeRender", dependencies: ["PedigreeCore", "PedigreeLayout"], swiftSettings: strictSettings),
         // Other tools' formats: exports (PROV, OpenLineage, Cypher and neo4j-admin CSV, DataHub, GraphML, DOT, Mermaid),
-        // each a pure function of an `ExportSource`, and importers (DVC, MLflow, Kubeflow pipelines, ML Metadata stores
+        // each a pure function of an `ExportSource`, and importers (DVC, MLflow, W&B, Kubeflow pipelines, ML Metadata stores
         // and their SQL dumps, ClearML), each a function from what a tool wrote to events (Capture reads the files, PedigreeClient
         // the servers, PedigreeSQLite other tools' SQLite files; MLflow's conventions are PedigreeMLflow's). No store, no driver.
         .target(
