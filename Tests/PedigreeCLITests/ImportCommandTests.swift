@@ -134,7 +134,7 @@ struct ImportCommandTests {
         #expect(notProject.status == 2 && notProject.stderr.contains("is not a DVC project"), "\(notProject.stderr)")
         let misplaced = try cli.run(["import", "backup.jsonl", "--all-commits"])
         #expect(misplaced.status == 64 && misplaced.stderr.contains("--all-commits is for --from dvc"), "\(misplaced.stderr)")
-        let unknown = try cli.run(["import", "--from", "wandb", empty.path])
+        let unknown = try cli.run(["import", "--from", "neptune", empty.path])
         #expect(unknown.status == 64 && unknown.stderr.contains("--from must be"), "\(unknown.stderr)")
     }
 }
