@@ -44,7 +44,7 @@ public final class TrainingRun: @unchecked Sendable {
         }
     }
 
-    public let id = UUID().uuidString.lowercased()
+    public let id: String
     public private(set) var request: RunRequest
     public let fingerprinter: Fingerprinter
     public private(set) var startedAt = Timestamp.now
@@ -57,7 +57,9 @@ public final class TrainingRun: @unchecked Sendable {
     /// Declared outputs the command did not write (missing, or unchanged since before it started).
     public private(set) var skippedOutputs: [String] = []
 
-    public init(_ request: RunRequest, cache: CaptureCache?, scratch: URL) throws {
+    /// `id` continues a run captured in pieces (the Python library's start and finish); a new one by default.
+    public init(_ request: RunRequest, cache: CaptureCache?, scratch: URL, id: String? = nil) throws {
+        self.id = id ?? UUID().uuidString.lowercased()
         self.request = request
         self.cache = cache
         fingerprinter = Fingerprinter(cache: cache)
@@ -87,6 +89,9 @@ public final class TrainingRun: @unchecked Sendable {
         var env = request.environment
         env["PEDIGREE_RUN_ID"] = id
         env["PEDIGREE_METRICS_FILE"] = metricsFile.path
+        // What the Python library needs to add to this run rather than start another.
+        env["PEDIGREE_JOB"] = jobName
+        env["PEDIGREE_NAMESPACE"] = request.namespace.rawValue
         if let tracking = env["MLFLOW_TRACKING_URI"], let joined = Self.joiningTrackingURI(tracking, server: request.server, run: id) {
             env["MLFLOW_TRACKING_URI"] = joined
         }
@@ -183,6 +188,15 @@ public final class TrainingRun: @unchecked Sendable {
     }
 
     public static let producer = "https://github.com/pedigree/pedigree/capture"
+
+    /// Continues a run whose START another process recorded: outputs count from when it started.
+    public func resume(startedAt time: Timestamp) { startedAt = time }
+
+    /// Inputs declared after the start (`ROLE=PATH` or `ROLE=REFERENCE`), fingerprinted as `start` does; a
+    /// file whose content is a registered model version is that model.
+    public func resolveInputs(_ inputs: [String], modelWithDigest: (ContentDigest) async -> ArtifactRef?) async throws -> [ArtifactUse] {
+        try await resolve(try inputs.map { try parseUse($0, defaultRole: "input", flag: "inputs") }, modelWithDigest: modelWithDigest)
+    }
 
     /// The command line without credentials, including inside a `sh -c "…"` script (a DVC stage's cmd).
     static func redactedCommand(_ command: [String]) -> [String] {

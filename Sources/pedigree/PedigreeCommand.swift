@@ -20,7 +20,8 @@ struct PedigreeCommand: AsyncParsableCommand {
             """,
         version: Pedigree.version,
         subcommands: [
-            Quickstart.self, Run.self, Sync.self, Record.self, Show.self, List.self, Lineage.self, Models.self, Impact.self, Diff.self, History.self,
+            Quickstart.self, Run.self, LibraryCapture.self, Sync.self, Record.self, Show.self, List.self, Lineage.self, Models.self, Impact.self,
+            Diff.self, History.self,
             Deploy.self, Undeploy.self, Retire.self, Incident.self,
             Verify.self, Checkpoint.self, Audit.self, Sign.self, Attest.self, Redact.self, Retention.self,
             Rebuild.self, Log.self, Serve.self, Token.self, Migrate.self, Export.self, Import.self,

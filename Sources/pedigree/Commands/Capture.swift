@@ -113,45 +113,30 @@ struct Run: AsyncParsableCommand {
         }
         // A store or server that is busy or down must not hold up training: wait briefly, then spool. With
         // --server or PEDIGREE_URL the run records through the server, as every command there does.
-        let opened = OpenedFlag()
-        let code: Int32
-        do {
-            code = try await storeOptions.withBackend(creating: true, busyTimeout: 2) { backend in
-                opened.set()
-                return try await Self.capture(capture, session: session(backend), backend: backend)
-            }
-        } catch  where !opened.isSet {
-            // The store could not be opened at all; the command has not run yet.
-            warn("the store is unavailable (\(error)); this run's lineage will be spooled")
-            code = try await Self.capture(capture, session: session(nil), backend: nil)
-        }
+        let code = try await storeOptions.capturing { session, backend in try await Self.capture(capture, session: session, backend: backend) }
         throw ExitCode(code)
     }
 
-    private func session(_ destination: (any EventDestination)?) -> CaptureSession {
-        CaptureSession(
-            destination: destination, spoolKey: storeOptions.spoolKey, spool: EventSpool(directory: PedigreeDirectories.spool), identity: cliIdentity,
-            notice: { warn($0) })
+    /// The registered model version with this content, looked up in the destination; nil while it is down (a
+    /// failure counts as it being down, so a run with many inputs waits at most once).
+    static func model(withDigest digest: ContentDigest, backend: (any Backend)?, session: CaptureSession) async -> ArtifactRef? {
+        guard let backend, await !session.destinationIsDown else { return nil }
+        do {
+            guard let model = try await backend.artifacts(withDigest: digest, kind: "model").last else { return nil }
+            return ArtifactRef(kind: model.kind, namespace: model.namespace, name: model.name, version: model.version)
+        } catch let error as StoreError where error.code == .unavailable {
+            await session.noteUnavailable()
+            warn("could not look up a parent model by digest (\(error)); inputs are recorded as data")
+            return nil
+        } catch {
+            return nil
+        }
     }
 
     /// Records START, runs the command, records COMPLETE or FAIL; returns the command's exit code.
     private static func capture(_ capture: TrainingRun, session: CaptureSession, backend: (any Backend)?) async throws -> Int32 {
         do {
-            let start = try await capture.start { digest in
-                // Finding a parent model by its file's digest is a query to the destination: skipped while it is
-                // down, and a failure counts as it being down, so a run with many inputs waits at most once.
-                guard let backend, await !session.destinationIsDown else { return nil }
-                do {
-                    guard let model = try await backend.artifacts(withDigest: digest, kind: "model").last else { return nil }
-                    return ArtifactRef(kind: model.kind, namespace: model.namespace, name: model.name, version: model.version)
-                } catch let error as StoreError where error.code == .unavailable {
-                    await session.noteUnavailable()
-                    warn("could not look up a parent model by digest (\(error)); inputs are recorded as data")
-                    return nil
-                } catch {
-                    return nil
-                }
-            }
+            let start = try await capture.start { await model(withDigest: $0, backend: backend, session: session) }
             await session.record(start)
         } catch let error as TrainingRun.Failure {
             warn("\(error) (nothing was run)")
@@ -242,6 +227,29 @@ struct Sync: AsyncParsableCommand {
 
 /// Whether the store was opened: once it was, the command has been (or is being) run, and a later error
 /// must not make `run` start it a second time.
+extension StoreOptions {
+    /// Runs `body` with a capture session on the store or server — waiting at most briefly for a busy one — or,
+    /// when neither can be opened, with one that spools everything: capture never waits long or fails for it.
+    func capturing<T: Sendable>(_ body: @escaping @Sendable (CaptureSession, (any Backend)?) async throws -> T) async throws -> T {
+        let opened = OpenedFlag()
+        do {
+            return try await withBackend(creating: true, busyTimeout: 2) { backend in
+                opened.set()
+                return try await body(session(backend), backend)
+            }
+        } catch  where !opened.isSet {
+            warn("the store is unavailable (\(error)); this run's lineage will be spooled")
+            return try await body(session(nil), nil)
+        }
+    }
+
+    private func session(_ destination: (any EventDestination)?) -> CaptureSession {
+        CaptureSession(
+            destination: destination, spoolKey: spoolKey, spool: EventSpool(directory: PedigreeDirectories.spool), identity: cliIdentity,
+            notice: { warn($0) })
+    }
+}
+
 private final class OpenedFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var value = false
