@@ -119,6 +119,7 @@ def test_a_decorated_call_is_a_run_with_its_arguments_data_digests_seeds_metrics
     assert model["name"] == "fraud" and model["digest"] == sha256sum(project.root / "out" / "model.bin")
     assert run["environment"]["seeds"] == {"random": 7, "numpy": 11}, run["environment"].get("seeds")
     assert run["environment"]["packages"]["numpy"], "numpy as the process loaded it"
+    assert run["environment"]["os"] and len(run["environment"]["packages"]) > 20, "and everything pedigree run captures"
     assert run["metrics"]["loss"] == pytest.approx(1 / 3)
     assert [step for step, _ in run["facets"]["metricSeries"]["loss"]] == [0, 1, 2], "each value at its step"
     assert run["code"]["commit"] == subprocess.run(["git", "rev-parse", "HEAD"], cwd=project.root, capture_output=True, text=True).stdout.strip()
@@ -152,6 +153,37 @@ def test_an_exception_records_fail_with_its_type_and_message_and_is_raised_uncha
     assert run["status"] == "FAIL"
     assert run["facets"]["error"] == {"type": "DataError", "message": "only 3 rows"}
     assert run["hyperparameters"]["rows"] == 3
+
+
+def test_argparse_namespaces_dicts_paths_and_enums_are_recorded_as_json(project: Project) -> None:
+    last_json(
+        project.python(
+            """
+            import argparse, enum, json, pathlib
+            import pedigree
+
+            class Mode(enum.Enum):
+                FAST = "fast"
+
+            @pedigree.track(job="prepare")
+            def prepare(args, extra: dict, out: pathlib.Path, mode: Mode = Mode.FAST, tags=frozenset({"b", "a"})):
+                return None
+
+            args = argparse.ArgumentParser()
+            args.add_argument("--rows", type=int, default=100)
+            args.add_argument("--db-password", default="hunter2")
+            prepare(args.parse_args([]), {"nested": {"k": [1, 2]}}, pathlib.Path("out/data"))
+            print(json.dumps({}))
+            """
+        )
+    )
+    [event] = [e for e in project.run_events() if e["run"].get("status") == "COMPLETE"]
+    run = project.show(f"run:{event['run']['id']}")
+    assert run["job"] == "prepare"
+    assert run["hyperparameters"]["args"] == {"rows": 100, "db_password": "[REDACTED]"}
+    assert run["hyperparameters"]["extra"] == {"nested": {"k": [1, 2]}}
+    assert run["hyperparameters"]["out"] == "out/data" and run["hyperparameters"]["mode"] == "fast"
+    assert run["hyperparameters"]["tags"] == ["a", "b"]
 
 
 def test_a_second_run_that_loads_the_first_ones_model_has_it_as_its_parent_by_digest(project: Project) -> None:
@@ -217,10 +249,11 @@ def test_inside_pedigree_run_the_library_adds_to_that_run(project: Project) -> N
     assert run["status"] == "COMPLETE"
     assert run["hyperparameters"]["cfg"]["lr"] == 0.05, "the call's arguments joined the wrapper's run"
     assert run["environment"]["seeds"]["numpy"] == 11
+    assert run["environment"]["os"] and run["environment"]["packages"]["numpy"], "the wrapper's environment, with the seeds added"
     assert run["metrics"]["loss"] == pytest.approx(1 / 3), "metrics through the wrapper's metrics file"
 
 
-def test_from_pretrained_of_a_local_model_is_recorded(project: Project) -> None:
+def test_from_pretrained_of_a_local_model_is_its_base_model(project: Project) -> None:
     pytest.importorskip("torch", reason="needs torch and transformers, which the test environment does not install (about 1 GB)")
     pytest.importorskip("transformers")
     last_json(
@@ -232,9 +265,8 @@ def test_from_pretrained_of_a_local_model_is_recorded(project: Project) -> None:
 
             BertModel(BertConfig(hidden_size=8, num_hidden_layers=1, num_attention_heads=1, intermediate_size=8, vocab_size=32)).save_pretrained("tiny")
 
-            with pedigree.run(model="tuned") as run:
+            with pedigree.run(model="tuned"):
                 BertModel.from_pretrained("tiny")
-                run.use("tiny", role="base-model")
             print(json.dumps({}))
             """
         )

@@ -149,6 +149,7 @@ struct LibraryCapture: AsyncParsableCommand {
                         // Only what the process adds: the wrapper records the rest, and the run's START and end.
                         run = RunRecord(id: request.id, job: request.job ?? capture.jobName)
                         run.inputs = try await capture.resolveInputs(request.inputs, modelWithDigest: lookup)
+                        if !request.environment.isEmpty { run.environment = try capture.environment(parameters: .object(request.hyperparameters)) }
                     } else {
                         guard case .run(let started) = try await capture.start(modelWithDigest: lookup).payload else {
                             throw PedigreeCore.ValidationError(field: "start", "did not capture a run")
@@ -186,7 +187,12 @@ struct LibraryCapture: AsyncParsableCommand {
                     guard case .run(let finished) = try capture.finish(.exited(status == "COMPLETE" ? 0 : 1)).payload else {
                         throw PedigreeCore.ValidationError(field: "finish", "did not capture a run")
                     }
-                    var run = try request.adding(to: finished)
+                    var finishing = finished
+                    // Seeds set during the run arrive now; the environment they belong to is captured again.
+                    if !request.environment.isEmpty {
+                        finishing.environment = try capture.environment(parameters: .object(request.hyperparameters))
+                    }
+                    var run = try request.adding(to: finishing)
                     run.inputs += try await capture.resolveInputs(lateInputs, modelWithDigest: lookup)
                     run.facets["exitCode"] = nil
                     if let error, error != .null { run.facets["error"] = SecretRedactor.redactSecrets(error) }

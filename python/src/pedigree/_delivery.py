@@ -83,6 +83,8 @@ class _Worker:
 
         request["environment"] = _process.framework_environment()
         request["parents"] += [model for model in _process.loaded_models() if model not in request["parents"]]
+        inputs = request.setdefault("inputs", [])
+        inputs += [use for use in (f"base-model={d}" for d in _process.loaded_directories()) if use not in inputs]
         command = binary()
         if command is None:
             warn_once("pedigree: the pedigree binary is not on the PATH (or $PEDIGREE_BIN); lineage is not recorded")

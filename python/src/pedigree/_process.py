@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.abc
 import importlib.machinery
+import os
 import sys
 import threading
 from typing import Any, Callable, Dict, List, Optional
@@ -12,6 +13,7 @@ from typing import Any, Callable, Dict, List, Optional
 _lock = threading.Lock()
 _seeds: Dict[str, Any] = {}
 _loaded_models: List[str] = []
+_loaded_directories: List[str] = []
 _patched: set = set()
 
 
@@ -22,9 +24,17 @@ def seeds() -> Dict[str, Any]:
 
 
 def loaded_models() -> List[str]:
-    """`hf://NAME@COMMIT` of each model loaded with `from_pretrained` from the Hugging Face hub."""
+    """`hf://NAME@COMMIT` of each model loaded with `from_pretrained` from the Hugging Face hub (the commit it
+    resolved, not the branch it was asked for)."""
     with _lock:
         return list(_loaded_models)
+
+
+def loaded_directories() -> List[str]:
+    """Local directories models were loaded from with `from_pretrained` (their content is digested as the
+    run's base model: a saved model has no hub commit)."""
+    with _lock:
+        return list(_loaded_directories)
 
 
 def _record_seed(framework: str, value: Any) -> None:
@@ -102,8 +112,11 @@ def _patch_transformers(module: Any) -> None:
             config = getattr(model, "config", None)
             name = getattr(config, "_name_or_path", None) or (str(args[0]) if args else None)
             commit = getattr(config, "_commit_hash", None)
-            if name and commit:
-                with _lock:
+            with _lock:
+                if name and os.path.isdir(name):
+                    if os.path.abspath(name) not in _loaded_directories:
+                        _loaded_directories.append(os.path.abspath(name))
+                elif name and commit:
                     ref = f"hf://{name}@{commit}"
                     if ref not in _loaded_models:
                         _loaded_models.append(ref)
