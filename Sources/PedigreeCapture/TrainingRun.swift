@@ -192,7 +192,8 @@ public final class TrainingRun: @unchecked Sendable {
     /// The environment as `start` captures it (the package list cached), for a later step that adds to it: a
     /// run's environment is the one its latest event gives.
     public func environment(parameters: JSONValue) throws -> EnvironmentFacet {
-        try EnvironmentCapture.capture(command: request.command, variables: request.environment, parameters: parameters, cache: cache).asEnvironmentFacet()
+        try EnvironmentCapture.capture(command: request.command, variables: request.environment, parameters: parameters, cache: cache)
+            .asEnvironmentFacet()
     }
 
     /// Continues a run whose START another process recorded: outputs count from when it started.
