@@ -186,6 +186,36 @@ def test_argparse_namespaces_dicts_paths_and_enums_are_recorded_as_json(project:
     assert run["hyperparameters"]["tags"] == ["a", "b"]
 
 
+def test_pydantic_models_and_omegaconf_configs_are_recorded_as_nested_json(project: Project) -> None:
+    pytest.importorskip("pydantic")
+    pytest.importorskip("omegaconf")
+    last_json(
+        project.python(
+            """
+            import json
+            import pedigree
+            import pydantic
+            from omegaconf import OmegaConf
+
+            class Optimizer(pydantic.BaseModel):
+                name: str = "sgd"
+                momentum: float = 0.9
+
+            @pedigree.track(job="tune")
+            def tune(optimizer: Optimizer, cfg):
+                return None
+
+            tune(Optimizer(), OmegaConf.create({"model": {"layers": 4}, "width": "${model.layers}"}))
+            print(json.dumps({}))
+            """
+        )
+    )
+    [event] = [e for e in project.run_events() if e["run"].get("status") == "COMPLETE"]
+    run = project.show(f"run:{event['run']['id']}")
+    assert run["hyperparameters"]["optimizer"] == {"name": "sgd", "momentum": 0.9}
+    assert run["hyperparameters"]["cfg"] == {"model": {"layers": 4}, "width": 4}, "interpolations resolved"
+
+
 def test_a_second_run_that_loads_the_first_ones_model_has_it_as_its_parent_by_digest(project: Project) -> None:
     last_json(project.python(TRAIN))
     last_json(
