@@ -302,8 +302,10 @@ public final class TrainingRun: @unchecked Sendable {
         if request.trace {
             let declared = Set(outputPaths.map { absolute($0).standardizedFileURL.path })
             let traced = TraceReader.files(in: traceFile, directory: request.directory, exclude: [metricsFile.path])
-            run.inputs = try traced.read.filter { !declared.contains($0) }.map { path in
-                let print = try fingerprinter.fingerprint([path])[0]
+            // What the command was seen to read is observed, not declared: a file that is gone or unreadable by the
+            // time it is hashed (a lock or temporary file another process removed) is passed over, not fatal.
+            run.inputs = traced.read.filter { !declared.contains($0) }.compactMap { path in
+                guard let print = try? fingerprinter.fingerprint([path]).first else { return nil }
                 return ArtifactUse(artifact: artifactSpec(for: print, kind: "dataset", name: artifactName(path), alias: nil), role: "input")
             }
             // A model is what was declared as its outputs; traced writes (logs, checkpoints) only stand in

@@ -274,7 +274,7 @@ struct RunCommandTests {
         #expect(result.status == 0, "\(result.stderr)")
         let run = try #require(try cli.run(["show", "run:\(try lastRunID(cli))", "--json"]).json)
         let inputs = run["upstream"]?.arrayValue?.compactMap { $0["ref"]?.stringValue } ?? []
-        #expect(inputs.contains("dataset:default/data/train.csv@1"), "\(inputs)")
+        #expect(inputs.contains("dataset:default/data/train.csv@1"), "\(inputs)\n\(result.stderr)")
         #expect(inputs.contains { $0.contains("train.py") }, "the script itself was read")
         #expect(!inputs.contains { $0.contains("/usr/") || $0.contains("site-packages") })
         let model = try #require(try cli.run(["show", "model:default/traced@1", "--json"]).json)
