@@ -52,9 +52,6 @@ public enum ConfigLoader {
         }
     }
 
-    /// A command-line value: JSON when it parses as JSON (booleans, null, lists, objects); a number when it
-    /// reads back as the text typed (`epochs=3`, `lr=0.001`) or is in exponent notation (`lr=5e-5`); else the
-    /// text itself — so `version=1.10` stays "1.10" rather than becoming the number 1.1.
     /// Every document of a YAML stream (`---` separates them), as JSON; `file` names it in the error.
     public static func yamlDocuments(_ text: String, file: String) throws(ValidationError) -> [JSONValue] {
         do {
@@ -66,6 +63,9 @@ public enum ConfigLoader {
         }
     }
 
+    /// A command-line value: JSON when it parses as JSON (booleans, null, lists, objects); a number when it
+    /// reads back as the text typed (`epochs=3`, `lr=0.001`) or is in exponent notation (`lr=5e-5`); else the
+    /// text itself — so `version=1.10` stays "1.10" rather than becoming the number 1.1.
     static func scalar(_ text: String) -> JSONValue {
         guard let value = try? JSONValue.parse(text) else { return .string(text) }
         switch value {

@@ -42,10 +42,8 @@ public struct ServingManifestReader: Sendable {
     public func kserve(file: String, endpoint: String?) throws -> Serving {
         let (data, text) = try read(file, field: "--manifest")
         let documents: [JSONValue]
-        do {
-            documents = try Yams.compose_all(yaml: text).map { try ConfigLoader.json(from: $0) }
-        } catch {
-            throw Failure(field: "--manifest", message: "\(file) is not YAML: \(error)")
+        do { documents = try ConfigLoader.yamlDocuments(text, file: file) } catch {
+            throw Failure(field: "--manifest", message: "\(file) \(error.message)")
         }
         // `kubectl get isvc -o yaml` wraps them in a List.
         let objects = documents.flatMap { document -> [JSONValue] in

@@ -63,8 +63,8 @@ public final class TrainingRun: @unchecked Sendable {
         self.request = request
         self.cache = cache
         fingerprinter = Fingerprinter(cache: cache)
-        metricsFile = scratch.appendingPathComponent("metrics-\(id).jsonl")
-        traceFile = scratch.appendingPathComponent("trace-\(id).txt")
+        metricsFile = scratch.appendingPathComponent("metrics-\(self.id).jsonl")
+        traceFile = scratch.appendingPathComponent("trace-\(self.id).txt")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         if let name = request.dvcStage {
             stage = try DVCStage.load(name: name, in: request.directory)

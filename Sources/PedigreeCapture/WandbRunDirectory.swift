@@ -46,9 +46,12 @@ public struct WandbRunDirectory: Sendable {
         return WandbRunDirectory(path: directory, logFile: file, log: [UInt8](data), requirements: requirements)
     }
 
-    /// A file an artifact's manifest names by its local path (wandb's staging copy), when it is still there.
+    /// A file an artifact's manifest names by its local path (wandb's staging copy), when it is still there as
+    /// a regular file (a log that names a device or a pipe does not make the import read it).
     public static func localFile(_ path: String) -> [UInt8]? {
-        guard path.hasPrefix("/") else { return nil }
+        guard path.hasPrefix("/"), (try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeRegular else {
+            return nil
+        }
         return FileManager.default.contents(atPath: path).map { [UInt8]($0) }
     }
 }

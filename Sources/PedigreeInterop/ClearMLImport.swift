@@ -27,8 +27,8 @@ public enum ClearMLImport {
         var run = RunRecord(
             id: id, job: project.isEmpty ? name : "\(project)/\(name)", status: status(task["status"]?.stringValue, closed: session.closed))
         let times = (session.metricEvents + session.logEvents).compactMap { $0["timestamp"]?.intValue }.filter { $0 > 0 }
-        run.startedAt = times.min().map { Timestamp(microseconds: $0 * 1000) }
-        if run.status?.isTerminal == true { run.endedAt = times.max().map { Timestamp(microseconds: $0 * 1000) } }
+        run.startedAt = times.min().flatMap(SourceTime.milliseconds)
+        if run.status?.isTerminal == true { run.endedAt = times.max().flatMap(SourceTime.milliseconds) }
 
         var sections: [String: JSONValue] = [:]
         for (section, parameters) in task["hyperparams"]?.objectValue ?? [:] {

@@ -21,3 +21,19 @@ public struct ImportResult: Sendable {
         return out
     }
 }
+
+/// A time a source wrote, as Pedigree's timestamp; nil when it is not one (zero, negative, or past year 9999:
+/// a damaged or hostile value must not overflow the conversion).
+enum SourceTime {
+    static let latestMilliseconds: Int64 = 253_402_300_800_000
+
+    static func milliseconds(_ ms: Int64) -> Timestamp? {
+        guard ms > 0, ms < latestMilliseconds else { return nil }
+        return Timestamp(microseconds: ms * 1000)
+    }
+
+    static func seconds(_ seconds: Double) -> Timestamp? {
+        guard seconds.isFinite, seconds > 0, seconds * 1000 < Double(latestMilliseconds) else { return nil }
+        return Timestamp(microseconds: Int64(seconds * 1_000_000))
+    }
+}

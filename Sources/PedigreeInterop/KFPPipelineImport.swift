@@ -11,7 +11,7 @@ import PedigreeCore
 /// changed pipeline makes new versions and importing the same file again adds nothing; an importer's artifact
 /// keeps the URI it imports.
 public enum KFPPipelineImport {
-    public static func isPipelineSpec(_ document: JSONValue) -> Bool { document["pipelineInfo"] != nil && document["root"] != nil }
+    public static func isPipelineSpec(_ document: JSONValue) -> Bool { document["pipelineInfo"] != nil }
 
     public static func events(
         _ spec: JSONValue, digest: ContentDigest, source: String, namespace: String
@@ -54,21 +54,21 @@ public enum KFPPipelineImport {
 
         func fail(_ field: String, _ message: String) -> ValidationError { ValidationError(field: "\(source): \(field)", message) }
 
+        /// How deep DAGs may nest: a component that contains itself would otherwise recurse without end.
+        static let maximumNesting = 64
+
         /// One DAG's tasks: the artifacts each declares first (a task may consume one declared by a task listed
         /// after it), then a run per task. `received` is what a sub-DAG's own inputs are bound to. The tasks counted.
         func dag(
-            _ tasks: [String: JSONValue], prefix: String, field: String, received: [String: ArtifactSpec], into result: inout ImportResult
+            _ tasks: [String: JSONValue], prefix: String, field: String, received: [String: ArtifactSpec], depth: Int = 0,
+            into result: inout ImportResult
         ) throws(ValidationError) -> Int {
+            guard depth < Self.maximumNesting else {
+                throw fail(field, "nests DAGs deeper than \(Self.maximumNesting) levels: a component contains itself")
+            }
             var declared: [String: [String: ArtifactSpec]] = [:]
             for (name, task) in tasks {
-                let component = try self.component(of: task, field: "\(field).\(name)")
-                for (key, definition) in component["outputDefinitions"]?["artifacts"]?.objectValue ?? [:] {
-                    declared[name, default: [:]][key] = try artifact(
-                        task: prefix + name, key: key, definition, field: "\(field).\(name).outputs.\(key)")
-                }
-                if let importer = try executor(of: component)?["importer"], let uri = importer["artifactUri"]?["constant"]?.stringValue {
-                    for key in declared[name, default: [:]].keys { declared[name]?[key]?.uri = SecretRedactor.stripURLCredentials(uri) }
-                }
+                declared[name] = try outputs(of: task, named: prefix + name, field: "\(field).\(name)", depth: depth)
             }
             var count = 0
             for (name, task) in tasks.sorted(by: { $0.key < $1.key }) {
@@ -95,7 +95,7 @@ public enum KFPPipelineImport {
                 if let sub = component["dag"]?["tasks"]?.objectValue {
                     count += try dag(
                         sub, prefix: prefix + name + "/", field: "\(taskField) (\(task["componentRef"]?["name"]?.stringValue ?? "")).dag.tasks",
-                        received: inputs, into: &result)
+                        received: inputs, depth: depth + 1, into: &result)
                     continue
                 }
                 result.events.append(
@@ -106,6 +106,40 @@ public enum KFPPipelineImport {
                 count += 1
             }
             return count
+        }
+
+        /// The artifacts a task declares: its component's outputs (an importer's with the URI it imports), or, for
+        /// a sub-DAG, the outputs of the inner tasks its `dag.outputs` select — so a consumer of a nested
+        /// pipeline's output reads what an inner task wrote.
+        func outputs(of task: JSONValue, named name: String, field: String, depth: Int) throws(ValidationError) -> [String: ArtifactSpec] {
+            guard depth < Self.maximumNesting else {
+                throw fail(field, "nests DAGs deeper than \(Self.maximumNesting) levels: a component contains itself")
+            }
+            let component = try self.component(of: task, field: field)
+            var declared: [String: ArtifactSpec] = [:]
+            if let inner = component["dag"] {
+                for (key, output) in inner["outputs"]?["artifacts"]?.objectValue ?? [:] {
+                    let selector = output["artifactSelectors"]?.arrayValue?.first
+                    guard let subtask = selector?["producerSubtask"]?.stringValue, let innerKey = selector?["outputArtifactKey"]?.stringValue,
+                        let producer = inner["tasks"]?[subtask]
+                    else {
+                        throw fail("\(field).dag.outputs.artifacts.\(key)", "selects no task of the sub-DAG (artifactSelectors)")
+                    }
+                    let produced = try outputs(of: producer, named: "\(name)/\(subtask)", field: "\(field).dag.tasks.\(subtask)", depth: depth + 1)
+                    guard let spec = produced[innerKey] else {
+                        throw fail("\(field).dag.outputs.artifacts.\(key)", "selects \(subtask).\(innerKey), which that task does not declare")
+                    }
+                    declared[key] = spec
+                }
+                return declared
+            }
+            for (key, definition) in component["outputDefinitions"]?["artifacts"]?.objectValue ?? [:] {
+                declared[key] = try artifact(task: name, key: key, definition, field: "\(field).outputs.\(key)")
+            }
+            if let importer = try executor(of: component)?["importer"], let uri = importer["artifactUri"]?["constant"]?.stringValue {
+                for key in declared.keys { declared[key]?.uri = SecretRedactor.stripURLCredentials(uri) }
+            }
+            return declared
         }
 
         func component(of task: JSONValue, field: String) throws(ValidationError) -> JSONValue {

@@ -136,7 +136,7 @@ public enum MLMDImport {
             var code: [String: JSONValue] = [:]
             for (name, property) in props.sorted(by: { $0.key < $1.key }) {
                 if let key = codeKeys[name], let text = property.value.stringValue {
-                    code[key] = .string(text)
+                    code[key] = .string(key == "repository" ? SecretRedactor.stripURLCredentials(text) : text)
                 } else if name == "image", let image = property.value.stringValue {
                     run.environment = try EnvironmentFacet(json: ["containerImage": .string(image)], path: "\(field).image")
                     run.facets["mlmd.image"] = property.value
@@ -236,7 +236,10 @@ public enum MLMDImport {
     ) throws(ValidationError) -> ArtifactSpec {
         let name =
             properties["display_name"]?.value.stringValue ?? row["name"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? "\(short(type))-\(id)"
-        let version = properties["version"]?.value.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? "mlmd-\(id)"
+        // Without a version of its own, MLMD's id and creation time: distinct across stores, like run ids.
+        let version =
+            properties["version"]?.value.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+            ?? "mlmd-\(id)-\(row["create_time_since_epoch"]?.intValue ?? 0)"
         var spec = ArtifactSpec(ref: ArtifactRef(kind: kind(type), namespace: namespace, name: name, version: version))
         if let uri = row["uri"]?.stringValue, !uri.isEmpty { spec.uri = SecretRedactor.stripURLCredentials(uri) }
         if let recorded = properties["digest"]?.value.stringValue {
@@ -250,7 +253,7 @@ public enum MLMDImport {
         if let state = row["state"]?.intValue { spec.facets["mlmd.state"] = .string(artifactStates[state] ?? String(state)) }
         if let external = row["external_id"]?.stringValue { spec.facets["mlmd.external_id"] = .string(external) }
         let rest = properties.filter { !["digest", "display_name", "version"].contains($0.key) }.mapValues(\.value)
-        if !rest.isEmpty { spec.facets["mlmd.properties"] = .object(rest) }
+        if !rest.isEmpty { spec.facets["mlmd.properties"] = SecretRedactor.redactSecrets(.object(rest)) }
         return spec
     }
 
@@ -298,7 +301,6 @@ public enum MLMDImport {
 
     /// MLMD's milliseconds since the epoch.
     static func time(_ value: JSONValue?) -> Timestamp? {
-        guard let ms = value?.intValue, ms > 0 else { return nil }
-        return Timestamp(microseconds: ms * 1000)
+        value?.intValue.flatMap(SourceTime.milliseconds)
     }
 }

@@ -258,7 +258,6 @@ public enum MLflowImport {
 
     /// Milliseconds since the epoch (MLflow's times), as an integer or its string.
     static func time(_ value: JSONValue?) -> Timestamp? {
-        guard let ms = value?.intValue ?? value?.stringValue.flatMap({ Int64($0) }), ms > 0 else { return nil }
-        return Timestamp(microseconds: ms * 1000)
+        (value?.intValue ?? value?.stringValue.flatMap({ Int64($0) })).flatMap(SourceTime.milliseconds)
     }
 }

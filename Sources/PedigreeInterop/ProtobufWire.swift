@@ -98,30 +98,37 @@ struct ProtobufMessage {
     /// A `google.protobuf.Timestamp` field (seconds, nanos).
     func timestamp(_ number: Int) throws(Malformed) -> Timestamp? {
         guard let stamp = try message(number), let seconds = stamp.int(1) else { return nil }
-        return Timestamp(microseconds: seconds * 1_000_000 + (stamp.int(2) ?? 0) / 1000)
+        return SourceTime.seconds(Double(seconds) + Double(stamp.int(2) ?? 0) / 1e9)
     }
 
+    /// As deep as JSON documents may nest (`JSONValue.parse`'s limit): deeper is refused, not recursed into.
+    static let maximumDepth = 512
+
     /// A `google.protobuf.Struct` as JSON (fields: map<string, Value> = 1).
-    func structValue() throws(Malformed) -> JSONValue {
+    func structValue(depth: Int = 0) throws(Malformed) -> JSONValue {
+        guard depth < Self.maximumDepth else { throw Malformed(description: "a struct nests deeper than \(Self.maximumDepth) levels") }
         var out: [String: JSONValue] = [:]
         for entry in try messages(1) {
             guard let key = entry.string(1) else { continue }
-            out[key] = try entry.message(2)?.protobufValue() ?? .null
+            out[key] = try entry.message(2)?.protobufValue(depth: depth + 1) ?? .null
         }
         return .object(out)
     }
 
     /// A `google.protobuf.Value`: null 1, number 2, string 3, bool 4, struct 5, list 6.
-    func protobufValue() throws(Malformed) -> JSONValue {
+    func protobufValue(depth: Int) throws(Malformed) -> JSONValue {
         guard let (number, _) = fields.last else { return .null }
         switch number {
-        case 2: return JSONValue(number: double(2) ?? 0)
+        case 2:
+            let number = double(2) ?? 0
+            return number.isFinite ? JSONValue(number: number) : .string(String(number))
         case 3: return .string(string(3) ?? "")
         case 4: return .bool(bool(4) ?? false)
-        case 5: return try message(5)?.structValue() ?? .object([:])
+        case 5: return try message(5)?.structValue(depth: depth + 1) ?? .object([:])
         case 6:
+            guard depth < Self.maximumDepth else { throw Malformed(description: "a list nests deeper than \(Self.maximumDepth) levels") }
             var items: [JSONValue] = []
-            for item in try message(6)?.messages(1) ?? [] { items.append(try item.protobufValue()) }
+            for item in try message(6)?.messages(1) ?? [] { items.append(try item.protobufValue(depth: depth + 1)) }
             return .array(items)
         default: return .null
         }

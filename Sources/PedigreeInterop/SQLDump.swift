@@ -4,8 +4,9 @@ import PedigreeCore
 /// The tables of a SQL dump, as `mysqldump` (MySQL, MariaDB) or SQLite (`.dump`, Python's `iterdump`) write
 /// it: each `CREATE TABLE` names a table's columns, each `INSERT INTO … VALUES (…), (…)` adds rows. Comments,
 /// MySQL's versioned `/*!…*/` statements and every other statement are passed over. Values are read as
-/// JSON: NULL, integers, reals, strings (MySQL's backslash escapes in a MySQL dump; SQLite's `replace(…,
-/// '\n', char(10))` for newlines) and hex blobs (as their bytes' text).
+/// JSON: NULL, integers, reals, strings (MySQL's backslash escapes and `_binary` prefix in a MySQL dump;
+/// SQLite's `replace(…, '\n', char(10))` for newlines, nested for `\r`) and hex blobs (as their bytes' text).
+/// Which dialect it is comes from the dump's header: mysqldump's first line names MySQL or MariaDB.
 public struct SQLDump: Sendable {
     public typealias Row = [String: JSONValue]
     public private(set) var tables: [String: [Row]] = [:]
@@ -13,7 +14,8 @@ public struct SQLDump: Sendable {
     /// `file` names the dump in errors, which give the line of the statement at fault.
     public init(_ text: String, file: String) throws(ValidationError) {
         var parser = Parser(bytes: Array(text.utf8), file: file)
-        parser.mysql = text.contains("ENGINE=") || text.contains("LOCK TABLES")
+        let header = text.prefix(4096)
+        parser.mysql = header.contains("MySQL dump") || header.contains("MariaDB dump") || header.hasPrefix("/*M!")
         var columns: [String: [String]] = [:]
         while let statement = try parser.statement() {
             switch statement {
@@ -30,7 +32,13 @@ public struct SQLDump: Sendable {
                             field: "\(file):\(line)",
                             "row \(i + 1) of \(table) has \(row.count) values for \(names.count) columns; the dump is cut or altered")
                     }
-                    tables[table, default: []].append(Row(uniqueKeysWithValues: zip(names, row)))
+                    var values = Row()
+                    for (name, value) in zip(names, row) {
+                        guard values.updateValue(value, forKey: name) == nil else {
+                            throw ValidationError(field: "\(file):\(line)", "names the column \(name) of \(table) twice")
+                        }
+                    }
+                    tables[table, default: []].append(values)
                 }
             }
         }
@@ -64,7 +72,7 @@ public struct SQLDump: Sendable {
             i += 1
         }
 
-        /// Whitespace and comments: `-- …`, `# …` (MySQL), `/* … */` (including MySQL's versioned `/*!…*/`).
+        /// Whitespace and comments: `-- …` and `/* … */` (including MySQL's versioned `/*!…*/`).
         mutating func skipSpace() {
             while !atEnd {
                 let c = current
@@ -256,12 +264,14 @@ public struct SQLDump: Sendable {
                 return .string(String(decoding: try hexBytes(String(decoding: bytes[start..<i], as: UTF8.self)), as: UTF8.self))
             }
             if keyword("NULL") { return .null }
+            if keyword("_binary") { return .string(try string()) }
             if keyword("replace") {
-                // SQLite's .dump writes a string holding newlines as replace('…\n…','\n',char(10)).
+                // SQLite's .dump writes a string holding newlines as replace('…\n…','\n',char(10)), inside
+                // another replace() for carriage returns.
                 try expect("(")
-                let text = try quoted()
+                guard case .string(let text) = try value() else { throw fail("replace() of something that is not a string") }
                 try expect(",")
-                let pattern = try quoted()
+                let pattern = try string()
                 try expect(",")
                 guard keyword("char") else { throw fail("replace() without char()") }
                 try expect("(")
@@ -288,6 +298,15 @@ public struct SQLDump: Sendable {
                 out.append(byte)
             }
             return out
+        }
+
+        /// A single-quoted string where one must be.
+        mutating func string() throws(ValidationError) -> String {
+            skipSpace()
+            guard !atEnd, current == UInt8(ascii: "'") else {
+                throw fail(atEnd ? "the dump ends where a string was expected: it is cut" : "expected a string")
+            }
+            return try quoted()
         }
 
         /// A single-quoted string: '' is a quote; in a MySQL dump, backslash escapes too.

@@ -20,6 +20,13 @@ public enum WandbImport {
         for directory in runs {
             parsed.append(try run(directory, namespace: namespace, skipped: &result.skipped))
         }
+        // A draft a run used that no run logged was logged by its use: that run is its producer too.
+        let logged = Set(parsed.flatMap { $0.sources.filter { !$0.used }.map(\.spec.ref) })
+        for i in parsed.indices {
+            for source in parsed[i].sources where source.used && !logged.contains(source.spec.ref) {
+                parsed[i].run.outputs.append(ArtifactUse(artifact: source.spec, role: source.spec.ref.kind == "model" ? "model" : "output"))
+            }
+        }
         // In the order the runs started, so a run that uses an artifact comes after the one that logged it.
         for (run, sources) in parsed.sorted(by: {
             ($0.run.startedAt?.microseconds ?? 0, $0.run.id) < ($1.run.startedAt?.microseconds ?? 0, $1.run.id)
@@ -40,6 +47,9 @@ public enum WandbImport {
     struct ArtifactSource {
         var spec: ArtifactSpec
         var files: [Fingerprint.File]?
+        /// Recorded as a use (`use_after_commit`): W&B's `use_artifact` of a draft, which also logs the version
+        /// when no run logged that content.
+        var used = false
     }
 
     static func run(
@@ -79,10 +89,14 @@ public enum WandbImport {
             case 5: config = try apply(body, to: config, field: field(record, "config"))
             case 3: summary = try apply(body, to: summary, field: field(record, "summary"))
             case 2:
-                var step = (try? body.message(2))?.int(1) ?? 0
+                let items: [ProtobufMessage]
+                var step: Int64
+                do { (items, step) = (try body.messages(1), try body.message(2)?.int(1) ?? 0) } catch {
+                    throw ValidationError(field: field(record, "history"), "cannot be read: \(error)")
+                }
                 var row: [(String, JSONValue)] = []
-                for item in (try? body.messages(1)) ?? [] {
-                    let path = keyPath(item)
+                for item in items {
+                    let path = try keyPath(item, field: field(record, "history"))
                     let value = try historyValue(item, field: field(record, "history.\(path.joined(separator: "."))"))
                     if path == ["_step"], let number = value.intValue { step = number }
                     if path == ["_timestamp"], let seconds = seconds(value) { lastTime = max(lastTime ?? seconds, seconds) }
@@ -105,9 +119,10 @@ public enum WandbImport {
                 let args = body.strings(5)
                 if !args.isEmpty { program.args = args }
             case 8:
-                let source = try artifact(body, namespace: namespace, field: field(record, "artifact"), skipped: &skipped)
+                var source = try artifact(body, namespace: namespace, field: field(record, "artifact"), skipped: &skipped)
+                source.used = body.bool(10) == true
                 sources.append(source)
-                if body.bool(10) == true {
+                if source.used {
                     if source.spec.ref.kind == "model" {
                         run.parents.append(source.spec.ref)
                     } else {
@@ -120,9 +135,12 @@ public enum WandbImport {
                 // A use recorded online: the server's name (`collection:v3`) and id, without a digest.
                 guard let name = body.string(3), !name.isEmpty else { continue }
                 let parts = name.split(separator: ":", maxSplits: 1).map(String.init)
+                guard let collection = parts.first, !collection.isEmpty else {
+                    throw ValidationError(field: field(record, "use_artifact.name"), "'\(name)' names no artifact")
+                }
                 var spec = ArtifactSpec(
                     ref: ArtifactRef(
-                        kind: kind(body.string(2) ?? ""), namespace: namespace, name: parts[0], version: parts.count == 2 ? parts[1] : "latest"))
+                        kind: kind(body.string(2) ?? ""), namespace: namespace, name: collection, version: parts.count == 2 ? parts[1] : "latest"))
                 if let serverID = body.string(1), !serverID.isEmpty { spec.facets["wandb.artifact_id"] = .string(serverID) }
                 if spec.ref.kind == "model" { run.parents.append(spec.ref) } else { run.inputs.append(ArtifactUse(artifact: spec, role: "input")) }
             case 18: exit = body
@@ -135,8 +153,7 @@ public enum WandbImport {
             run.status = code == 0 ? .complete : .fail
             let runtime = Double(exit.int(2) ?? 0)
             run.endedAt =
-                lastTime.map { Timestamp(microseconds: Int64($0 * 1_000_000)) }
-                ?? started.map { Timestamp(microseconds: $0.microseconds + Int64(runtime * 1_000_000)) }
+                lastTime.flatMap(SourceTime.seconds) ?? started.flatMap { SourceTime.seconds(Double($0.microseconds) / 1e6 + runtime) }
             if code != 0 { run.facets["wandb.exit_code"] = .int(code) }
         } else {
             skipped.append("run \(id): its log has no exit record (the run crashed or is still running); imported without a status")
@@ -168,7 +185,7 @@ public enum WandbImport {
         run.facets["wandb.run_id"] = .string(id)
         if !project.isEmpty { run.facets["wandb.project"] = .string(project) }
         for (number, name) in [(2, "wandb.entity"), (6, "wandb.group"), (8, "wandb.display_name"), (9, "wandb.notes"), (13, "wandb.host")] {
-            if let text = info.string(number), !text.isEmpty { run.facets[name] = .string(text) }
+            if let text = info.string(number), !text.isEmpty { run.facets[name] = .string(SecretRedactor.redactText(text)) }
         }
         let tags = info.strings(10)
         if !tags.isEmpty { run.facets["wandb.tags"] = .array(tags.map(JSONValue.string)) }
@@ -188,7 +205,9 @@ public enum WandbImport {
             ref: ArtifactRef(kind: kind(body.string(4) ?? ""), namespace: namespace, name: name, version: String(digest.prefix(12))),
             aliasDigests: ["wandb:\(digest)"])
         spec.facets["wandb.artifact_type"] = .string(body.string(4) ?? "")
-        if let description = body.string(7), !description.isEmpty { spec.facets["wandb.description"] = .string(description) }
+        if let description = body.string(7), !description.isEmpty {
+            spec.facets["wandb.description"] = .string(SecretRedactor.redactText(description))
+        }
         if let metadata = body.string(8), !metadata.isEmpty, let parsed = lenientJSON(metadata) {
             spec.facets["wandb.metadata"] = SecretRedactor.redactSecrets(parsed)
         }
@@ -233,14 +252,14 @@ public enum WandbImport {
         }
         var document = document
         for item in updates {
-            let path = keyPath(item)
+            let path = try keyPath(item, field: field)
             guard !path.isEmpty else { continue }
             guard let text = item.string(16), let value = lenientJSON(text) else {
                 throw ValidationError(field: "\(field).\(path.joined(separator: "."))", "is not JSON: the file is damaged")
             }
             document = DVCImport.setting(document, path: path[...], to: value)
         }
-        for item in removes { document = removing(document, path: keyPath(item)[...]) }
+        for item in removes { document = removing(document, path: try keyPath(item, field: field)[...]) }
         return document
     }
 
@@ -250,8 +269,12 @@ public enum WandbImport {
         return .object(members)
     }
 
-    static func keyPath(_ item: ProtobufMessage) -> [String] {
+    /// An item's path: `nested_key`, else `[key]`; a path deeper than JSON may nest is refused.
+    static func keyPath(_ item: ProtobufMessage, field: String) throws(ValidationError) -> [String] {
         let nested = item.strings(2)
+        guard nested.count <= ProtobufMessage.maximumDepth else {
+            throw ValidationError(field: field, "a key path of \(nested.count) levels is deeper than \(ProtobufMessage.maximumDepth)")
+        }
         if !nested.isEmpty { return nested }
         return item.string(1).map { [$0] } ?? []
     }

@@ -78,15 +78,24 @@ struct ClearMLImportTests {
         #expect(
             changed.status != 0 && changed.stderr.contains("execution.artifacts[0].hash") && changed.stderr.contains("altered"), "\(changed.stderr)")
 
+        // A byte inside task.json's stored data: past its local header (30 bytes, its name, its extra field).
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: zip)))
-        bytes[bytes.count / 3] ^= 0xff
+        let entryName = Array("task.json".utf8)
+        func isTaskHeader(_ at: Int) -> Bool {
+            bytes[at..<at + 4].elementsEqual([0x50, 0x4b, 0x03, 0x04]) && bytes[(at + 30)..<(at + 30 + entryName.count)].elementsEqual(entryName)
+        }
+        let header = try #require((0..<(bytes.count - 40)).first(where: isTaskHeader), "task.json's local header")
+        let extraLength = Int(bytes[header + 28]) | Int(bytes[header + 29]) << 8
+        bytes[header + 30 + entryName.count + extraLength + 10] ^= 0xff
         let damaged = directory.appendingPathComponent("damaged.zip")
         try Data(bytes).write(to: damaged)
         let broken = try cli.run(["import", "--from", "clearml", damaged.path, "--namespace", "fraud"])
-        #expect(broken.status != 0 && broken.stderr.contains("damaged.zip"), "\(broken.stderr)")
+        #expect(
+            broken.status != 0 && broken.stderr.contains("damaged.zip") && broken.stderr.contains("task.json")
+                && (broken.stderr.contains("CRC-32") || broken.stderr.contains("does not inflate")), "\(broken.stderr)")
         try Data(bytes.prefix(bytes.count - 30)).write(to: damaged)
         let truncated = try cli.run(["import", "--from", "clearml", damaged.path, "--namespace", "fraud"])
-        #expect(truncated.status != 0 && truncated.stderr.contains("damaged.zip"), "\(truncated.stderr)")
+        #expect(truncated.status != 0 && truncated.stderr.contains("damaged.zip") && truncated.stderr.contains("cut"), "\(truncated.stderr)")
         #expect(try cli.eventCount() == before)
     }
 }

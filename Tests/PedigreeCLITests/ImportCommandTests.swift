@@ -180,7 +180,7 @@ final class MLflowServer {
         let target = getpgid(pid) == pid ? -pid : pid
         kill(target, SIGTERM)
         for _ in 0..<50 where process.isRunning { usleep(100_000) }
-        kill(target, SIGKILL)
+        if process.isRunning { kill(target, SIGKILL) }
         process.waitUntilExit()
     }
 }

@@ -265,6 +265,20 @@ struct RunCommandTests {
         #expect(trained["metrics"]?["accuracy"] != nil, "metrics.json is read as the stage's metrics output")
     }
 
+    @Test("each run has a metrics file of its own, named by its id: concurrent runs never share one")
+    func metricsFilePerRun() throws {
+        let cli = try CLI(), project = try TrainingProject()
+        var seen: [String: String] = [:]
+        for name in ["first", "second"] {
+            let result = try cli.run(["run", "--", "sh", "-c", "echo \"$PEDIGREE_RUN_ID $PEDIGREE_METRICS_FILE\" > \(name).txt"], in: project.root)
+            #expect(result.status == 0, "\(result.stderr)")
+            let line = try String(contentsOf: project.root.appendingPathComponent("\(name).txt"), encoding: .utf8).split(separator: " ")
+            seen[String(line[0])] = String(line[1].trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        #expect(seen.count == 2 && Set(seen.values).count == 2, "\(seen)")
+        for (id, file) in seen { #expect(file.hasSuffix("metrics-\(id).jsonl"), "\(file)") }
+    }
+
     @Test(
         "--trace records the files the command actually read and wrote",
         .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/strace"), "needs strace"))

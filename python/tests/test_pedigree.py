@@ -155,6 +155,62 @@ def test_an_exception_records_fail_with_its_type_and_message_and_is_raised_uncha
     assert run["hyperparameters"]["rows"] == 3
 
 
+def test_a_failure_inside_pedigree_never_replaces_the_trainings_exception(project: Project) -> None:
+    result = last_json(
+        project.python(
+            """
+            import json
+            import pedigree
+
+            class Unprintable:
+                def __str__(self):
+                    raise RuntimeError("a metric key that cannot be written")
+
+            @pedigree.track(model="fraud")
+            def train(pedigree_run=None):
+                pedigree_run.log_metric(Unprintable(), 1.0)
+                raise KeyError("rows")
+
+            try:
+                train()
+            except KeyError as error:
+                print(json.dumps({"caught": repr(error)}))
+            """
+        )
+    )
+    assert result == {"caught": "KeyError('rows')"}, "the training's own exception, not pedigree's"
+
+
+def test_without_the_binary_training_runs_unchanged_and_says_so_once(project: Project) -> None:
+    missing = str(project.root / "no-such-pedigree")
+    ran = project.python(TRAIN, PEDIGREE_BIN=missing)
+    assert last_json(ran)["auc"] == 0.93
+    warnings = [line for line in ran.stderr.splitlines() if line.startswith("pedigree:")]
+    assert len(warnings) == 1 and "no-such-pedigree" in warnings[0], ran.stderr
+
+
+def test_async_functions_and_a_clean_sys_exit_complete_their_runs(project: Project) -> None:
+    ran = project.python(
+        """
+        import asyncio, sys
+        import pedigree
+
+        @pedigree.track(job="serve-eval")
+        async def evaluate(batches: int) -> int:
+            await asyncio.sleep(0)
+            return batches
+
+        assert asyncio.run(evaluate(4)) == 4
+        with pedigree.run(job="script"):
+            sys.exit(0)
+        """
+    )
+    assert ran.returncode == 0, ran.stderr
+    runs = {e["run"]["job"]: e["run"] for e in project.run_events() if e["run"].get("status") in ("COMPLETE", "FAIL")}
+    assert runs["serve-eval"]["status"] == "COMPLETE" and runs["serve-eval"]["hyperparameters"]["batches"] == 4
+    assert runs["script"]["status"] == "COMPLETE", "sys.exit(0) ends the run cleanly"
+
+
 def test_argparse_namespaces_dicts_paths_and_enums_are_recorded_as_json(project: Project) -> None:
     last_json(
         project.python(

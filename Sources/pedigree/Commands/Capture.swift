@@ -225,8 +225,6 @@ struct Sync: AsyncParsableCommand {
     }
 }
 
-/// Whether the store was opened: once it was, the command has been (or is being) run, and a later error
-/// must not make `run` start it a second time.
 extension StoreOptions {
     /// Runs `body` with a capture session on the store or server — waiting at most briefly for a busy one — or,
     /// when neither can be opened, with one that spools everything: capture never waits long or fails for it.
@@ -250,6 +248,8 @@ extension StoreOptions {
     }
 }
 
+/// Whether the store was opened: once it was, the command has been (or is being) run, and a later error
+/// must not make `run` start it a second time.
 private final class OpenedFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var value = false

@@ -69,14 +69,16 @@ extension Import {
         guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
             throw PedigreeCore.ValidationError(field: file, "is neither an ML Metadata SQLite store nor text (a KFP pipeline YAML or a SQL dump)")
         }
-        if text.range(of: "INSERT INTO", options: .caseInsensitive) != nil || text.range(of: "CREATE TABLE", options: .caseInsensitive) != nil {
-            return try await importMLMD(try SQLDump(text, file: file).tables, owner: owner)
-        }
-        let documents = try ConfigLoader.yamlDocuments(text, file: file)
-        guard let spec = documents.first(where: KFPPipelineImport.isPipelineSpec) else {
+        // A compiled pipeline is YAML whose document names a pipeline (its components' source may hold SQL);
+        // anything else with SQL statements is read as a dump.
+        let documents = try? ConfigLoader.yamlDocuments(text, file: file)
+        guard let spec = documents?.first(where: KFPPipelineImport.isPipelineSpec) else {
+            if text.range(of: "INSERT INTO", options: .caseInsensitive) != nil || text.range(of: "CREATE TABLE", options: .caseInsensitive) != nil {
+                return try await importMLMD(try SQLDump(text, file: file).tables, owner: owner)
+            }
+            if documents == nil { _ = try ConfigLoader.yamlDocuments(text, file: file) }  // says why it is not YAML
             throw PedigreeCore.ValidationError(
-                field: file,
-                "is not a compiled KFP pipeline (no document has pipelineInfo and root), an ML Metadata SQLite store or a SQL dump of one")
+                field: file, "is not a compiled KFP pipeline (no document has pipelineInfo), an ML Metadata SQLite store or a SQL dump of one")
         }
         let (result, pipeline, tasks) = try KFPPipelineImport.events(spec, digest: ContentDigest(hashing: data), source: file, namespace: owner)
         try await record(
@@ -99,16 +101,13 @@ extension Import {
     }
 
     /// Pedigree's SHA-256 of what a local URI names, when it is a file this machine holds (a `file://` URI or
-    /// a path; a relative path is taken from the source's directory).
+    /// a path; a relative path is taken from the source's directory): hashed as capture hashes, streamed.
     static func localDigest(_ uri: String, relativeTo base: URL) -> ContentDigest? {
         let path = uri.hasPrefix("file://") ? String(uri.dropFirst("file://".count)) : uri
         guard !path.contains("://") else { return nil }
         let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : base.appendingPathComponent(path)
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue,
-            let data = FileManager.default.contents(atPath: url.path)
-        else { return nil }
-        return ContentDigest(hashing: data)
+        guard (try? FileManager.default.attributesOfItem(atPath: url.path)[.type] as? FileAttributeType) == .typeRegular else { return nil }
+        return (try? Fingerprinter(cache: nil).fingerprint([url.path]))?.first?.digest
     }
 
     /// A ClearML offline session: the folder or its zip.

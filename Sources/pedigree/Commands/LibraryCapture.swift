@@ -14,15 +14,17 @@ struct LibraryCapture: AsyncParsableCommand {
         commandName: "capture",
         abstract: "Record a run from inside its own process, in two steps (the Python library's way in).",
         discussion: """
-            Reads one JSON request on standard input:
+            Reads one JSON request on standard input, such as
 
-              {"id": "…", "namespace": "fraud", "job": "train", "model": "fraud", "directory": "/work", \\
-               "command": ["python", "train.py"], "inputs": ["train=data/train.csv"], "outputs": ["out/model.bin"], \\
-               "parents": ["hf://org/name@rev"], "hyperparameters": {…}, "environment": {"seeds": {…}}, "facets": {…}}
+              {"id": "…", "namespace": "fraud", "job": "train", "model": "fraud", "directory": "/work",
+               "command": ["python", "train.py"], "inputs": ["train=data/train.csv"], "outputs": ["out/model.bin"],
+               "parents": ["hf://org/name@rev"], "hyperparameters": {…}, "environment": {"seeds": {…}},
+               "startedAt": "2026-12-07T10:00:00.000000Z"}
 
-            `start` records the run's START; `finish` (with "startedAt", "status": "COMPLETE" or "FAIL", "error": \\
-            {"type", "message"}, "metricsFile") its end and outputs. With "join": true, `start` adds to a run \\
-            `pedigree run` is capturing (PEDIGREE_RUN_ID) instead of starting one.
+            `start` records the run's START; `finish` (with "startedAt", "endedAt", "status": "COMPLETE" or "FAIL", \
+            "error": {"type", "message"}, "metricsFile") its end and outputs. The times are the process's, not when \
+            the step reached the binary. With "join": true, `start` adds to a run `pedigree run` is capturing \
+            (PEDIGREE_RUN_ID) instead of starting one.
             """,
         subcommands: [Start.self, Finish.self])
 
@@ -39,7 +41,6 @@ struct LibraryCapture: AsyncParsableCommand {
         var parents: [String]
         var hyperparameters: [String: JSONValue]
         var environment: [String: JSONValue]
-        var facets: [String: JSONValue]
         var metricsFiles: [String]
         var json: JSONValue
 
@@ -71,7 +72,6 @@ struct LibraryCapture: AsyncParsableCommand {
             parents = try strings("parents")
             hyperparameters = try object("hyperparameters")
             self.environment = try object("environment")
-            facets = try object("facets")
             metricsFiles = json["metricsFile"]?.stringValue.map { [$0] } ?? []
             self.json = json
         }
@@ -88,8 +88,17 @@ struct LibraryCapture: AsyncParsableCommand {
                 request, cache: CaptureCache(directory: PedigreeDirectories.cache), scratch: FileManager.default.temporaryDirectory, id: id)
         }
 
-        /// The run of `event` with what the process knew added: its hyperparameters (redacted, as every
-        /// parameter is), environment (seeds, framework versions) and facets.
+        /// When the process says the step happened.
+        func time(_ key: String) throws -> Timestamp? {
+            guard let value = json[key] else { return nil }
+            guard let text = value.stringValue, let time = Timestamp(text) else {
+                throw PedigreeCore.ValidationError(field: key, "must be an RFC 3339 time such as 2026-11-28T13:39:04.000000Z")
+            }
+            return time
+        }
+
+        /// The run with what the process knew added: its hyperparameters (redacted, as every parameter is) and
+        /// environment (seeds, framework versions).
         func adding(to run: RunRecord) throws -> RunRecord {
             var run = run
             if !hyperparameters.isEmpty {
@@ -100,7 +109,6 @@ struct LibraryCapture: AsyncParsableCommand {
                 let merged = JSONValue.object(run.environment?.json ?? [:]).merging(.object(environment))
                 run.environment = try EnvironmentFacet(json: merged, path: "environment")
             }
-            run.facets.merge(SecretRedactor.redactSecrets(.object(facets)).objectValue ?? [:]) { _, new in new }
             for parent in parents where run.parents.allSatisfy({ $0.description != parent }) {
                 guard case .artifact(let ref) = try Reference(parsingModel: parent), ref.kind == "model" else {
                     throw PedigreeCore.ValidationError(field: "parents", "'\(parent)' is not a model reference")
@@ -151,9 +159,10 @@ struct LibraryCapture: AsyncParsableCommand {
                         run.inputs = try await capture.resolveInputs(request.inputs, modelWithDigest: lookup)
                         if !request.environment.isEmpty { run.environment = try capture.environment(parameters: .object(request.hyperparameters)) }
                     } else {
-                        guard case .run(let started) = try await capture.start(modelWithDigest: lookup).payload else {
+                        guard case .run(var started) = try await capture.start(modelWithDigest: lookup).payload else {
                             throw PedigreeCore.ValidationError(field: "start", "did not capture a run")
                         }
+                        started.startedAt = try request.time("startedAt") ?? started.startedAt
                         run = started
                     }
                     run = try request.adding(to: run)
@@ -195,7 +204,15 @@ struct LibraryCapture: AsyncParsableCommand {
                     var run = try request.adding(to: finishing)
                     run.inputs += try await capture.resolveInputs(lateInputs, modelWithDigest: lookup)
                     run.facets["exitCode"] = nil
-                    if let error, error != .null { run.facets["error"] = SecretRedactor.redactSecrets(error) }
+                    if let error, error != .null {
+                        run.facets["error"] = [
+                            "type": error["type"] ?? .null, "message": .string(SecretRedactor.redactText(error["message"]?.stringValue ?? "")),
+                        ]
+                    }
+                    if let ended = try request.time("endedAt") {
+                        run.endedAt = ended
+                        run.facets["durationSeconds"] = .double(Double(ended.microseconds - started.microseconds) / 1e6)
+                    }
                     return LineageEvent(
                         namespace: request.namespace.rawValue, eventTime: run.endedAt, producer: TrainingRun.producer, payload: .run(run))
                 }

@@ -22,6 +22,7 @@ to that run (`PEDIGREE_RUN_ID`) instead of starting another.
 """
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import json
@@ -55,8 +56,12 @@ def _uses(inputs: Inputs) -> List[str]:
     if inputs is None:
         return []
     if isinstance(inputs, Mapping):
-        return [f"{role}={os.fspath(target)}" for role, target in inputs.items()]
-    return [f"input={os.fspath(target)}" for target in inputs]
+        return [f"{role}={_path(target)}" for role, target in inputs.items()]
+    return [f"input={_path(target)}" for target in inputs]
+
+
+def _path(value: Any) -> str:
+    return os.fspath(value) if isinstance(value, (str, os.PathLike)) else str(value)
 
 
 def _merge(into: Dict[str, Any], more: Mapping[str, Any]) -> None:
@@ -91,9 +96,10 @@ class Run:
         self.namespace = namespace or os.environ.get("PEDIGREE_NAMESPACE")
         self._inputs = _uses(inputs)
         self._late_inputs: List[str] = []
-        self._outputs = [os.fspath(o) for o in outputs or []]
-        self._parents = list(parents or [])
-        self._params: Dict[str, Any] = to_json(dict(params or {}))
+        self._outputs = [_path(o) for o in outputs or []]
+        self._parents = [str(p) for p in parents or []]
+        self._params: Dict[str, Any] = {}
+        self.log_params(params or {})
         self._metrics: List[tuple] = []
         self._metrics_lock = threading.Lock()
         self._started_at: Optional[str] = None
@@ -108,7 +114,10 @@ class Run:
 
     def log_params(self, params: Mapping[str, Any]) -> None:
         """Adds hyperparameters (nested configs flattened to JSON, as the decorator does with arguments)."""
-        _merge(self._params, to_json(dict(params)))
+        try:
+            _merge(self._params, to_json(dict(params)))
+        except Exception as error:  # noqa: BLE001 - lineage never breaks training
+            _delivery.warn_once(f"pedigree: could not record parameters ({type(error).__name__}: {error})")
 
     def log_metric(self, key: str, value: float, step: Optional[int] = None) -> None:
         """Records a metric value, optionally at a step; costs a list append on the training thread."""
@@ -118,18 +127,18 @@ class Run:
     def use(self, path_or_ref: Union[str, os.PathLike], role: str = "input") -> None:
         """Declares an input: a path (digested by the binary; a registered model's file becomes the run's base
         model) or a reference such as `dataset:warehouse/tx@v3`."""
-        self._late_inputs.append(f"{role}={os.fspath(path_or_ref)}")
+        self._late_inputs.append(f"{role}={_path(path_or_ref)}")
 
     def produce(self, path: Union[str, os.PathLike], kind: str = "dataset") -> None:
         """Declares an output; `kind="model"` registers it as a version of the run's model (its job's name when
         none was given)."""
-        self._outputs.append(os.fspath(path))
+        self._outputs.append(_path(path))
         if kind == "model" and self.model is None:
             self.model = self.job
 
     def parent(self, ref: str) -> None:
         """Declares a base model: `model:NS/NAME@VERSION` or `hf://org/name@revision`."""
-        self._parents.append(ref)
+        self._parents.append(str(ref))
 
     # The run's life.
 
@@ -152,19 +161,29 @@ class Run:
     def start(self) -> "Run":
         """Records the START (or, inside `pedigree run`, what this process adds to that run)."""
         self._started_at = _now()
-        request = self._request()
-        request["inputs"] = list(self._inputs)
-        if self.joined:
-            request["join"] = True
-        _delivery.worker.submit("start", request)
+        try:
+            request = self._request()
+            request.update({"inputs": list(self._inputs), "startedAt": self._started_at})
+            if self.joined:
+                request["join"] = True
+            _delivery.worker.submit("start", request)
+        except Exception as error:  # noqa: BLE001 - lineage never breaks training
+            _delivery.warn_once(f"pedigree: could not record the run's start ({type(error).__name__}: {error})")
         return self
 
     def end(self, error: Optional[BaseException] = None) -> None:
-        """Records COMPLETE, or FAIL with the exception's type and message."""
+        """Records COMPLETE, or FAIL with the exception's type and message. Never raises."""
+        try:
+            self._end(error)
+        except Exception as failure:  # noqa: BLE001 - lineage never breaks training, nor replaces its exception
+            _delivery.warn_once(f"pedigree: could not record the run's end ({type(failure).__name__}: {failure})")
+
+    def _end(self, error: Optional[BaseException]) -> None:
+        ended_at = _now()
         with self._metrics_lock:
             metrics, self._metrics = self._metrics, []
         lines = "".join(
-            json.dumps({"key": k, "value": to_json(v), **({} if s is None else {"step": s})}) + "\n" for k, v, s in metrics
+            json.dumps({"key": str(k), "value": to_json(v), **({} if s is None else {"step": to_json(s)})}) + "\n" for k, v, s in metrics
         )
         if self.joined:
             # The wrapper reads its metrics file when the command ends; params and inputs go as an addition.
@@ -177,7 +196,7 @@ class Run:
             _delivery.worker.submit("start", request)
             return
         request = self._request()
-        request.update({"inputs": self._late_inputs, "startedAt": self._started_at or _now()})
+        request.update({"inputs": self._late_inputs, "startedAt": self._started_at or ended_at, "endedAt": ended_at})
         request["status"] = "FAIL" if error is not None else "COMPLETE"
         if error is not None:
             request["error"] = {"type": type(error).__qualname__, "message": str(error)}
@@ -192,8 +211,13 @@ class Run:
         return self.start()
 
     def __exit__(self, kind: Optional[Type[BaseException]], error: Optional[BaseException], trace: Optional[TracebackType]) -> bool:
-        self.end(error)
+        self.end(None if _succeeded(error) else error)
         return False  # the exception, if any, goes on unchanged
+
+
+def _succeeded(error: Optional[BaseException]) -> bool:
+    """No exception, or `sys.exit(0)`: a script that exits cleanly from inside the run completed it."""
+    return error is None or (isinstance(error, SystemExit) and error.code in (None, 0))
 
 
 def _script_name() -> str:
@@ -232,8 +256,7 @@ def track(
         signature = inspect.signature(function)
         wants_run = "pedigree_run" in signature.parameters
 
-        @functools.wraps(function)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
+        def begin(args: Any, kwargs: Dict[str, Any]) -> Run:
             current = Run(
                 model, job=job or (None if model else function.__name__), namespace=namespace, inputs=inputs, outputs=outputs, parents=parents
             )
@@ -245,11 +268,30 @@ def track(
                 pass  # the call itself will raise the same TypeError, unchanged
             if wants_run:
                 kwargs["pedigree_run"] = current
-            current.start()
+            return current.start()
+
+        if asyncio.iscoroutinefunction(function):
+
+            @functools.wraps(function)
+            async def coroutine(*args: Any, **kwargs: Any) -> Any:
+                current = begin(args, kwargs)
+                try:
+                    result = await function(*args, **kwargs)
+                except BaseException as error:
+                    current.end(None if _succeeded(error) else error)
+                    raise
+                current.end()
+                return result
+
+            return coroutine  # type: ignore[return-value]
+
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            current = begin(args, kwargs)
             try:
                 result = function(*args, **kwargs)
             except BaseException as error:
-                current.end(error)
+                current.end(None if _succeeded(error) else error)
                 raise
             current.end()
             return result

@@ -39,18 +39,32 @@ class _Worker:
         self._queue: "queue.Queue[Optional[Dict[str, Any]]]" = queue.Queue()
         self._thread: Optional[threading.Thread] = None
         self._lock = threading.Lock()
-        self.results: Dict[str, Dict[str, Any]] = {}
+        self._exit_registered = False
 
     def submit(self, step: str, request: Dict[str, Any]) -> None:
-        """Queues a step. The request is copied now (the run goes on changing); what the process loaded is
-        added on the worker thread (asking torch about CUDA can take a while)."""
-        request = json.loads(json.dumps(request))
+        """Queues a step. The request is copied now (the run goes on changing), with the seeds and the models
+        the process has loaded so far; framework versions are added on the worker thread."""
+        from . import _process
+
+        request = json.loads(json.dumps(request, default=str))
+        request["parents"] = request.get("parents", []) + [m for m in _process.loaded_models() if m not in request.get("parents", [])]
+        inputs = request.setdefault("inputs", [])
+        inputs += [use for use in (f"base-model={d}" for d in _process.loaded_directories()) if use not in inputs]
+        request["seeds"] = _process.seeds()
         with self._lock:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="pedigree-capture", daemon=True)
                 self._thread.start()
-                atexit.register(self.flush)
+                if not self._exit_registered:
+                    atexit.register(self.flush)
+                    self._exit_registered = True
         self._queue.put({"step": step, "request": request})
+
+    def after_fork(self) -> None:
+        """A forked child has no worker thread, only its parent's queue: it starts afresh."""
+        self._queue = queue.Queue()
+        self._thread = None
+        self._lock = threading.Lock()
 
     def flush(self, timeout: Optional[float] = None) -> bool:
         """Waits until everything submitted has been handed over (at most `timeout` seconds, default
@@ -81,27 +95,32 @@ class _Worker:
     def _deliver(self, step: str, request: Dict[str, Any]) -> None:
         from . import _process
 
-        request["environment"] = _process.framework_environment()
-        request["parents"] += [model for model in _process.loaded_models() if model not in request["parents"]]
-        inputs = request.setdefault("inputs", [])
-        inputs += [use for use in (f"base-model={d}" for d in _process.loaded_directories()) if use not in inputs]
-        command = binary()
-        if command is None:
-            warn_once("pedigree: the pedigree binary is not on the PATH (or $PEDIGREE_BIN); lineage is not recorded")
-            return
-        timeout = float(os.environ.get("PEDIGREE_CAPTURE_TIMEOUT", "300"))
-        completed = subprocess.run(
-            [command, "capture", step], input=json.dumps(request).encode(), capture_output=True, timeout=timeout, check=False
-        )
-        for line in completed.stderr.decode(errors="replace").splitlines():
-            if line.strip():
-                warn_once(f"pedigree: {line}")
-        if completed.returncode != 0:
-            return
         try:
-            self.results[f"{request['id']}:{step}"] = json.loads(completed.stdout)
-        except ValueError:
-            pass
+            environment = _process.framework_environment()
+            seeds = request.pop("seeds", {})
+            if seeds:
+                environment["seeds"] = seeds
+            request["environment"] = environment
+            command = binary()
+            if command is None:
+                warn_once("pedigree: the pedigree binary is not on the PATH (or $PEDIGREE_BIN); lineage is not recorded")
+                return
+            timeout = float(os.environ.get("PEDIGREE_CAPTURE_TIMEOUT", "300"))
+            completed = subprocess.run(
+                [command, "capture", step], input=json.dumps(request).encode(), capture_output=True, timeout=timeout, check=False
+            )
+            for line in completed.stderr.decode(errors="replace").splitlines():
+                if line.strip():
+                    warn_once(f"pedigree: {line}")
+        finally:
+            metrics = request.get("metricsFile")
+            if metrics:
+                try:
+                    os.remove(metrics)
+                except OSError:
+                    pass
 
 
 worker = _Worker()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=worker.after_fork)

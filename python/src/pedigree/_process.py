@@ -135,7 +135,9 @@ _PATCHERS: Dict[str, Callable[[Any], None]] = {
     "torch": _patch_torch,
     "tensorflow": _patch_tensorflow,
     "jax.random": _patch_jax_random,
-    "transformers": _patch_transformers,
+    # Its models' module, not the package: touching transformers.PreTrainedModel imports torch, which a
+    # tokenizer-only script never pays for.
+    "transformers.modeling_utils": _patch_transformers,
 }
 
 
@@ -170,12 +172,18 @@ class _PatchOnImport(importlib.abc.MetaPathFinder):
                 return spec
 
             class Loader(importlib.abc.Loader):
+                """The module's own loader, patching the module once it has run; everything else (get_source,
+                get_data, is_package, resource readers) is the original's."""
+
                 def create_module(self, spec: Any) -> Any:
                     return loader.create_module(spec)  # type: ignore[union-attr]
 
                 def exec_module(self, module: Any) -> None:
                     exec_module(module)
                     _patch(fullname, module)
+
+                def __getattr__(self, name: str) -> Any:
+                    return getattr(loader, name)
 
             spec.loader = Loader()
             return spec
@@ -207,8 +215,11 @@ def framework_environment() -> Dict[str, Any]:
             cuda = getattr(getattr(torch, "version", None), "cuda", None)
             if cuda:
                 environment["cuda"] = str(cuda)
-            if torch.cuda.is_available():
-                environment["gpu"] = {"model": torch.cuda.get_device_name(0), "count": int(torch.cuda.device_count())}
+            # Only when training already set CUDA up: asking first would create a context on a GPU the
+            # process may not use (hundreds of MB on every rank) and set CUDA up before the code forks.
+            if torch.cuda.is_initialized():
+                device = torch.cuda.current_device()
+                environment["gpu"] = {"model": torch.cuda.get_device_name(device), "count": int(torch.cuda.device_count())}
         except Exception:  # noqa: BLE001 - a broken CUDA setup is not the run's failure
             pass
     if packages:

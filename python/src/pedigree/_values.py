@@ -38,7 +38,10 @@ def to_json(value: Any, depth: int = 0) -> Any:
         return [to_json(v, depth + 1) for v in value[:_MAX_ITEMS]]
     if isinstance(value, (set, frozenset)):
         return sorted((to_json(v, depth + 1) for v in list(value)[:_MAX_ITEMS]), key=repr)
-    converted = _framework_config(value)
+    try:
+        converted = _framework_config(value)
+    except Exception:  # noqa: BLE001 - a config that cannot be read is described, not raised into training
+        converted = None
     if converted is not None:
         return to_json(converted, depth + 1)
     item = getattr(value, "item", None)  # numpy and torch scalars
@@ -56,7 +59,10 @@ def _framework_config(value: Any) -> Any:
     if module == "omegaconf":
         from omegaconf import OmegaConf  # imported only when the value is one of its configs
 
-        return OmegaConf.to_container(value, resolve=True)
+        try:
+            return OmegaConf.to_container(value, resolve=True)
+        except Exception:  # noqa: BLE001 - a mandatory `???` or an interpolation that cannot be resolved yet
+            return OmegaConf.to_container(value, resolve=False)
     if module == "pydantic" or hasattr(type(value), "model_fields") or hasattr(type(value), "__fields__"):
         dump = getattr(value, "model_dump", None) or getattr(value, "dict", None)
         if callable(dump):
