@@ -23,14 +23,16 @@ public enum KFPPipelineImport {
             throw ValidationError(field: "\(source): root.dag.tasks", "is missing or empty: the pipeline has no tasks")
         }
         let version = String(digest.hex.prefix(12))
-        var context = Context(
-            spec: spec, source: source, namespace: namespace, pipeline: pipeline, version: version,
-            defaults: spec["root"]?["inputDefinitions"]?["parameters"]?.objectValue ?? [:])
+        var context = Context(spec: spec, source: source, namespace: namespace, pipeline: pipeline, version: version)
         context.facets = ["kfp.pipeline": .string(pipeline), "kfp.spec_digest": .string(digest.description)]
         if let sdk = spec["sdkVersion"]?.stringValue { context.facets["kfp.sdk_version"] = .string(sdk) }
         if let schema = spec["schemaVersion"]?.stringValue { context.facets["kfp.schema_version"] = .string(schema) }
         var result = ImportResult()
-        let count = try context.dag(tasks, prefix: "", field: "root.dag.tasks", received: [:], into: &result)
+        // The root DAG's parameters are the pipeline's, at their defaults.
+        let parameters = (spec["root"]?["inputDefinitions"]?["parameters"]?.objectValue ?? [:]).mapValues { definition in
+            definition["defaultValue"].map { context.typed($0, definition["parameterType"]?.stringValue) } ?? .null
+        }
+        let count = try context.dag(tasks, prefix: "", field: "root.dag.tasks", received: [:], parameters: parameters, into: &result)
         return (result, pipeline, count)
     }
 
@@ -40,16 +42,14 @@ public enum KFPPipelineImport {
         let namespace: String
         let pipeline: String
         let version: String
-        let defaults: [String: JSONValue]
         var facets: [String: JSONValue] = [:]
 
-        init(spec: JSONValue, source: String, namespace: String, pipeline: String, version: String, defaults: [String: JSONValue]) {
+        init(spec: JSONValue, source: String, namespace: String, pipeline: String, version: String) {
             self.spec = spec
             self.source = source
             self.namespace = namespace
             self.pipeline = pipeline
             self.version = version
-            self.defaults = defaults
         }
 
         func fail(_ field: String, _ message: String) -> ValidationError { ValidationError(field: "\(source): \(field)", message) }
@@ -58,10 +58,11 @@ public enum KFPPipelineImport {
         static let maximumNesting = 64
 
         /// One DAG's tasks: the artifacts each declares first (a task may consume one declared by a task listed
-        /// after it), then a run per task. `received` is what a sub-DAG's own inputs are bound to. The tasks counted.
+        /// after it), then a run per task. `received` and `parameters` are what the DAG's own inputs are bound
+        /// to (the root's parameters are the pipeline's defaults). The tasks counted.
         func dag(
-            _ tasks: [String: JSONValue], prefix: String, field: String, received: [String: ArtifactSpec], depth: Int = 0,
-            into result: inout ImportResult
+            _ tasks: [String: JSONValue], prefix: String, field: String, received: [String: ArtifactSpec], parameters: [String: JSONValue],
+            depth: Int = 0, into result: inout ImportResult
         ) throws(ValidationError) -> Int {
             guard depth < Self.maximumNesting else {
                 throw fail(field, "nests DAGs deeper than \(Self.maximumNesting) levels: a component contains itself")
@@ -95,14 +96,17 @@ public enum KFPPipelineImport {
                 if let sub = component["dag"]?["tasks"]?.objectValue {
                     count += try dag(
                         sub, prefix: prefix + name + "/", field: "\(taskField) (\(task["componentRef"]?["name"]?.stringValue ?? "")).dag.tasks",
-                        received: inputs, depth: depth + 1, into: &result)
+                        received: inputs, parameters: bound(task, component: component, parameters: parameters).values, depth: depth + 1,
+                        into: &result)
                     continue
                 }
                 result.events.append(
                     LineageEvent(
                         namespace: namespace,
                         payload: .run(
-                            try run(prefix + name, task, component: component, inputs: inputs, outputs: declared[name] ?? [:], field: taskField))))
+                            try run(
+                                prefix + name, task, component: component, inputs: inputs, outputs: declared[name] ?? [:], parameters: parameters,
+                                field: taskField))))
                 count += 1
             }
             return count
@@ -166,9 +170,31 @@ public enum KFPPipelineImport {
             return spec
         }
 
+        /// A task's input parameters: constants, the enclosing DAG's parameters it takes (named in `fromDAG`),
+        /// and upstream outputs as `{{tasks.T.outputs.K}}`.
+        func bound(
+            _ definition: JSONValue, component: JSONValue, parameters scope: [String: JSONValue]
+        ) -> (values: [String: JSONValue], fromDAG: [String: JSONValue]) {
+            var values: [String: JSONValue] = [:]
+            var fromDAG: [String: JSONValue] = [:]
+            let types = component["inputDefinitions"]?["parameters"]?.objectValue ?? [:]
+            for (name, binding) in definition["inputs"]?["parameters"]?.objectValue ?? [:] {
+                if let constant = binding["runtimeValue"]?["constant"] {
+                    values[name] = typed(constant, types[name]?["parameterType"]?.stringValue)
+                } else if let outer = binding["componentInputParameter"]?.stringValue {
+                    fromDAG[name] = .string(outer)
+                    values[name] = scope[outer] ?? .null
+                } else if let producer = binding["taskOutputParameter"] {
+                    values[name] = .string(
+                        "{{tasks.\(producer["producerTask"]?.stringValue ?? "").outputs.\(producer["outputParameterKey"]?.stringValue ?? "")}}")
+                }
+            }
+            return (values, fromDAG)
+        }
+
         func run(
             _ task: String, _ definition: JSONValue, component: JSONValue, inputs: [String: ArtifactSpec], outputs: [String: ArtifactSpec],
-            field: String
+            parameters scope: [String: JSONValue], field: String
         ) throws(ValidationError) -> RunRecord {
             var run = RunRecord(id: "kfp-\(version)-\(task.replacingOccurrences(of: "/", with: "."))", job: "\(pipeline)/\(task)")
             run.facets = facets
@@ -176,20 +202,7 @@ public enum KFPPipelineImport {
             if let display = definition["taskInfo"]?["name"]?.stringValue, display != task { run.facets["kfp.display_name"] = .string(display) }
             run.facets["kfp.component"] = definition["componentRef"]?["name"] ?? .null
             if let after = definition["dependentTasks"]?.arrayValue, !after.isEmpty { run.facets["kfp.dependent_tasks"] = .array(after) }
-            var parameters: [String: JSONValue] = [:]
-            var fromPipeline: [String: JSONValue] = [:]
-            let types = component["inputDefinitions"]?["parameters"]?.objectValue ?? [:]
-            for (name, binding) in definition["inputs"]?["parameters"]?.objectValue ?? [:] {
-                if let constant = binding["runtimeValue"]?["constant"] {
-                    parameters[name] = typed(constant, types[name]?["parameterType"]?.stringValue)
-                } else if let outer = binding["componentInputParameter"]?.stringValue {
-                    fromPipeline[name] = .string(outer)
-                    parameters[name] = defaults[outer]?["defaultValue"].map { typed($0, defaults[outer]?["parameterType"]?.stringValue) } ?? .null
-                } else if let producer = binding["taskOutputParameter"] {
-                    parameters[name] = .string(
-                        "{{tasks.\(producer["producerTask"]?.stringValue ?? "").outputs.\(producer["outputParameterKey"]?.stringValue ?? "")}}")
-                }
-            }
+            let (parameters, fromPipeline) = bound(definition, component: component, parameters: scope)
             if !parameters.isEmpty { run.hyperparameters = SecretRedactor.redactSecrets(.object(parameters)).objectValue }
             if !fromPipeline.isEmpty { run.facets["kfp.pipeline_parameters"] = .object(fromPipeline) }
             if let executor = try executor(of: component) {

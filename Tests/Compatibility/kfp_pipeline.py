@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Compile a small, real KFP v2 pipeline to IR YAML (PipelineSpec).
 
-Usage: python kfp_pipeline.py OUTPUT.yaml
+Usage: python kfp_pipeline.py OUTPUT.yaml [--nested]
+
+--nested compiles the same steps with prepare inside a sub-pipeline (a pipeline used as a component), whose
+output the outer train task consumes.
 
 Pipeline shape:
     importer (gs://bucket/raw.csv, Dataset) -> prepare -> train
@@ -46,8 +49,22 @@ def tiny_train(lr: float = 0.1, rows: int = 100):
     train(data=prep.outputs["out"], lr=lr)
 
 
+@dsl.pipeline(name="prepare-stage")
+def prepare_stage(raw: Input[Dataset], rows: int) -> Dataset:
+    prep = prepare(raw=raw, rows=rows)
+    return prep.outputs["out"]
+
+
+@dsl.pipeline(name="tiny-train-nested", description="importer -> (sub-pipeline: prepare) -> train")
+def tiny_train_nested(lr: float = 0.1, rows: int = 100):
+    raw = dsl.importer(artifact_uri="gs://bucket/raw.csv", artifact_class=dsl.Dataset, reimport=False)
+    stage = prepare_stage(raw=raw.output, rows=rows)
+    train(data=stage.output, lr=lr)
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: kfp_pipeline.py OUTPUT.yaml")
-    compiler.Compiler().compile(pipeline_func=tiny_train, package_path=sys.argv[1])
+    if len(sys.argv) not in (2, 3) or sys.argv[2:] not in ([], ["--nested"]):
+        sys.exit("usage: kfp_pipeline.py OUTPUT.yaml [--nested]")
+    pipeline = tiny_train_nested if sys.argv[2:] == ["--nested"] else tiny_train
+    compiler.Compiler().compile(pipeline_func=pipeline, package_path=sys.argv[1])
     print("wrote", sys.argv[1])

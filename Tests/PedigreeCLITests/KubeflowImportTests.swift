@@ -77,6 +77,27 @@ struct KubeflowImportTests {
     }
 
     @Test(
+        "a pipeline whose step is a sub-pipeline links the outer consumer to the inner task that writes its output",
+        .enabled(if: pythonHas("kfp"), "needs kfp (scripts/test installs it)"))
+    func nestedPipeline() throws {
+        let directory = try Self.scratch()
+        try Self.script(testPython, "kfp_pipeline.py", "nested.yaml --nested", in: directory)
+        let pipeline = directory.appendingPathComponent("nested.yaml").path
+        let version = String(ContentDigest(hashing: try Data(contentsOf: URL(fileURLWithPath: pipeline))).hex.prefix(12))
+        let cli = try CLI()
+        let imported = try cli.run(["import", "--from", "kubeflow", pipeline, "--namespace", "kf", "--json"])
+        try #require(imported.status == 0, "\(imported.stderr)")
+        let train = try #require(try cli.run(["show", "run:kfp-\(version)-train", "--json"]).json)
+        #expect(
+            train["upstream"]?.arrayValue?.map { $0["ref"] } == [.string("dataset:kf/tiny-train-nested/prepare-stage/prepare/out@\(version)")],
+            "the sub-pipeline's output is its inner prepare task's: \(train)")
+        let inner = try #require(try cli.run(["show", "run:kfp-\(version)-prepare-stage.prepare", "--json"]).json)
+        #expect(inner["hyperparameters"] == ["rows": 100], "the sub-pipeline's parameter, bound to the pipeline's default: \(inner)")
+        let lineage = try cli.run(["lineage", "model:kf/tiny-train-nested/train/model@\(version)", "--upstream"])
+        #expect(lineage.stdout.contains("dataset:kf/tiny-train-nested/importer/artifact@\(version)"), "through the sub-pipeline: \(lineage.stdout)")
+    }
+
+    @Test(
         "an ML Metadata store written by the real ml-metadata imports its executions, artifacts and events; it grows; its SQL dumps read the same",
         .enabled(if: FileManager.default.isExecutableFile(atPath: mlmdPython), "needs ml-metadata (scripts/test installs it in venv-mlmd)"))
     func metadataStore() throws {
