@@ -12,9 +12,10 @@ import PostgresNIO
 /// unchanged on PostgreSQL.
 ///
 /// Every statement costs a round trip (PostgresNIO sends the next only after the previous completes), so
-/// the rows ingest writes most — log entries and edges — are gathered (`insert(into:_:)`) and sent as one
-/// multi-row `INSERT … SELECT FROM unnest(…)` per table: before any statement that mentions the table,
-/// and at the end of each savepoint (each client request), so a failure is still that request's.
+/// the rows ingest writes most — log entries, nodes and edges — are gathered (`insert(into:_:)`) and sent as
+/// one multi-row `INSERT … SELECT FROM unnest(…)` per table: before any statement that mentions the table,
+/// and at the end of each savepoint (each client request), so a failure is still that request's. A node's id
+/// is taken ahead of its insert from ids reserved from the identity sequence in blocks (`insertNode`).
 final class PostgresSession: SQLSession {
     private let connection: PostgresConnection
     private let logger: Logger
@@ -24,6 +25,11 @@ final class PostgresSession: SQLSession {
     private var unanswered: [EventLoopFuture<PostgresQueryResult>] = []
     /// Rows per multi-row insert: large enough to amortise the round trip, small enough to bound a message.
     private static let batchRows = 1_000
+    /// Node ids reserved from the sequence and not yet used, smallest last (so they are used in order).
+    private var reservedNodeIDs: [Int64] = []
+    /// The next block to reserve: it doubles from a few ids, so a one-event request wastes few and a batch
+    /// of thousands takes few round trips.
+    private var nextReservation = 8
 
     init(connection: PostgresConnection, logger: Logger) {
         self.connection = connection
@@ -44,6 +50,18 @@ final class PostgresSession: SQLSession {
         guard let id = try rows(sql + " RETURNING id", values).first?.first?.int else {
             throw StoreError(.unavailable, "PostgreSQL returned no id for an insert")
         }
+        return id
+    }
+
+    func insertNode(_ values: [SQLValue]) throws -> Int64 {
+        if reservedNodeIDs.isEmpty {
+            let reserved = try run(
+                PostgresQuery(unsafeSQL: "SELECT nextval(pg_get_serial_sequence('nodes', 'id')) FROM generate_series(1, \(nextReservation))"))
+            reservedNodeIDs = try reserved.rows.map(Self.decode).compactMap { $0.first?.int }.sorted(by: >)
+            nextReservation = min(nextReservation * 2, Self.batchRows)
+        }
+        guard let id = reservedNodeIDs.popLast() else { throw StoreError(.unavailable, "PostgreSQL reserved no node ids") }
+        try insert(into: .nodes, [.int(id)] + values)
         return id
     }
 
@@ -92,7 +110,10 @@ final class PostgresSession: SQLSession {
         gathered[table] = []
         let columns = table.columns
         let names = columns.map(\.name).joined(separator: ", ")
-        let selected = columns.enumerated().map { i, column in column.nullable ? "NULLIF(c\(i), '')" : "c\(i)" }.joined(separator: ", ")
+        // NULL travels as '' in text columns and as the smallest bigint in integer ones: values neither holds.
+        let selected = columns.enumerated().map { i, column in
+            column.nullable ? "NULLIF(c\(i), \(column.integer ? "'-9223372036854775808'::bigint" : "''"))" : "c\(i)"
+        }.joined(separator: ", ")
         let arrays = columns.enumerated().map { i, column in "$\(i + 1)::\(column.integer ? "bigint" : "text")[]" }.joined(separator: ", ")
         let aliases = columns.indices.map { "c\($0)" }.joined(separator: ", ")
         let sql = "INSERT INTO \(table.rawValue)(\(names)) SELECT \(selected) FROM unnest(\(arrays)) AS u(\(aliases))\(table.conflictClause)"
@@ -101,9 +122,8 @@ final class PostgresSession: SQLSession {
             var binds = PostgresBindings(capacity: columns.count)
             for (i, column) in columns.enumerated() {
                 if column.integer {
-                    binds.append(chunk.map { $0[i].int ?? 0 })
+                    binds.append(chunk.map { $0[i].int ?? Int64.min })
                 } else {
-                    // NULL travels as '' (NULLIF above): only columns that never hold '' are nullable.
                     binds.append(chunk.map { $0[i].text ?? "" })
                 }
             }

@@ -396,15 +396,10 @@ struct Projector {
         ref: String, kind: String, namespace: String, name: String, version: String?, ordinal: Int64?, digest: String?,
         status: String?, recordedAt: Timestamp, state: String?
     ) throws -> Int64 {
-        let id = try db.insertReturningID(
-            """
-            INSERT INTO nodes(ref, kind, namespace, name, version, ordinal, digest, status, recorded_at, state)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            [
-                .text(ref), .text(kind), .text(namespace), .text(name), .init(version), .init(ordinal), .init(digest), .init(status),
-                .int(recordedAt.microseconds), .init(state),
-            ])
+        let id = try db.insertNode([
+            .text(ref), .text(kind), .text(namespace), .text(name), .init(version), .init(ordinal), .init(digest), .init(status),
+            .int(recordedAt.microseconds), .init(state),
+        ])
         nodeIDs[ref] = id
         absent.remove(ref)
         if kind != "run" {

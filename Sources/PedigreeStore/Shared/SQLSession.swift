@@ -33,6 +33,10 @@ public protocol SQLSession {
     /// multi-row statement (every statement costs a network round trip); SQLite inserts at once (in
     /// process, a statement costs microseconds).
     func insert(into table: BatchedTable, _ values: [SQLValue]) throws
+    /// Inserts a node (the columns of `BatchedTable.nodes` after its id) and returns its id. PostgreSQL takes
+    /// ids from the identity sequence in blocks and gathers the rows like edges, so a batch's nodes cost a
+    /// round trip per block rather than one each; SQLite inserts at once.
+    func insertNode(_ values: [SQLValue]) throws -> Int64
     /// Runs `body` in a savepoint, rolled back when it throws.
     func savepoint<T>(_ body: () throws -> T) throws -> T
     /// The part of the graph a walk can reach, fetched at once; nil makes the walk look up each node's
@@ -42,6 +46,12 @@ public protocol SQLSession {
 
 extension SQLSession {
     public func reachableSubgraph(_ walk: WalkSpecification) throws -> Subgraph? { nil }
+
+    public func insertNode(_ values: [SQLValue]) throws -> Int64 {
+        let columns = BatchedTable.nodes.columns.dropFirst().map(\.name)
+        return try insertReturningID(
+            "INSERT INTO nodes(\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))", values)
+    }
 
     public func rows(_ sql: String, _ values: SQLValue...) throws -> [SQLRow] { try rows(sql, values) }
     public func execute(_ sql: String, _ values: SQLValue...) throws { try execute(sql, values) }
@@ -72,7 +82,7 @@ extension [SQLValue] {
 
 /// The tables whose rows `SQLSession.insert(into:_:)` may batch.
 public enum BatchedTable: String, CaseIterable, Sendable {
-    case events, edges, lines
+    case events, edges, lines, nodes
 
     /// Columns in insert order: integer (else text), and whether NULL occurs.
     public var columns: [(name: String, integer: Bool, nullable: Bool)] {
@@ -85,13 +95,19 @@ public enum BatchedTable: String, CaseIterable, Sendable {
             ]
         case .edges: [("src", true, false), ("dst", true, false), ("role", false, false), ("recorded_at", true, false)]
         case .lines: [("kind", false, false), ("namespace", false, false), ("name", false, false), ("recorded_at", true, false)]
+        case .nodes:
+            [
+                ("id", true, false), ("ref", false, false), ("kind", false, false), ("namespace", false, false), ("name", false, false),
+                ("version", false, true), ("ordinal", true, true), ("digest", false, true), ("status", false, true), ("recorded_at", true, false),
+                ("state", false, true),
+            ]
         }
     }
 
     /// Edges and lines are sets: adding one that exists changes nothing (a line keeps its first version's time).
     public var conflictClause: String {
         switch self {
-        case .events: ""
+        case .events, .nodes: ""
         case .edges, .lines: " ON CONFLICT DO NOTHING"
         }
     }
