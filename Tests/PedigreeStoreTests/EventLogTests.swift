@@ -37,6 +37,34 @@ struct EventLogTests {
         #expect(try await store.verify().ok)
     }
 
+    @Test(
+        "a batch whose last event is refused stores none of it, at sizes around PostgreSQL's 1,000-row statements",
+        arguments: StoreKind.allCases, [1, 999, 1000, 1001, 50_000])
+    func largeBatchAtomicity(kind: StoreKind, size: Int) async throws {
+        let store = try await makeStore(kind)
+        try await store.append([try artifactEvent("w", "taken", version: "1", digest: digest("original"))], recordedBy: "setup")
+        // Each run adds two nodes (itself and its input) and an edge: every batched table gets rows.
+        var batch = try (0..<(size - 1)).map { i in
+            let input: JSONValue = ["kind": "dataset", "name": .string("in-\(i)"), "version": "1", "digest": .string(digest("in-\(i)"))]
+            return try runEvent("w", id: "run-\(size)-\(i)", inputs: [(input, "train")])
+        }
+        batch.append(try artifactEvent("w", "taken", version: "1", digest: digest("changed content")))
+        await #expect {
+            try await store.append(batch, recordedBy: "test")
+        } throws: { error in
+            (error as? StoreError)?.code == .conflict
+        }
+        #expect(try await store.events(afterSequence: 0, limit: 10).count == 1, "only the setup event")
+        #expect(try await store.statistics().nodes == 1, "no node of the refused batch")
+        if size > 1 { await #expect(throws: StoreError.self) { try await store.show(.run("run-\(size)-0"), asOf: nil) } }
+        // The store goes on: the same runs without the refused event are stored whole.
+        try await store.append(Array(batch.dropLast()), recordedBy: "test")
+        #expect(try await store.statistics().nodes == 1 + 2 * (size - 1))
+        // Verification is covered at every size but the largest: at 100,000 fresh nodes PostgreSQL plans its
+        // edge comparison without statistics and takes minutes (noted in issue 16).
+        if size <= 1001 { #expect(try await store.verify().ok) }
+    }
+
     @Test("concurrent appends commit together yet succeed or fail one by one", arguments: StoreKind.allCases)
     func groupCommit(kind: StoreKind) async throws {
         let store = try await makeStore(kind)
