@@ -218,6 +218,25 @@ struct OpenLineageEndpointTests {
         }
     }
 
+    @Test(
+        "an OpenLineage batch whose last event is invalid stores exactly the others, at sizes around the 1,000-row statements",
+        arguments: StoreKind.allCases, [1, 999, 1000, 1001])
+    func largeBatch(kind: StoreKind, size: Int) async throws {
+        try await withServer(kind) { store, client in
+            // Dataset events, each a version of its own dataset: a node and a line each.
+            let events = (0..<size).map { i in
+                #"{"eventTime": "2026-11-28T10:00:00Z", "producer": "p", "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/DatasetEvent", "dataset": {"namespace": "warehouse", "name": "t\#(i)", "facets": {"version": {"_producer": "p", "_schemaURL": "s", "datasetVersion": "v1"}}}}"#
+            }
+            let broken = #"{"eventType": "START", "eventTime": "2026-11-28T10:00:00Z", "producer": "p", "job": {"name": "j"}, "run": {"runId": "r"}}"#
+            let reply = try await client.call(.post, "/api/v1/lineage/batch", body: "[\(events.joined(separator: ",")), \(broken)]")
+            #expect(reply.status.code == 207, "\(reply.text.prefix(500))")
+            #expect(reply.json["summary"] == ["received": .int(Int64(size + 1)), "successful": .int(Int64(size)), "failed": 1])
+            #expect(reply.json["failed"]?[0]?["index"] == .int(Int64(size)))
+            #expect(try await store.events(afterSequence: 0, limit: size + 10).count == size, "every valid event, and not the invalid one")
+            #expect(try await store.statistics().nodes == size)
+        }
+    }
+
     @Test("Marquez-compatible reads: lineage by nodeId (namespaces with ':' included), namespaces, datasets, jobs", arguments: StoreKind.allCases)
     func marquez(kind: StoreKind) async throws {
         try await withServer(kind) { _, client in
