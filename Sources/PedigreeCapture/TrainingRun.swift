@@ -363,8 +363,11 @@ public final class TrainingRun: @unchecked Sendable {
     }
 }
 
-/// Whether the file, or any file in the directory, was modified at or after `time`.
+/// Whether the file, or any file in the directory, was modified at or after `time`, give or take the kernel's
+/// coarse clock: Linux stamps files with a time that may lag the precise clock by a tick (up to 10 ms), so a file
+/// written a moment after a run started can carry a time just before it.
 func modifiedSince(_ time: Timestamp, _ path: String) -> Bool {
+    let since = time.microseconds - 50_000
     func mtime(_ file: String) -> Int64? {
         var info = stat()
         guard stat(file, &info) == 0 else { return nil }
@@ -372,9 +375,9 @@ func modifiedSince(_ time: Timestamp, _ path: String) -> Bool {
     }
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return false }
-    guard isDirectory.boolValue else { return (mtime(path) ?? 0) >= time.microseconds - 1_000 }
+    guard isDirectory.boolValue else { return (mtime(path) ?? 0) >= since }
     let files = FileManager.default.enumerator(atPath: path)?.allObjects.compactMap { $0 as? String } ?? []
-    return files.contains { (mtime(path + "/" + $0) ?? 0) >= time.microseconds - 1_000 }
+    return files.contains { (mtime(path + "/" + $0) ?? 0) >= since }
 }
 
 extension JSONValue {
