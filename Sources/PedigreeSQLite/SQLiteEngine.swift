@@ -66,14 +66,20 @@ public struct SQLiteEngine: SQLEngine {
         return !files.isWritableFile(atPath: directory) && !["-wal", "-shm"].allSatisfy { files.isWritableFile(atPath: path + $0) }
     }
 
+    /// A database file opened read-only as an immutable snapshot: nothing it does can change the file or wait on
+    /// its writer (a store, or another tool's database an import reads).
+    static func immutableSnapshot(_ path: String, configuration: Configuration = Configuration()) throws -> DatabaseQueue {
+        var configuration = configuration
+        configuration.readonly = true
+        let escaped = path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "?#"))) ?? path
+        return try DatabaseQueue(path: "file:\(escaped)?immutable=1", configuration: configuration)
+    }
+
     /// Opens a store read-only as an immutable snapshot (SQLite's `immutable=1`: a WAL database cannot
     /// otherwise be read without creating its `-shm` file). Queries answer; writes fail as a read-only
     /// database; a store that needs migrating says so instead of being misread.
     static func openReadOnly(_ path: String, configuration: Configuration) throws -> DatabaseQueue {
-        var configuration = configuration
-        configuration.readonly = true
-        let escaped = path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "?#"))) ?? path
-        let queue = try DatabaseQueue(path: "file:\(escaped)?immutable=1", configuration: configuration)
+        let queue = try immutableSnapshot(path, configuration: configuration)
         guard try queue.read({ try SQLiteSchema.migrator.hasCompletedMigrations($0) }) else {
             throw StoreError(
                 .unavailable,

@@ -15,10 +15,7 @@ public enum SQLiteFileReader {
 
     /// The rows of each table that exists among `names` (absent tables are left out).
     public static func tables(at url: URL, _ names: [String]) throws -> [String: [[String: JSONValue]]] {
-        var configuration = Configuration()
-        configuration.readonly = true
-        let escaped = url.path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "?#"))) ?? url.path
-        let queue = try DatabaseQueue(path: "file:\(escaped)?immutable=1", configuration: configuration)
+        let queue = try SQLiteEngine.immutableSnapshot(url.path)
         return try queue.read { db in
             var out: [String: [[String: JSONValue]]] = [:]
             for name in names where try db.tableExists(name) {

@@ -16,10 +16,11 @@ struct LibraryCapture: AsyncParsableCommand {
         discussion: """
             Reads one JSON request on standard input, such as
 
-              {"id": "…", "namespace": "fraud", "job": "train", "model": "fraud", "directory": "/work",
-               "command": ["python", "train.py"], "inputs": ["train=data/train.csv"], "outputs": ["out/model.bin"],
-               "parents": ["hf://org/name@rev"], "hyperparameters": {…}, "environment": {"seeds": {…}},
-               "startedAt": "2026-12-07T10:00:00.000000Z"}
+              {"id": "…", "namespace": "fraud", "job": "train", "model": "fraud",
+               "directory": "/work", "command": ["python", "train.py"],
+               "inputs": ["train=data/train.csv"], "outputs": ["out/model.bin"],
+               "parents": ["hf://org/name@rev"], "hyperparameters": {…},
+               "environment": {"seeds": {…}}, "startedAt": "2026-12-07T10:00:00Z"}
 
             `start` records the run's START; `finish` (with "startedAt", "endedAt", "status": "COMPLETE" or "FAIL", \
             "error": {"type", "message"}, "metricsFile") its end and outputs. The times are the process's, not when \
@@ -181,8 +182,8 @@ struct LibraryCapture: AsyncParsableCommand {
         func run() async throws {
             try await reportingErrors {
                 var request = try LibraryCapture.readRequest()
-                guard let text = request.json["startedAt"]?.stringValue, let started = Timestamp(text) else {
-                    throw PedigreeCore.ValidationError(field: "startedAt", "is missing or not an RFC 3339 time: when the run started")
+                guard let started = try request.time("startedAt") else {
+                    throw PedigreeCore.ValidationError(field: "startedAt", "is missing: when the run started (RFC 3339)")
                 }
                 let status = request.json["status"]?.stringValue ?? "COMPLETE"
                 guard ["COMPLETE", "FAIL"].contains(status) else { throw PedigreeCore.ValidationError(field: "status", "must be COMPLETE or FAIL") }

@@ -226,18 +226,8 @@ def _script_name() -> str:
     return name if name and name != "-c" else "python"
 
 
-def run(
-    model: Optional[str] = None,
-    *,
-    job: Optional[str] = None,
-    namespace: Optional[str] = None,
-    inputs: Inputs = None,
-    outputs: Optional[Iterable[str]] = None,
-    parents: Optional[Iterable[str]] = None,
-    params: Optional[Mapping[str, Any]] = None,
-) -> Run:
-    """A run for a `with` block: `with pedigree.run(model="fraud") as run: ...`."""
-    return Run(model, job=job, namespace=namespace, inputs=inputs, outputs=outputs, parents=parents, params=params)
+#: A run for a `with` block: `with pedigree.run(model="fraud") as run: ...` (the class itself, same arguments).
+run = Run
 
 
 def track(
